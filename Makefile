@@ -1,0 +1,44 @@
+# Vitals Portal — the README's two commands (demo, test) and the rest.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# A clean CI box has no extra pip indexes; ignore any machine-wide pip configuration.
+PIP := PIP_CONFIG_FILE=/dev/null $(BIN)/pip
+DEMO_ENV := DEBUG=1 PORTAL_SANDBOX=1 CELERY_TASK_ALWAYS_EAGER=1 DATABASE_URL=sqlite:///var/demo.sqlite3
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo — SQLite, eager Celery, the vendor sandbox, served on http://127.0.0.1:8000
+demo: install
+	mkdir -p var
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo_data
+	@echo "Serving on http://127.0.0.1:8000  (Ctrl-C to stop)"
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## make test — lint, then every test on a throwaway PostgreSQL + Redis, browser tests included
+test: install lint
+	PORTAL_SANDBOX=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	bin/with-services $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,116 @@
+"""API authentication and permissions: staff sessions or integrator API keys."""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions, throttling
+
+from portal.access import membership_of
+from portal.models import ApiKey
+
+LAST_USED_GRANULARITY_SECONDS = 60
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer vp_<prefix>_<secret>`. Returns (AnonymousUser, ApiKey)."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if parts[0] != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        raw = parts[1]
+        segments = raw.split("_")
+        if len(segments) < 3 or segments[0] != "vp":
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        key = (
+            ApiKey.objects.select_related("organization")
+            .filter(prefix=segments[1][: ApiKey.PREFIX_LEN])
+            .first()
+        )
+        if key is None or not key.matches(raw):
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        if not key.is_active:
+            raise exceptions.AuthenticationFailed("This API key has been revoked.")
+        now = timezone.now()
+        if (
+            key.last_used_at is None
+            or (now - key.last_used_at).total_seconds() > LAST_USED_GRANULARITY_SECONDS
+        ):
+            # Coarse on purpose: one write a minute per key, not one per request.
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        from django.contrib.auth.models import AnonymousUser
+
+        return (AnonymousUser(), key)
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """Staff sessions (CSRF enforced as usual for unsafe methods)."""
+
+
+def api_organization(request):
+    """The organization a request acts for: its API key's, or the staff member's."""
+    if isinstance(request.auth, ApiKey):
+        return request.auth.organization
+    membership = membership_of(request.user)
+    return membership.organization if membership else None
+
+
+class IsOrganizationMember(permissions.BasePermission):
+    """An API key, or a signed-in staff member with a membership. A view may narrow further:
+    `required_scopes = {"GET": "patients:read", "POST": ...}` for keys and
+    `allowed_roles = {...}` for staff (per method, or "*" for all methods)."""
+
+    message = "Authentication credentials were not provided."
+
+    def has_permission(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            scope = _for_method(getattr(view, "required_scopes", None), request.method)
+            if scope and scope not in request.auth.scopes:
+                self.message = f"This API key lacks the '{scope}' scope."
+                return False
+            request.organization = request.auth.organization
+            return True
+        membership = membership_of(request.user)
+        if membership is None:
+            if request.user and request.user.is_authenticated:
+                self.message = "Your account is not a member of any organization."
+                return False
+            raise exceptions.NotAuthenticated()
+        roles = _for_method(getattr(view, "allowed_roles", None), request.method)
+        if roles and membership.role not in roles:
+            self.message = "Your role does not allow this action."
+            return False
+        request.membership = membership
+        request.organization = membership.organization
+        return True
+
+
+def _for_method(mapping, method):
+    if not mapping:
+        return None
+    if isinstance(mapping, str | tuple | list | set | frozenset):
+        return mapping
+    return mapping.get(method, mapping.get("*"))
+
+
+class ClientRateThrottle(throttling.SimpleRateThrottle):
+    """One budget per API key or per staff user (falls back to IP for anonymous callers)."""
+
+    scope = "client"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            ident = f"key:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

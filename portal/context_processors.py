@@ -1,0 +1,34 @@
+from django.urls import NoReverseMatch, reverse
+
+from portal.access import membership_of
+
+# (label, url name). An entry shows once its app defines the URL, so the menu never links to
+# a page that does not exist.
+NAVIGATION = [
+    ("Roster", "workspace:roster"),
+    ("Patients", "patients:list"),
+    ("Devices", "devices:list"),
+    ("Readings & alerts", "readings:alerts"),
+    ("Appointments", "appointments:list"),
+    ("Billing", "workspace:billing"),
+]
+
+
+def _nav_items(path: str):
+    items = []
+    for label, name in NAVIGATION:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": url != "/" and path.startswith(url)})
+    return items
+
+
+def portal(request):
+    membership = membership_of(request.user) if hasattr(request, "user") else None
+    return {
+        "membership": membership,
+        "organization": membership.organization if membership else None,
+        "nav_items": _nav_items(request.path) if membership else [],
+    }

@@ -1,0 +1,67 @@
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+MACHINE_PATHS = ("/api/", "/webhooks/", "/sandbox/")
+
+
+def wants_json(request) -> bool:
+    return request.path.startswith(MACHINE_PATHS)
+
+
+class BodySizeLimitMiddleware:
+    """Refuse oversized machine bodies before anything reads them: 413 with the error shape.
+    (DRF parsers read the stream directly, so DATA_UPLOAD_MAX_MEMORY_SIZE alone would not.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if wants_json(request) and not request.path.startswith("/sandbox/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            limit = settings.API_MAX_BODY_BYTES
+            if length > limit:
+                return JsonResponse(
+                    {
+                        "error": "payload_too_large",
+                        "message": f"Request body is {length} bytes; the limit is {limit}.",
+                        "fields": {},
+                    },
+                    status=413,
+                )
+        return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """When PostgreSQL is down, staff see a calm maintenance page and machines a 503 JSON body,
+    never a stack trace. Connections are retried on the next request (CONN_HEALTH_CHECKS)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError) or not isinstance(
+            exception, DatabaseError
+        ):
+            return None
+        if wants_json(request):
+            return JsonResponse(
+                {
+                    "error": "service_unavailable",
+                    "message": "The database is unavailable; retry shortly.",
+                    "fields": {},
+                },
+                status=503,
+                headers={"Retry-After": "30"},
+            )
+        # Rendered without the request: context processors would touch the database again.
+        return HttpResponse(
+            render_to_string("maintenance.html"), status=503, headers={"Retry-After": "30"}
+        )

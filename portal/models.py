@@ -1,0 +1,369 @@
+"""Core models every app uses: tenants, staff, patients, keys, vendor accounts, audit, sync."""
+
+import hashlib
+import hmac
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from portal.crypto import EncryptedJSONField
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. America/Chicago).")
+
+
+class Organization(models.Model):
+    """A customer: one clinic or health system. Maps to an Impilo customer, a Solo brand and a
+    patient-graph brand."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    impilo_customer_id = models.CharField(max_length=64, blank=True)
+    solo_brand = models.CharField(max_length=64, blank=True)
+    patient_graph_brand_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Site(models.Model):
+    """A place devices sit: a clinic, or an Impilo warehouse (`is_vendor_site`)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=200)
+    impilo_site_id = models.BigIntegerField(null=True, blank=True)
+    is_vendor_site = models.BooleanField(
+        default=False, help_text="An Impilo warehouse: devices here cannot be assigned."
+    )
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "impilo_site_id"], name="site_unique_impilo_id_per_org"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Patient(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="patients"
+    )
+    mrn = models.CharField("MRN", max_length=64)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    zip_code = models.CharField("ZIP", max_length=10, blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+    monitoring_started_on = models.DateField(null=True, blank=True)
+    primary_nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="primary_patients",
+    )
+    # Vendor ids: NULL when the patient is not known to that vendor (NULL keeps uniqueness).
+    impilo_patient_id = models.BigIntegerField(null=True, blank=True)
+    solo_id = models.CharField("Solo id", max_length=64, null=True, blank=True)
+    solo_spid = models.CharField("Solo SPID", max_length=128, null=True, blank=True)
+    solo_hsid = models.CharField("Solo HSID", max_length=128, null=True, blank=True)
+    validic_user_id = models.CharField(max_length=64, null=True, blank=True)
+    patient_graph_id = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "mrn"], name="patient_unique_mrn"),
+            models.UniqueConstraint(
+                fields=["organization", "impilo_patient_id"], name="patient_unique_impilo_id"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "solo_id"], name="patient_unique_solo_id"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "validic_user_id"], name="patient_unique_validic_id"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "patient_graph_id"], name="patient_unique_pg_id"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "last_name", "first_name"], name="patient_by_name"
+            ),
+        ]
+
+    def __str__(self):
+        # Deliberately not the name: str() ends up in logs and admin messages.
+        return f"Patient {self.pk} (MRN {self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def age_on(self, day) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class Role(models.TextChoices):
+    NURSE = "nurse", "Nurse"
+    COORDINATOR = "coordinator", "Care coordinator"
+    ORG_ADMIN = "org_admin", "Organization admin"
+
+
+class Membership(models.Model):
+    """A staff user's place in one organization. One organization per user keeps every query's
+    scope unambiguous; a person working for two clinics gets two accounts."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.NURSE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user} @ {self.organization} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ORG_ADMIN
+
+
+class ApiScope(models.TextChoices):
+    PATIENTS_READ = "patients:read", "Read patients"
+    PATIENTS_WRITE = "patients:write", "Enrol patients"
+    READINGS_READ = "readings:read", "Read readings and alerts"
+    READINGS_WRITE = "readings:write", "Post readings"
+    DEVICES_READ = "devices:read", "Read devices"
+    DEVICES_WRITE = "devices:write", "Assign and change devices"
+    APPOINTMENTS_READ = "appointments:read", "Read appointments"
+    APPOINTMENTS_WRITE = "appointments:write", "Book and change appointments"
+    CARE_WRITE = "care:write", "Triage alerts and log care time"
+
+
+def _all_scopes() -> list[str]:
+    return [s.value for s in ApiScope]
+
+
+class ApiKey(models.Model):
+    """An integrator's key. The key is `vp_<prefix>_<secret>`; only SHA-256 of the whole key is
+    stored (the key has 190 bits of entropy, so a slow hash adds nothing), compared in
+    constant time after a lookup by prefix."""
+
+    PREFIX_LEN = 8
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=PREFIX_LEN, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=_all_scopes)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls, *, organization, name, scopes=None, created_by=None) -> tuple["ApiKey", str]:
+        """Create a key and return it with the raw key, which is never stored nor shown again."""
+        prefix = secrets.token_hex(cls.PREFIX_LEN // 2)
+        raw = f"vp_{prefix}_{secrets.token_urlsafe(24)}"
+        key = cls.objects.create(
+            organization=organization,
+            name=name,
+            prefix=prefix,
+            key_hash=cls.hash_key(raw),
+            scopes=list(scopes) if scopes is not None else _all_scopes(),
+            created_by=created_by,
+        )
+        return key, raw
+
+    def matches(self, raw: str) -> bool:
+        return hmac.compare_digest(self.key_hash, self.hash_key(raw))
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+
+
+class Vendor(models.TextChoices):
+    IMPILO = "impilo", "Impilo"
+    VALIDIC = "validic", "Validic Inform"
+    PATIENT_GRAPH = "patient_graph", "patient-graph"
+    SOLO = "solo", "Teladoc Health Solo"
+
+
+class VendorAccount(models.Model):
+    """How one organization reaches one vendor. `secrets` (API keys, tokens, webhook keys) is
+    encrypted at rest; each client documents the keys it reads."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="vendor_accounts"
+    )
+    vendor = models.CharField(max_length=20, choices=Vendor.choices)
+    base_url = models.URLField(max_length=300)
+    secrets = EncryptedJSONField(default=dict, blank=True)
+    is_enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "vendor"], name="vendor_account_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.organization} → {self.get_vendor_display()}"
+
+    def secret(self, name: str, default: str = "") -> str:
+        return (self.secrets or {}).get(name, default)
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who saw or changed what. Holds ids and action names, never PHI
+    values (no names, birth dates or readings)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    organization = models.ForeignKey(
+        Organization, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="audit_by_patient"),
+            models.Index(fields=["organization", "-at"], name="audit_by_org"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit events are append-only.")
+
+
+class SyncRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    kind = models.CharField(max_length=64, help_text="What was synced, e.g. impilo.devices")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    cursor = models.CharField(
+        max_length=200, blank=True, help_text="Where the next run resumes (vendor cursor/since)."
+    )
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["organization", "kind", "-started_at"], name="syncrun_latest")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.processed / self.total))
+
+    def finish(self, *, error: str | None = None) -> None:
+        self.finished_at = timezone.now()
+        if error:
+            self.errors = [*self.errors, error][-50:]
+            self.status = self.Status.FAILED
+        else:
+            self.status = self.Status.SUCCEEDED
+        self.save()

@@ -1,0 +1,45 @@
+"""`/sandbox/_faults` and `/sandbox/_reset`: test and demo control of the sandbox."""
+
+import json
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from portal.sandbox.state import FAULTS, STORE, FaultMode
+
+
+@csrf_exempt
+@require_http_methods(["POST", "DELETE"])
+def faults(request):
+    """POST {"vendor": "impilo", "mode": "error", "count": 2, "delay": 0, "path_contains": ""}
+    queues faults; DELETE clears them."""
+    if request.method == "DELETE":
+        FAULTS.clear()
+        return JsonResponse({"cleared": True})
+    try:
+        body = json.loads(request.body)
+        vendor, mode = body["vendor"], body["mode"]
+        count = int(body.get("count", 1))
+        delay = float(body.get("delay", 0))
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse(
+            {
+                "error": "bad_request",
+                "message": f"need vendor, mode ({', '.join(FaultMode.MODES)})",
+            },
+            status=400,
+        )
+    try:
+        FAULTS.inject(vendor, mode, count, delay=delay, path_contains=body.get("path_contains", ""))
+    except ValueError as exc:
+        return JsonResponse({"error": "bad_request", "message": str(exc)}, status=400)
+    return JsonResponse({"vendor": vendor, "pending": FAULTS.pending(vendor)}, status=201)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def reset(request):
+    FAULTS.clear()
+    STORE.reset()
+    return JsonResponse({"reset": True})

@@ -1,0 +1,3 @@
+"""Sandbox endpoints for this vendor area: filled in by the issue that builds the area."""
+
+urlpatterns: list = []

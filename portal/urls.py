@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from portal import views
+from portal.api_helpers import json_error_view
+
+patient_urls = (
+    [
+        path("", views.patient_list, name="list"),
+        path("<int:pk>/", views.patient_detail, name="detail"),
+    ],
+    "patients",
+)
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("patients/", include(patient_urls)),
+    path("devices/", include("devices.urls")),
+    path("readings/", include("readings.urls")),
+    path("appointments/", include("appointments.urls")),
+    path("webhooks/", include("appointments.webhook_urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("portal.api")),
+    path("api/v1/", include("devices.api")),
+    path("api/v1/", include("readings.api")),
+    path("api/v1/", include("appointments.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/<path:rest>", json_error_view(404, "No such API endpoint.")),
+]
+
+if settings.PORTAL_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("portal.sandbox.urls")))
+
+handler404 = "portal.errors.page_not_found"
+handler403 = "portal.errors.permission_denied"
+handler500 = "portal.errors.server_error"
+handler400 = "portal.errors.bad_request"
