@@ -195,3 +195,82 @@ def demo_patients(count: int = 50, seed: int = 20261125) -> list[DemoPatient]:
             )
         )
     return people
+
+
+# --- devices: one catalogue and one inventory, shared by the Impilo/Validic sandbox and the
+# --- database demo, so every id the sandbox serves exists in the mirror after a sync.
+ITEMS = [
+    # impilo item id, name, kind
+    (101, "BodyTrace BT105 Blood Pressure Monitor", "blood_pressure"),
+    (102, "BodyTrace BT005 Weight Scale", "weight_scale"),
+    (103, "Smart Meter iPulseOx", "pulse_oximeter"),
+    (104, "Smart Meter iGlucose", "glucometer"),
+    (105, "Withings Thermo", "thermometer"),
+    (106, "AAA batteries (4-pack)", "non_medical"),
+]
+
+
+@dataclass(frozen=True)
+class DemoDevice:
+    impilo_device_id: int | None  # None for Validic Smart Meter devices (known by IMEI only)
+    item_id: int
+    identifier: str  # serial number or 15-digit IMEI
+    site_id: int
+    status: str  # Impilo status (devices.models.DeviceStatus values)
+    patient_index: int | None  # index into demo_patients(), when assigned
+    source: str  # "impilo" or "validic"
+
+
+def _imei(n: int) -> str:
+    """A 15-digit IMEI with a valid Luhn check digit, deterministic from n."""
+    body = f"35{n:012d}"
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            d = d - 9 if d > 9 else d
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def demo_devices(patient_count: int = 50) -> list[DemoDevice]:
+    devices: list[DemoDevice] = []
+    next_id = iter(range(80001, 90000))
+    for i in range(patient_count):
+        site = 501 if i % 4 else 502
+        if i % 3 != 2:  # two patients in three have a cellular BP cuff
+            devices.append(
+                DemoDevice(next(next_id), 101, f"BT105-{24000 + i}", site, "assigned", i, "impilo")
+            )
+        if i % 2 == 0:  # every other patient weighs daily (heart failure programme)
+            devices.append(
+                DemoDevice(next(next_id), 102, f"BT005-{51000 + i}", site, "assigned", i, "impilo")
+            )
+        if i % 5 == 0:  # Smart Meter pulse oximeter through Validic
+            devices.append(DemoDevice(None, 103, _imei(1000 + i), site, "assigned", i, "validic"))
+        if i % 7 == 3:  # Smart Meter glucometer through Validic
+            devices.append(DemoDevice(None, 104, _imei(2000 + i), site, "assigned", i, "validic"))
+    for n in range(12):  # shelf stock at the clinics, ready to assign
+        item = (101, 102, 101, 105)[n % 4]
+        prefix = {101: "BT105", 102: "BT005", 105: "WTH"}[item]
+        devices.append(
+            DemoDevice(
+                next(next_id),
+                item,
+                f"{prefix}-S{700 + n}",
+                501 if n % 3 else 502,
+                "availableAtSite",
+                None,
+                "impilo",
+            )
+        )
+    for n in range(3):  # still in Impilo's warehouse: cannot be assigned yet
+        devices.append(
+            DemoDevice(next(next_id), 101, f"BT105-W{900 + n}", 900, "available", None, "impilo")
+        )
+    devices.append(
+        DemoDevice(next(next_id), 101, "BT105-D001", 501, "decommissioned", None, "impilo")
+    )
+    devices.append(DemoDevice(next(next_id), 102, "BT005-D002", 501, "defective", None, "impilo"))
+    return devices

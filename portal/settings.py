@@ -248,7 +248,10 @@ CELERY_TASK_ROUTES = {
     "appointments.tasks.*": {"queue": env("CELERY_QUEUE_WEBHOOKS", default="default")},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its periodic tasks in its AppConfig.ready()
+# Each app adds its periodic tasks in its AppConfig.ready() (settings.CELERY_BEAT_SCHEDULE[...]).
+CELERY_BEAT_SCHEDULE: dict = {
+    "expire-stale-sync-runs": {"task": "portal.tasks.sync_runs_expire_stale", "schedule": 900.0},
+}
 
 # Outbound vendor HTTP (portal.http): timeouts in seconds, retries for idempotent calls.
 VENDOR_CONNECT_TIMEOUT = env.float("VENDOR_CONNECT_TIMEOUT", default=3.05)

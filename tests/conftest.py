@@ -168,3 +168,101 @@ def signed_in_page(page, live_server, transactional_db):
         return page
 
     return sign_in
+
+
+# --- a real Celery worker ----------------------------------------------------------------
+@pytest.fixture
+def celery_worker_process(transactional_db, settings, tmp_path):
+    """Start `celery -A portal worker` (prefork, acks_late) against this run's Redis and the
+    test database; tasks sent during the test go to it instead of running eagerly.
+    Yields a handle with `.stop()`, `.kill()` (SIGKILL, to test crashes) and `.start()`."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from portal.celery import app
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL (make test starts Redis)")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    root = os.path.dirname(os.path.dirname(__file__))
+
+    class Worker:
+        proc = None
+        log = tmp_path / "worker.log"
+
+        def start(self, timeout=30):
+            self.log.write_text("")
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "portal",
+                    "worker",
+                    "--pool=prefork",
+                    "--concurrency=1",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-Q",
+                    "default",
+                    "--loglevel=INFO",
+                ],
+                cwd=root,
+                env=env,
+                stdout=self.log.open("w"),
+                stderr=subprocess.STDOUT,
+            )
+            deadline = time.monotonic() + timeout
+            while "ready." not in self.log.read_text():
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("worker did not start:\n" + self.log.read_text())
+                time.sleep(0.05)
+            return self
+
+        def stop(self):
+            if self.proc and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+
+        def kill(self):
+            """SIGKILL the whole worker (main process and its pool children)."""
+            if self.proc and self.proc.poll() is None:
+                subprocess.run(["pkill", "-KILL", "-P", str(self.proc.pid)], check=False)
+                self.proc.kill()
+                self.proc.wait()
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    worker = Worker().start()
+    yield worker
+    worker.stop()
+    app.conf.task_always_eager = previous
+
+
+def wait_for(condition, timeout=20.0, interval=0.05, message="condition"):
+    """Poll `condition()` until truthy (no fixed sleeps in tests)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {message}")
+        time.sleep(interval)
