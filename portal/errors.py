@@ -42,3 +42,13 @@ def server_error(request):
     return _respond(
         request, 500, "Something went wrong", "The error has been logged. Please try again."
     )
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the API error shape for machines, a plain explanation for staff."""
+    return _respond(
+        request,
+        403,
+        "Form expired",
+        "This form was open too long or came from elsewhere. Reload the page and try again.",
+    )
