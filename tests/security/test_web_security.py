@@ -1,15 +1,11 @@
 """Headers, CSRF and production transport security."""
 
 import json
-import os
-import subprocess
-import sys
 from http import HTTPStatus
-from pathlib import Path
 
 from django.test import Client
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.production import last_line, manage
 
 
 def test_pages_carry_a_strict_content_security_policy(nurse_client):
@@ -59,18 +55,6 @@ def test_htmx_requests_send_the_csrf_token_header(nurse_client):
 
 def test_production_transport_security():
     """With production settings: HTTPS redirect, HSTS, secure cookies."""
-    from cryptography.fernet import Fernet
-
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"PORTAL_SANDBOX", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
-    env.update(
-        SECRET_KEY="prod-" + "k3y-" * 16,
-        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
-        ALLOWED_HOSTS="portal.example.org",
-    )
     code = (
         "import json\n"
         "from django.conf import settings\n"
@@ -85,17 +69,9 @@ def test_production_transport_security():
         " 'csrf_secure': settings.CSRF_COOKIE_SECURE,"
         " 'csrf_cookie': str(tls.cookies.get('csrftoken', ''))}))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = manage("shell", "-c", code)
     assert result.returncode == 0, result.stderr
-    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    facts = json.loads(last_line(result))
     assert facts["plain"] == HTTPStatus.MOVED_PERMANENTLY
     assert facts["location"] == "https://portal.example.org/accounts/login/"
     assert facts["hsts"] == "max-age=31536000; includeSubDomains; preload"
