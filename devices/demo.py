@@ -27,7 +27,7 @@ def load(*, organization, patients, users, rng, stdout):
         for item_id, name, kind in demo.ITEMS
     }
     sites = {s.impilo_site_id: s for s in Site.objects.filter(organization=organization)}
-    by_index = {i: p for i, p in enumerate(patients)}
+    by_index = dict(enumerate(patients))
     assigned_at = parse_datetime(SEEDED_AT)
     rows = list(demo.demo_devices(len(patients)))
     rows.append(

@@ -1,6 +1,6 @@
 """Reads for device pages and endpoints, always scoped to one organization."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from devices.models import (
@@ -61,12 +61,11 @@ def devices_assignable(organization, *, query: str = "") -> QuerySet:
     if query.strip():
         qs = qs.filter(identifier__icontains=query.strip())
     # Available ones first, then by identifier.
-    return qs.order_by(
-        (
-            Q(current_status=DeviceStatus.AVAILABLE_AT_SITE) & Q(assigned_patient__isnull=True)
-        ).desc(),
-        "identifier",
+    available = ExpressionWrapper(
+        Q(current_status=DeviceStatus.AVAILABLE_AT_SITE) & Q(assigned_patient__isnull=True),
+        output_field=BooleanField(),
     )
+    return qs.annotate(is_available=available).order_by("-is_available", "identifier")
 
 
 def device_history(device: Device) -> tuple[list, list]:

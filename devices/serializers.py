@@ -14,7 +14,6 @@ from devices.services import SMART_METER_TYPES
 from portal.api_helpers import StrictSerializer
 from portal.models import Site
 
-
 STATUS_HELP = "An Impilo device status: " + ", ".join(DeviceStatus.values)
 
 

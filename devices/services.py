@@ -87,37 +87,37 @@ def assignment_problem(device: Device, patient) -> Problem | None:
     if patient.organization_id != device.organization_id or not patient.impilo_patient_id:
         return Problem(
             "patient_not_in_customer",
-            "Rule 1 – the patient must be registered with Impilo for your organization. "
+            "Rule 1: the patient must be registered with Impilo for your organization. "
             "This patient has no Impilo patient id yet, so Impilo would refuse the device.",
         )
     if device.source != DeviceSource.IMPILO or not device.impilo_device_id:
         return Problem(
             "device_not_owned",
-            "Rule 2 – only Impilo devices owned by your organization can be assigned here. "
+            "Rule 2: only Impilo devices owned by your organization can be assigned here. "
             "This is a Validic Smart Meter device: connect it by IMEI on the patient page.",
         )
     if device.site_id is None or device.site.is_vendor_site:
         where = device.site.name if device.site_id else "no site"
         return Problem(
             "device_at_vendor_site",
-            f"Rule 3 – the device must sit at one of your clinics; it is at {where} "
+            f"Rule 3: the device must sit at one of your clinics; it is at {where} "
             "(an Impilo site). Ask Impilo to ship it to a clinic first.",
         )
     if device.current_status == DeviceStatus.DECOMMISSIONED:
         return Problem(
             "device_decommissioned",
-            "Rule 4 – this device is decommissioned and can never be assigned again.",
+            "Rule 4: this device is decommissioned and can never be assigned again.",
         )
     if device.current_status == DeviceStatus.ASSIGNED or device.assigned_patient_id:
         return Problem(
             "device_already_assigned",
-            "Rule 4 – this device is already assigned to a patient. Unassign it first, or "
+            "Rule 4: this device is already assigned to a patient. Unassign it first, or "
             "pick another device.",
         )
     if device.current_status != DeviceStatus.AVAILABLE_AT_SITE:
         return Problem(
             "device_not_available",
-            f"Rule 4 – only devices that are “Available at site” can be assigned; this one "
+            f"Rule 4: only devices that are “Available at site” can be assigned; this one "
             f"is “{device.get_current_status_display()}”.",
         )
     return None
@@ -198,7 +198,7 @@ def device_assign(*, device: Device, patient, by=None, request=None) -> DeviceAs
             )
     except IntegrityError as exc:  # the constraint caught a race the lock did not
         raise DeviceRuleError(
-            "device_already_assigned", "Rule 4 – this device is already assigned to a patient."
+            "device_already_assigned", "Rule 4: this device is already assigned to a patient."
         ) from exc
     audit_event_record(
         action="device.assign",

@@ -8,7 +8,7 @@ from portal.models import Site
 
 # Register every sandbox module's seeders before the `sandbox` fixture resets the store (they
 # register on import, and the URLconf may not be loaded yet when the first test starts).
-import portal.sandbox.urls  # noqa: E402, F401  isort: skip
+import portal.sandbox.urls  # noqa: F401  isort: skip
 
 
 @pytest.fixture

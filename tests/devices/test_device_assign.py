@@ -9,8 +9,8 @@ from devices.models import Device, DeviceAssignment, DeviceSource, DeviceStatus,
 from devices.services import DeviceRuleError, DeviceVendorError, device_assign
 from portal.models import AuditEvent
 from portal.sandbox.state import FaultMode
-from tests.devices.factories import DeviceFactory
 from tests.conftest import wait_for
+from tests.devices.factories import DeviceFactory
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,7 +53,7 @@ def test_assign_refuses_patient_not_registered_with_impilo(cuff, org):
     with pytest.raises(DeviceRuleError) as caught:
         device_assign(device=cuff, patient=stranger)
     assert caught.value.code == "patient_not_in_customer"
-    assert caught.value.message.startswith("Rule 1 – the patient must be registered with Impilo")
+    assert caught.value.message.startswith("Rule 1: the patient must be registered with Impilo")
 
 
 def test_assign_refuses_device_not_owned_through_impilo(org, harriet, vendor_accounts):
@@ -61,7 +61,7 @@ def test_assign_refuses_device_not_owned_through_impilo(org, harriet, vendor_acc
     with pytest.raises(DeviceRuleError) as caught:
         device_assign(device=meter, patient=harriet)
     assert caught.value.code == "device_not_owned"
-    assert caught.value.message.startswith("Rule 2 –")
+    assert caught.value.message.startswith("Rule 2: ")
 
 
 def test_assign_refuses_device_at_impilo_warehouse(org, demo_sites, harriet, vendor_accounts):
@@ -83,7 +83,7 @@ def test_assign_refuses_decommissioned_device(org, demo_sites, harriet, vendor_a
         device_assign(device=broken, patient=harriet)
     assert (caught.value.code, caught.value.message) == (
         "device_decommissioned",
-        "Rule 4 – this device is decommissioned and can never be assigned again.",
+        "Rule 4: this device is decommissioned and can never be assigned again.",
     )
     assert mirror_state(broken) == (DeviceStatus.DECOMMISSIONED, None, 0, 0)
 

@@ -66,7 +66,8 @@ def test_connect_smart_meter_answers_seed_004_sample_response(validic, new_user)
         },
         "type": "smart_meter",
     }
-    assert created_at.endswith("Z") and len(created_at) == 20
+    assert created_at.endswith("Z")
+    assert len(created_at) == 20
 
 
 def test_connect_answers_202(validic, new_user):
