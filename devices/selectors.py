@@ -50,7 +50,8 @@ def devices_inventory(
     query = query.strip()
     if query:
         qs = qs.filter(Q(identifier__icontains=query) | Q(impilo_device_id__iexact=query))
-    return qs.order_by("identifier", "pk")
+    # Impilo devices first (what nurses hand out), then Smart Meters by IMEI.
+    return qs.order_by("source", "identifier", "pk")
 
 
 def devices_assignable(organization, *, query: str = "") -> QuerySet:
