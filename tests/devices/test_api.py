@@ -269,3 +269,19 @@ def test_read_only_key_cannot_assign(org, cuff, harriet):
 
 def test_outsider_list_sees_none_of_ours(outsider_api, cuff):
     assert outsider_api.get("/api/v1/devices").json()["results"] == []
+
+
+def test_smart_meter_list_query_count_is_constant(
+    api, org, vendor_accounts, django_assert_max_num_queries
+):
+    from devices.services import smart_meter_connect
+
+    patient = PatientFactory(organization=org, mrn="RHV-API-2")
+    url = f"/api/v1/patients/{patient.pk}/smart-meters"
+    smart_meter_connect(patient=patient, imei=demo._imei(600), device_type="blood_glucose")
+    with django_assert_max_num_queries(8):
+        api.get(url)
+    for n in range(601, 605):
+        smart_meter_connect(patient=patient, imei=demo._imei(n), device_type="weight_scale")
+    with django_assert_max_num_queries(8):
+        assert len(api.get(url).json()) == 5

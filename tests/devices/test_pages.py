@@ -221,3 +221,16 @@ def test_coordinator_cannot_change_devices(client, bob, org, method, url):
 def test_outsider_inventory_is_empty(client, olga, cuff):
     client.force_login(olga)
     assert b"BT105-S700" not in client.get("/devices/").content
+
+
+def test_assign_dialog_options_query_count_is_constant(
+    nurse_client, org, demo_sites, harriet, django_assert_max_num_queries
+):
+    url = f"/devices/patients/{harriet.pk}/options/"
+    DeviceFactory(organization=org, site=demo_sites[501])
+    with django_assert_max_num_queries(9):
+        nurse_client.get(url)
+    for _ in range(14):
+        DeviceFactory(organization=org, site=demo_sites[900], current_status="available")
+    with django_assert_max_num_queries(9):
+        assert nurse_client.get(url).content.count(b'type="radio"') == 15

@@ -29,22 +29,8 @@ def test_sync_right_after_demo_load_changes_nothing(demo_org):
     assert run.status == SyncRun.Status.SUCCEEDED, run.errors
     assert (run.created, run.updated, run.errors) == (0, 0, [])
     assert run.unchanged == run.processed == run.total > 70
-    assert (
-        list(
-            Device.objects.order_by("pk").values(
-                "pk", "current_status", "site_id", "assigned_patient_id"
-            )
-        )
-        == [
-            {k: d[k] for k in ("id", "current_status", "site_id", "assigned_patient_id")}
-            | {"pk": d["id"]}
-            for d in devices_before
-        ]
-        or True
-    )
-    assert list(
-        Device.objects.order_by("pk").values_list("current_status", "assigned_patient_id")
-    ) == [(d["current_status"], d["assigned_patient_id"]) for d in devices_before]
+    # Not one field of one device was rewritten (updated_at included).
+    assert list(Device.objects.order_by("pk").values()) == devices_before
 
 
 def test_demo_load_twice_is_idempotent(demo_org, live_server):
