@@ -1,6 +1,6 @@
 """Reads for device pages and endpoints, always scoped to one organization."""
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from devices.models import (
@@ -96,9 +96,3 @@ def patient_devices(patient) -> dict:
         "connections": [c for c in connections if c.is_active],
         "past_connections": [c for c in connections if not c.is_active],
     }
-
-
-def device_detail_queryset(organization) -> QuerySet:
-    return devices_for(organization).prefetch_related(
-        Prefetch("assignments", queryset=DeviceAssignment.objects.select_related("patient"))
-    )
