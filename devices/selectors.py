@@ -1,0 +1,98 @@
+"""Reads for device pages and endpoints, always scoped to one organization."""
+
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from devices.models import (
+    Device,
+    DeviceAssignment,
+    DeviceStatus,
+    SmartMeterConnection,
+)
+
+ASSIGNED = "assigned"
+UNASSIGNED = "unassigned"
+
+
+def devices_for(organization) -> QuerySet:
+    return Device.objects.filter(organization=organization).select_related(
+        "item", "site", "assigned_patient"
+    )
+
+
+def device_for_org(organization, pk) -> Device:
+    """The organization's device `pk`, or 404 (another organization's device is not confirmed)."""
+    return get_object_or_404(devices_for(organization), pk=pk)
+
+
+def devices_inventory(
+    organization,
+    *,
+    status: str = "",
+    kind: str = "",
+    site: str = "",
+    assignment: str = "",
+    query: str = "",
+) -> QuerySet:
+    """The inventory page's list: filter by status, kind, site (id), assigned/unassigned, and
+    search serial number / IMEI (exact or contained, case-insensitive)."""
+    qs = devices_for(organization)
+    if status:
+        qs = qs.filter(current_status=status)
+    if kind:
+        qs = qs.filter(item__kind=kind)
+    if site:
+        qs = qs.filter(site_id=site)
+    if assignment == ASSIGNED:
+        qs = qs.filter(assigned_patient__isnull=False)
+    elif assignment == UNASSIGNED:
+        qs = qs.filter(assigned_patient__isnull=True)
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(identifier__icontains=query) | Q(impilo_device_id__iexact=query))
+    # Impilo devices first (what nurses hand out), then Smart Meters by IMEI.
+    return qs.order_by("source", "identifier", "pk")
+
+
+def devices_assignable(organization, *, query: str = "") -> QuerySet:
+    """Devices a nurse may pick in the assign dialog: every Impilo device at a clinic that
+    is not decommissioned (the dialog shows why an unavailable one cannot be picked)."""
+    qs = devices_for(organization).filter(source="impilo", impilo_device_id__isnull=False)
+    qs = qs.exclude(current_status=DeviceStatus.DECOMMISSIONED)
+    if query.strip():
+        qs = qs.filter(identifier__icontains=query.strip())
+    # Available ones first, then by identifier.
+    available = ExpressionWrapper(
+        Q(current_status=DeviceStatus.AVAILABLE_AT_SITE) & Q(assigned_patient__isnull=True),
+        output_field=BooleanField(),
+    )
+    return qs.annotate(is_available=available).order_by("-is_available", "identifier")
+
+
+def device_history(device: Device) -> tuple[list, list]:
+    """(status changes, assignments) of a device, newest first, with who did it."""
+    changes = list(device.status_changes.select_related("changed_by"))
+    assignments = list(
+        device.assignments.select_related(
+            "patient", "assigned_by", "ended_by", "replaced_by__device"
+        )
+    )
+    return changes, assignments
+
+
+def patient_devices(patient) -> dict:
+    """What the patient page shows: current devices, past assignments, Smart Meters."""
+    assignments = list(
+        DeviceAssignment.objects.filter(patient=patient)
+        .select_related("device__item", "device__site", "replaced_by__device")
+        .order_by("-assigned_at", "-id")
+    )
+    connections = list(
+        SmartMeterConnection.objects.filter(patient=patient).order_by("-created_at", "-id")
+    )
+    return {
+        "current": [a for a in assignments if a.ended_at is None],
+        "past": [a for a in assignments if a.ended_at is not None],
+        "connections": [c for c in connections if c.is_active],
+        "past_connections": [c for c in connections if not c.is_active],
+    }

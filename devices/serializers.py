@@ -1,0 +1,133 @@
+"""Device API shapes: ModelSerializers for output, StrictSerializers for action input."""
+
+from rest_framework import serializers
+
+from devices.models import (
+    Device,
+    DeviceAssignment,
+    DeviceStatus,
+    DeviceStatusChange,
+    Item,
+    SmartMeterConnection,
+)
+from devices.services import SMART_METER_TYPES
+from portal.api_helpers import StrictSerializer
+from portal.models import Site
+
+STATUS_HELP = "An Impilo device status: " + ", ".join(DeviceStatus.values)
+
+
+def status_out(**kwargs):
+    # Output status fields are plain strings in the schema: one enum (StatusEnum, on the
+    # input) instead of four identical ones under different names.
+    return serializers.CharField(read_only=True, help_text=STATUS_HELP, **kwargs)
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = ["id", "impilo_item_id", "name", "kind"]
+
+
+class SiteRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ["id", "impilo_site_id", "name", "is_vendor_site"]
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    item = ItemSerializer()
+    site = SiteRefSerializer(allow_null=True)
+    assigned_patient_id = serializers.IntegerField(allow_null=True)
+    current_status = status_out()
+
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "impilo_device_id",
+            "identifier",
+            "source",
+            "item",
+            "site",
+            "current_status",
+            "assigned_patient_id",
+            "last_synced_at",
+            "updated_at",
+        ]
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.CharField(source="changed_by.username", allow_null=True, default=None)
+    from_status = status_out()
+    to_status = status_out()
+
+    class Meta:
+        model = DeviceStatusChange
+        fields = ["id", "from_status", "to_status", "note", "changed_by", "changed_at"]
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    replaced_by_device_id = serializers.IntegerField(
+        source="replaced_by.device_id", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = DeviceAssignment
+        fields = [
+            "id",
+            "device_id",
+            "patient_id",
+            "assigned_at",
+            "ended_at",
+            "ended_reason",
+            "replaced_by_device_id",
+        ]
+
+
+class DeviceDetailSerializer(DeviceSerializer):
+    assignments = AssignmentSerializer(many=True)
+    status_changes = StatusChangeSerializer(many=True)
+
+    class Meta(DeviceSerializer.Meta):
+        fields = [*DeviceSerializer.Meta.fields, "assignments", "status_changes"]
+
+
+class SmartMeterConnectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SmartMeterConnection
+        fields = [
+            "id",
+            "patient_id",
+            "imei",
+            "device_type",
+            "device_name",
+            "device_id",
+            "created_at",
+            "deleted_at",
+            "deleted_reason",
+        ]
+
+
+# --- input ------------------------------------------------------------------------------------
+class AssignInput(StrictSerializer):
+    patient_id = serializers.IntegerField()
+
+
+class ReplaceInput(StrictSerializer):
+    replacement_device_id = serializers.IntegerField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class StatusInput(StrictSerializer):
+    status = serializers.ChoiceField(choices=DeviceStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class SmartMeterConnectInput(StrictSerializer):
+    imei = serializers.CharField(max_length=40, help_text="15 digits with a Luhn check digit.")
+    device_type = serializers.ChoiceField(choices=sorted(SMART_METER_TYPES))
+
+
+class EmptyInput(StrictSerializer):
+    pass

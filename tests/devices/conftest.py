@@ -1,0 +1,85 @@
+"""Device fixtures: clients on the sandbox over real HTTP, and the demo inventory in the DB."""
+
+import pytest
+
+from devices.clients import ImpiloClient, ValidicClient
+from portal import demo
+from portal.models import Site
+
+# Register every sandbox module's seeders before the `sandbox` fixture resets the store (they
+# register on import, and the URLconf may not be loaded yet when the first test starts).
+import portal.sandbox.urls  # noqa: F401  isort: skip
+
+
+@pytest.fixture
+def impilo(sandbox_url):
+    return ImpiloClient(f"{sandbox_url}/impilo/", secrets={"token": demo.IMPILO_TOKEN}, backoff=0)
+
+
+@pytest.fixture
+def validic(sandbox_url):
+    return ValidicClient(
+        f"{sandbox_url}/validic/",
+        secrets={"token": demo.VALIDIC_TOKEN, "organization_id": demo.VALIDIC_ORG_ID},
+        backoff=0,
+    )
+
+
+@pytest.fixture
+def demo_sites(org):
+    """`org`'s sites with the sandbox's Impilo site ids (the clinics and the warehouse)."""
+    return {
+        site_id: Site.objects.create(
+            organization=org,
+            impilo_site_id=site_id,
+            name=name,
+            is_vendor_site=is_vendor,
+            time_zone=zone,
+        )
+        for site_id, name, is_vendor, zone in demo.SITES
+    }
+
+
+# --- the inventory the sandbox knows, mirrored for `org` ------------------------------------
+SHELF = {d.identifier: d for d in demo.demo_devices() if d.status == "availableAtSite"}
+PATIENTS = demo.demo_patients()
+
+
+@pytest.fixture
+def harriet(org):
+    """A patient of `org` registered with Impilo (demo patient 2's Impilo id)."""
+    from tests.factories import PatientFactory
+
+    p = PATIENTS[2]
+    return PatientFactory(
+        organization=org,
+        first_name="Harriet",
+        last_name="Quimby",
+        mrn=p.mrn,
+        impilo_patient_id=p.impilo_patient_id,
+        validic_user_id=p.validic_user_id,
+    )
+
+
+def shelf_device(org, demo_sites, identifier):
+    from tests.devices.factories import DeviceFactory
+
+    d = SHELF[identifier]
+    return DeviceFactory(
+        organization=org,
+        impilo_device_id=d.impilo_device_id,
+        identifier=d.identifier,
+        site=demo_sites[d.site_id],
+    )
+
+
+@pytest.fixture
+def cuff(org, demo_sites, vendor_accounts):
+    """BT105-S700: a BP cuff on the shelf at the Denver clinic, available to assign."""
+    return shelf_device(org, demo_sites, "BT105-S700")
+
+
+@pytest.fixture
+def spare_cuff(org, demo_sites, vendor_accounts):
+    """BT105-S702: another cuff on the shelf (main clinic), used as a replacement."""
+    return shelf_device(org, demo_sites, "BT105-S702")

@@ -1,0 +1,99 @@
+"""The inventory sync: Impilo devices and Validic connections mirrored, idempotently."""
+
+import pytest
+from django.core.management import call_command
+
+from devices.models import Device, DeviceAssignment, DeviceStatus, SmartMeterConnection
+from devices.sync import devices_sync, sync_run_start
+from devices.tasks import devices_sync_all, devices_sync_run
+from portal import demo
+from portal.models import Organization, SyncRun
+from portal.sandbox.state import FaultMode
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo_org(live_server, sandbox):
+    call_command("load_demo_data", base_url=live_server.url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Organization.objects.get(slug=demo.ORG_SLUG)
+
+
+def sync(org):
+    return devices_sync(run=sync_run_start(organization=org))
+
+
+def test_sync_right_after_demo_load_changes_nothing(demo_org):
+    devices_before = list(Device.objects.order_by("pk").values())
+    run = sync(demo_org)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert (run.created, run.updated, run.errors) == (0, 0, [])
+    assert run.unchanged == run.processed == run.total > 70
+    # Not one field of one device was rewritten (updated_at included).
+    assert list(Device.objects.order_by("pk").values()) == devices_before
+
+
+def test_demo_load_twice_is_idempotent(demo_org, live_server):
+    counts = (
+        Device.objects.count(),
+        DeviceAssignment.objects.count(),
+        SmartMeterConnection.objects.count(),
+    )
+    call_command("load_demo_data", base_url=live_server.url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert (
+        Device.objects.count(),
+        DeviceAssignment.objects.count(),
+        SmartMeterConnection.objects.count(),
+    ) == counts
+
+
+def test_sync_brings_in_changes_made_at_the_vendors(demo_org, sandbox):
+    store_device = sandbox.get("impilo", "devices", 80001)  # patient 0's cuff
+    store_device.update(patientId=None, currentStatus="defective", note="Reported by Impilo")
+    new = dict(sandbox.get("impilo", "devices", 80060), id=80500, identifier="BT105-NEW-1")
+    sandbox.put("impilo", "devices", 80500, new)
+    imei = demo._imei(1000)  # patient 0's pulse oximeter, disconnected at Validic
+    sandbox.delete("validic", "connections", imei)
+
+    run = sync(demo_org)
+    assert (run.created, run.updated, run.status) == (1, 2, SyncRun.Status.SUCCEEDED)
+    cuff = Device.objects.get(impilo_device_id=80001)
+    assert (cuff.current_status, cuff.assigned_patient) == (DeviceStatus.DEFECTIVE, None)
+    assert cuff.status_changes.first().note == "Reported by Impilo"
+    assert cuff.assignments.get().ended_reason == "unassigned"
+    assert Device.objects.get(impilo_device_id=80500).identifier == "BT105-NEW-1"
+    gone = SmartMeterConnection.objects.get(imei=imei)
+    assert gone.deleted_reason == "Disconnected at Validic (found by sync)"
+    again = sync(demo_org)
+    assert (again.created, again.updated) == (0, 0)
+
+
+def test_sync_outage_fails_the_run_with_a_message(demo_org, faults):
+    faults.inject("impilo", FaultMode.ERROR, 10, path_contains="/v1/devices")
+    run = sync(demo_org)
+    assert run.status == SyncRun.Status.FAILED
+    assert run.errors == [
+        "Impilo did not answer (it may be down or slow). Nothing was changed; please try "
+        "again in a few minutes."
+    ]
+
+
+def test_periodic_task_syncs_every_organization_with_impilo(demo_org):
+    assert devices_sync_all.delay().get() == 1
+    run = SyncRun.objects.get(organization=demo_org)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert devices_sync_run.delay(run.pk).get() == 0  # a redelivered finished run: no-op
+
+
+def test_sync_runs_on_a_real_worker(demo_org, celery_worker_process):
+    from tests.conftest import wait_for
+
+    run = sync_run_start(organization=demo_org)
+    devices_sync_run.delay(run.pk)
+    wait_for(
+        lambda: SyncRun.objects.get(pk=run.pk).status != SyncRun.Status.RUNNING,
+        timeout=60,
+        message="the worker to finish the sync",
+    )
+    run.refresh_from_db()
+    assert (run.status, run.created, run.updated) == (SyncRun.Status.SUCCEEDED, 0, 0)
