@@ -57,6 +57,10 @@ class Store:
             return copy.deepcopy(self._data[(vendor, name)])
 
     def reset(self) -> None:
+        # Seeders register when their vendor module is imported; importing the URLconf
+        # imports them all, so a reset never misses one (even before any request).
+        import portal.sandbox.urls  # noqa: F401
+
         with self.lock:
             self._data.clear()
             self._ids.clear()

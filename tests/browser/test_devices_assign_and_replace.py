@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-import portal.sandbox.urls  # noqa: F401  (registers every sandbox seeder before the reset)
 from portal import demo
 
 

@@ -6,10 +6,6 @@ from devices.clients import ImpiloClient, ValidicClient
 from portal import demo
 from portal.models import Site
 
-# Register every sandbox module's seeders before the `sandbox` fixture resets the store (they
-# register on import, and the URLconf may not be loaded yet when the first test starts).
-import portal.sandbox.urls  # noqa: F401  isort: skip
-
 
 @pytest.fixture
 def impilo(sandbox_url):

@@ -22,6 +22,7 @@ from portal.models import Role
 from tests import factories
 
 STAFF_ROLES = (Role.NURSE, Role.COORDINATOR, Role.ORG_ADMIN)
+CLINICAL = (Role.NURSE, Role.ORG_ADMIN)
 
 
 @dataclass
@@ -67,6 +68,72 @@ EXPECT = {
     "api/v1/patients/<int:pk>": Api(
         url=lambda w: f"/api/v1/patients/{w['patient'].pk}", scoped=True
     ),
+    # --- devices
+    "devices/": Page(),
+    "devices/sync/": Page(methods=("POST",)),
+    "devices/sync/status/": Page(),
+    "devices/<int:pk>/": Page(url=lambda w: f"/devices/{w['device'].pk}/", scoped=True),
+    "devices/<int:pk>/patients/": Page(
+        url=lambda w: f"/devices/{w['device'].pk}/patients/", scoped=True, roles=CLINICAL
+    ),
+    **{
+        f"devices/<int:pk>/{action}/": Page(
+            url=lambda w, a=action: f"/devices/{w['device'].pk}/{a}/",
+            scoped=True,
+            methods=("POST",),
+        )
+        for action in ("assign", "unassign", "replace", "status")
+    },
+    "devices/patients/<int:patient_pk>/options/": Page(
+        url=lambda w: f"/devices/patients/{w['patient'].pk}/options/", scoped=True, roles=CLINICAL
+    ),
+    "devices/patients/<int:patient_pk>/assign/": Page(
+        url=lambda w: f"/devices/patients/{w['patient'].pk}/assign/", scoped=True, methods=("POST",)
+    ),
+    "devices/patients/<int:patient_pk>/smart-meters/": Page(
+        url=lambda w: f"/devices/patients/{w['patient'].pk}/smart-meters/",
+        scoped=True,
+        methods=("POST",),
+    ),
+    "devices/patients/<int:patient_pk>/smart-meters/<int:connection_pk>/disconnect/": Page(
+        url=lambda w: (
+            f"/devices/patients/{w['patient'].pk}/smart-meters/{w['smart_meter'].pk}/disconnect/"
+        ),
+        scoped=True,
+        methods=("POST",),
+    ),
+    "devices/patients/<int:patient_pk>/smart-meters/disconnect-all/": Page(
+        url=lambda w: f"/devices/patients/{w['patient'].pk}/smart-meters/disconnect-all/",
+        scoped=True,
+        methods=("POST",),
+    ),
+    "api/v1/devices": Api(),
+    "api/v1/devices/<int:pk>": Api(url=lambda w: f"/api/v1/devices/{w['device'].pk}", scoped=True),
+    **{
+        f"api/v1/devices/<int:pk>/{action}": Api(
+            url=lambda w, a=action: f"/api/v1/devices/{w['device'].pk}/{a}",
+            scoped=True,
+            methods=("POST",),
+        )
+        for action in ("assign", "unassign", "replace", "status")
+    },
+    "api/v1/patients/<int:patient_pk>/smart-meters": Api(
+        url=lambda w: f"/api/v1/patients/{w['patient'].pk}/smart-meters",
+        scoped=True,
+        methods=("GET", "POST"),
+    ),
+    "api/v1/patients/<int:patient_pk>/smart-meters/<str:imei>/disconnect": Api(
+        url=lambda w: (
+            f"/api/v1/patients/{w['patient'].pk}/smart-meters/{w['smart_meter'].imei}/disconnect"
+        ),
+        scoped=True,
+        methods=("POST",),
+    ),
+    "api/v1/patients/<int:patient_pk>/smart-meters/disconnect-all": Api(
+        url=lambda w: f"/api/v1/patients/{w['patient'].pk}/smart-meters/disconnect-all",
+        scoped=True,
+        methods=("POST",),
+    ),
     "api/schema/": Public("the OpenAPI schema describes the API, holds no data"),
     "api/docs/": Public("API documentation"),
     "api/<path:rest>": Public("JSON 404 for unknown API paths"),
@@ -109,7 +176,7 @@ def world(org, other_org, patient, alice, bob, ada, olga):
     from tests import world_builders
 
     objects = {"org": org, "patient": patient}
-    objects.update(world_builders.build(org))
+    objects.update(world_builders.build(org, patient))
     return objects
 
 
