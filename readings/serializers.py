@@ -17,6 +17,15 @@ class StrictInteger(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictNumber(serializers.FloatField):
+    """A JSON number (not a numeric string)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictBoolean(serializers.BooleanField):
     def to_internal_value(self, data):
         if not isinstance(data, bool):
@@ -27,7 +36,7 @@ class StrictBoolean(serializers.BooleanField):
 class HeartRateReadingRequest(StrictSerializer):
     """Impilo `HeartRateReadingRequest` (seed 000)."""
 
-    readingTimestamp = serializers.DateTimeField(  # noqa: N815
+    readingTimestamp = serializers.DateTimeField(
         default_timezone=UTC, help_text="The UTC timestamp (seed 000): no offset means UTC."
     )
     deviceId = StrictInteger(required=False, allow_null=True)
@@ -95,13 +104,7 @@ class ValidicMetric(StrictSerializer):
     type = serializers.CharField(max_length=64)
     origin = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     unit = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
-    value = serializers.FloatField()
-
-    def validate_value(self, value):
-        raw = self.initial_data.get("value")
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise serializers.ValidationError("Must be a number.")
-        return value
+    value = StrictNumber()
 
 
 class ValidicDevice(serializers.Serializer):

@@ -51,9 +51,11 @@ def test_records_a_reading_and_answers_with_the_impilo_reading_object(api, cuff,
         "/min",
         "8867-4",
     )
-    assert reading.patient == patient and reading.device == cuff
+    assert reading.patient == patient
+    assert reading.device == cuff
     event = AuditEvent.objects.get(action="reading.ingest")
-    assert event.patient == patient and event.detail["created"] == 1
+    assert event.patient == patient
+    assert event.detail["created"] == 1
 
 
 def test_patient_id_alone_is_enough_and_device_identifier_works_too(api, cuff):
