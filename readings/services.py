@@ -457,7 +457,10 @@ def validic_record_inputs(*, organization, record: dict, check_device=True) -> l
             )
         if check_device:
             device_checked(device, patient, "source.device.id")
-    measured_at = measured_at_checked(record["start_time"], "start_time")
+    start = record["start_time"]
+    if isinstance(start, str):  # a pulled record, not one the API serializer parsed
+        start = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    measured_at = measured_at_checked(start, "start_time")
     offset = offset_checked(record.get("utc_offset"), "utc_offset")
     items = []
     for index, entry in enumerate(record["metrics"]):
@@ -814,12 +817,12 @@ def _pull(organization, kind, triggered_by, *, fetch, normalise, maps) -> SyncRu
                     if items
                     else IngestResult()
                 )
+                if page.total is not None:  # what remained after our cursor, this page included
+                    run.total = run.processed + page.total
                 run.processed += len(page.items)
                 run.created += len(result.created)
                 run.unchanged += len(result.existing)
                 run.errors = [*run.errors, *skipped][-50:]
-                if page.total is not None:
-                    run.total = page.total
                 if page.next_cursor:
                     run.cursor = page.next_cursor
                 run.save()
