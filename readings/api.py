@@ -210,7 +210,7 @@ class PatientMetricsView(IngestView):
     def ingest(self, request, patient_id: str):
         patients = Patient.objects.filter(organization=request.organization)
         patient = patients.filter(patient_graph_id=patient_id).first()
-        if patient is None and patient_id.isdigit():
+        if patient is None and patient_id.isdigit() and len(patient_id) <= 18:
             patient = patients.filter(pk=int(patient_id)).first()
         if patient is None:
             raise ApiError(404, "not_found", "Patient not found")
@@ -378,7 +378,19 @@ class PatientReadingsView(generics.ListAPIView):
     serializer_class = ReadingSerializer
     required_scopes = ApiScope.READINGS_READ
 
-    @extend_schema(summary="List a patient's readings", parameters=RANGE_PARAMS)
+    @extend_schema(
+        summary="List a patient's readings",
+        description=(
+            "`resolution=raw` (default): the readings, newest first, cursor-paginated. "
+            "`resolution=auto` (needs `metric`; `bp` gives systolic and diastolic): the chart "
+            "series, at most 500 points per metric — the readings themselves when there are "
+            "that few, else min/avg/max per time bucket computed in the database."
+        ),
+        parameters=[
+            *RANGE_PARAMS,
+            OpenApiParameter("resolution", str, enum=["raw", "auto"], description="See above."),
+        ],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -395,11 +407,56 @@ class PatientReadingsView(generics.ListAPIView):
         return qs
 
     def list(self, request, *args, **kwargs):
+        resolution = request.query_params.get("resolution", "raw")
+        if resolution not in ("raw", "auto"):
+            raise ApiError(400, "invalid_parameter", "resolution must be raw or auto.")
+        if resolution == "auto":
+            return self._series(request)
         response = super().list(request, *args, **kwargs)
         audit_event_record(
             action="reading.list", request=request, patient=self._patient, detail={"api": True}
         )
         return response
+
+    def _series(self, request):
+        metric = request.query_params.get("metric")
+        if not metric:
+            raise ApiError(400, "invalid_parameter", "resolution=auto needs a metric.")
+        patient = patient_for_org(request.organization, self.kwargs["pk"])
+        start, end = _window(request)
+        series = selectors.readings_series(patient, metric, start, end)
+        audit_event_record(
+            action="reading.list",
+            request=request,
+            patient=patient,
+            detail={"api": True, "resolution": "auto"},
+        )
+        return Response(
+            {
+                "metric": metric,
+                "from": _iso_z(start),
+                "to": _iso_z(end),
+                "series": [
+                    {
+                        "metric": s.metric,
+                        "bucketed": s.bucketed,
+                        "bucket_seconds": s.bucket_seconds or None,
+                        "points": [
+                            {
+                                "t": _iso_z(datetime.fromtimestamp(x, tz=UTC)),
+                                "min": s.low[i],
+                                "avg": s.avg[i],
+                                "max": s.high[i],
+                                "count": s.count[i],
+                            }
+                            for i, x in enumerate(s.x)
+                            if s.count[i]
+                        ],
+                    }
+                    for s in series
+                ],
+            }
+        )
 
 
 class ObservationsView(APIView):

@@ -39,9 +39,11 @@ class HeartRateReadingRequest(StrictSerializer):
     readingTimestamp = serializers.DateTimeField(
         default_timezone=UTC, help_text="The UTC timestamp (seed 000): no offset means UTC."
     )
-    deviceId = StrictInteger(required=False, allow_null=True)
+    deviceId = StrictInteger(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     deviceIdentifier = serializers.CharField(required=False, allow_null=True, max_length=64)
-    patientId = StrictInteger(required=False, allow_null=True, help_text="Impilo patient id.")
+    patientId = StrictInteger(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="Impilo id."
+    )
     deviceTimeZoneOffset = StrictInteger(required=False, allow_null=True)
     manual = StrictBoolean(required=False, allow_null=True)
     heartRate = StrictInteger(required=False, allow_null=True)

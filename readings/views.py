@@ -41,6 +41,9 @@ def _selection(request, patient):
     allowed = {c[0] for c in choices} | {BP, *Metric.values}
     if metric not in allowed:
         metric = choices[0][0] if choices else BP
+    if metric not in {c[0] for c in choices}:
+        # A metric asked for by name (e.g. from a link) stays visible as the selected tab.
+        choices.append((metric, "Blood pressure" if metric == BP else metric_label(metric)))
     error = None
     try:
         start, end, range_key, range_label = selectors.parse_range(

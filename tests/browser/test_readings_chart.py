@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from readings.models import Reading
-from tests.readings.factories import demo_month_for
+from tests.readings.factories import ReadingFactory, demo_month_for
 
 
 def test_nurse_reads_the_chart_switches_range_and_metric(
@@ -14,6 +14,7 @@ def test_nurse_reads_the_chart_switches_range_and_metric(
 ):
     # Demo patient 0: BP cuff (Denver clinic clock), scale with a week of weight gain, SpO2.
     patient = demo_month_for(org, 0, first_name="Maria", last_name="Garcia")
+    ReadingFactory(patient=patient, metric="systolic", value=178, source_record_id="spike")
     page = signed_in_page(alice)
 
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
@@ -52,6 +53,7 @@ def test_nurse_reads_the_chart_switches_range_and_metric(
 
     page.goto(f"{live_server.url}/readings/")
     expect(page.get_by_role("heading", name="Out-of-range readings")).to_be_visible()
+    expect(page.get_by_role("cell", name="178 mmHg")).to_be_visible()
     page.screenshot(path=f"{screenshot_dir}/readings-overview.png", full_page=True)
 
 

@@ -55,3 +55,29 @@ def test_bp_series_share_their_x_values(org, patient):
     sys_series, dia_series = readings_series(patient, "bp", END - timedelta(days=1), END)
     assert sys_series.bucketed
     assert sys_series.x == dia_series.x
+
+
+def test_api_resolution_auto_returns_the_bucketed_series(api, org, patient, outsider_api):
+    minute_data(org, patient, 3 * 24 * 60)
+    url = f"/api/v1/patients/{patient.pk}/readings"
+    params = {
+        "metric": "heart_rate",
+        "resolution": "auto",
+        "from": "2026-11-18T00:00:00Z",
+        "to": "2026-11-25T00:00:00Z",
+    }
+    body = api.get(url, params).json()
+    (series,) = body["series"]
+    assert series["bucketed"] is True
+    assert series["bucket_seconds"] == 1800
+    assert len(series["points"]) == 3 * 48
+    assert series["points"][0] == {
+        "t": "2026-11-22T00:00:00Z",
+        "min": 60.0,
+        "avg": 64.5,
+        "max": 69.0,
+        "count": 30,
+    }
+    assert api.get(url, {"resolution": "auto"}).status_code == 400
+    assert api.get(url, {"resolution": "weekly"}).status_code == 400
+    assert outsider_api.get(url, params).status_code == 404

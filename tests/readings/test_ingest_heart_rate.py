@@ -112,6 +112,8 @@ def test_impossible_heart_rate_is_422_naming_the_field(api, cuff, rate):
         ({"heartRate": 72.5}, "heartRate"),
         ({"heartRate": None}, "heartRate"),
         ({"deviceId": "80011"}, "deviceId"),
+        ({"deviceId": 10**30}, "deviceId"),
+        ({"deviceId": None, "patientId": -1}, "patientId"),
         ({"manual": "yes"}, "manual"),
         ({"deviceTimeZoneOffset": 99999}, "deviceTimeZoneOffset"),
         ({"heartrate": 72}, "heartrate"),

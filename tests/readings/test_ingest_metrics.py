@@ -105,6 +105,11 @@ def test_unknown_patient_is_404_in_patient_graph_error_shape(api, cuff):
     assert response.json() == {"error": "not_found", "message": "Patient not found"}
 
 
+def test_an_absurd_numeric_patient_id_is_404_not_a_crash(api, cuff):
+    response = api.post(url("9" * 40), EXAMPLE, format="json")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+
+
 def test_outsider_gets_404(outsider_api, cuff):
     response = outsider_api.post(url("pg-9001"), EXAMPLE, format="json")
     assert response.status_code == HTTPStatus.NOT_FOUND
