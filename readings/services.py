@@ -756,7 +756,16 @@ def _lookup_maps(organization):
         d.impilo_device_id: d
         for d in Device.objects.filter(organization=organization, impilo_device_id__isnull=False)
     }
-    return patients_by_impilo, devices_by_impilo
+    # Readings the portal itself sent (manual entries through the outbox) come back in the
+    # pull; the manual reading is already stored, so these are skipped, not stored twice.
+    ours = set(
+        OutboxMessage.objects.filter(
+            organization=organization, vendor=Vendor.IMPILO, status=OutboxStatus.DELIVERED
+        )
+        .exclude(vendor_record_id="")
+        .values_list("vendor_record_id", flat=True)
+    )
+    return patients_by_impilo, devices_by_impilo, ours
 
 
 def impilo_readings_sync(*, organization, triggered_by=None, page_size: int = 500) -> SyncRun:
@@ -772,8 +781,12 @@ def impilo_readings_sync(*, organization, triggered_by=None, page_size: int = 50
         fetch=lambda cursor: ImpiloReadingsClient.for_organization(organization).list_readings(
             after=cursor or None, limit=page_size
         ),
-        normalise=lambda obj, maps: impilo_reading_inputs(
-            organization=organization, obj=obj, patients=maps[0], devices=maps[1]
+        normalise=lambda obj, maps: (
+            []
+            if str(obj.get("id")) in maps[2]
+            else impilo_reading_inputs(
+                organization=organization, obj=obj, patients=maps[0], devices=maps[1]
+            )
         ),
         maps=lambda: _lookup_maps(organization),
     )

@@ -112,3 +112,14 @@ def test_a_real_worker_delivers_the_outbox(celery_worker_process, alice, maria, 
         message="the worker to deliver the outbox message",
     )
     assert [r["heartRate"] for r in manual_readings_in_impilo()] == [84]
+
+
+def test_the_pull_does_not_store_our_own_manual_reading_again(alice, org, maria, vendor_accounts):
+    from readings.models import Reading
+    from readings.services import impilo_readings_sync
+
+    manual_reading_record(patient=maria, metric="heart_rate", value=88, measured_at=TAKEN, by=alice)
+    impilo_readings_sync(organization=org)
+    assert list(
+        Reading.objects.filter(metric="heart_rate", value=88).values_list("source", "manual")
+    ) == [("manual", True)]
