@@ -470,22 +470,20 @@ class ObservationsView(APIView):
         description=(
             "A `Bundle` (type searchset) of vital-signs Observations: LOINC code, UCUM "
             "`valueQuantity`, `effectiveDateTime` in the patient's offset; blood pressure as "
-            "one Observation (85354-9) with systolic and diastolic components. Paged by "
-            f"`page` ({page_size} readings a page); the Bundle's `next` link gives the next."
+            "one Observation (85354-9) with systolic and diastolic components. Newest first, "
+            f"about {page_size} readings a page; the Bundle's `next` link (`before=`) gives the "
+            "next page. A page never splits readings taken at the same instant, so a blood "
+            "pressure's two components always come together."
         ),
         parameters=[
             *RANGE_PARAMS,
-            OpenApiParameter("page", int, description="1-based page number."),
+            OpenApiParameter("before", str, description="Only readings before this instant."),
         ],
         responses={200: OpenApiResponse(description="FHIR Bundle")},
     )
     def get(self, request, pk):
         patient = patient_for_org(request.organization, pk)
         start, end = _window(request)
-        try:
-            page = max(1, int(request.query_params.get("page", "1")))
-        except ValueError:
-            raise ApiError(400, "invalid_parameter", "page must be a number.") from None
         qs = Reading.objects.filter(
             patient=patient, measured_at__gte=start, measured_at__lt=end
         ).select_related("device", "patient")
@@ -493,21 +491,27 @@ class ObservationsView(APIView):
         if metric:
             qs = qs.filter(metric__in=selectors.chart_metrics(metric))
         qs = qs.order_by("-measured_at", "measurement_group", "id")
-        total = qs.count()
-        rows = list(qs[(page - 1) * self.page_size : page * self.page_size])
-        params = request.query_params.copy()
-        params["page"] = str(page + 1)
-        next_url = (
-            request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-            if page * self.page_size < total
-            else None
-        )
+        before = _instant(request, "before", None)
+        page_qs = qs.filter(measured_at__lt=before) if before else qs
+        rows = list(page_qs[: self.page_size])
+        next_url = None
+        if len(rows) == self.page_size:
+            # Finish the last instant on this page (a BP's systolic and diastolic share it).
+            last_at = rows[-1].measured_at
+            seen = {r.pk for r in rows}
+            rows += [r for r in qs.filter(measured_at=last_at) if r.pk not in seen]
+            if qs.filter(measured_at__lt=last_at).exists():
+                params = request.query_params.copy()
+                params["before"] = _iso_z(last_at)
+                next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         audit_event_record(
-            action="reading.export_fhir", request=request, patient=patient, detail={"page": page}
+            action="reading.export_fhir",
+            request=request,
+            patient=patient,
+            detail={"paged": before is not None},
         )
         body = fhir.bundle(
             fhir.observations(rows),
-            total=total,
             self_url=request.build_absolute_uri(),
             next_url=next_url,
         )

@@ -117,14 +117,13 @@ def observations(readings: list[Reading]) -> list[dict]:
     return out
 
 
-def bundle(resources: list[dict], *, total: int, self_url: str, next_url: str | None) -> dict:
+def bundle(resources: list[dict], *, self_url: str, next_url: str | None) -> dict:
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
     return {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": total,
         "link": links,
         "entry": [
             {

@@ -28,7 +28,7 @@ def test_bp_and_weight_validate_as_r4_observations(api, patient):
     assert response["Content-Type"].startswith("application/fhir+json")
     body = response.json()
     Bundle.model_validate(body)  # raises on anything not R4(B)-valid
-    assert body["total"] == 3
+    assert len(body["entry"]) == 2  # one BP Observation with two components, one weight
     resources = {e["resource"]["id"]: e["resource"] for e in body["entry"]}
     bp = next(r for key, r in resources.items() if key.startswith("bp-"))
     assert bp["code"]["coding"][0]["code"] == "85354-9"
@@ -52,20 +52,34 @@ def test_bp_and_weight_validate_as_r4_observations(api, patient):
     assert AuditEvent.objects.filter(action="reading.export_fhir", patient=patient).count() == 1
 
 
-def test_paging_links_and_constant_queries(api, patient, django_assert_max_num_queries):
-    for n in range(5):
-        ReadingFactory(patient=patient, metric="heart_rate", value=60 + n)
+def test_pages_never_split_a_blood_pressure(api, patient, django_assert_max_num_queries):
+    from datetime import timedelta
+
     from readings.api import ObservationsView
 
-    ObservationsView.page_size = 2
+    start = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    for n in range(5):  # five cuff readings: systolic + diastolic at the same instant
+        at = start - timedelta(hours=n)
+        for metric, value in (("systolic", 120 + n), ("diastolic", 80 + n)):
+            ReadingFactory(
+                patient=patient,
+                metric=metric,
+                value=value,
+                measured_at=at,
+                measurement_group=f"g{n}",
+                source_record_id=f"g{n}",
+            )
+    ObservationsView.page_size = 3  # would cut the second BP in half
     try:
-        with django_assert_max_num_queries(8):
-            first = api.get(f"/api/v1/patients/{patient.pk}/observations").json()
-        assert len(first["entry"]) == 2
-        next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
-        third = api.get(next_url.replace("page=2", "page=3")).json()
-        assert len(third["entry"]) == 1
-        assert [link["relation"] for link in third["link"]] == ["self"]
+        url = f"/api/v1/patients/{patient.pk}/observations?from=2026-11-01T00:00:00Z"
+        seen = []
+        while url:
+            with django_assert_max_num_queries(9):
+                body = api.get(url).json()
+            Bundle.model_validate(body)
+            seen += [e["resource"]["component"][0]["valueQuantity"]["value"] for e in body["entry"]]
+            url = next((li["url"] for li in body["link"] if li["relation"] == "next"), None)
+        assert seen == [120.0, 121.0, 122.0, 123.0, 124.0]
     finally:
         ObservationsView.page_size = 200
     for n in range(40):
