@@ -55,11 +55,19 @@ def _missed(rng: random.Random, index: int, day: date, end: datetime) -> bool:
     return rng.random() < 0.07
 
 
-@functools.lru_cache(maxsize=2)
 def impilo_readings(end: datetime | None = None) -> tuple[dict, ...]:
     """Impilo reading objects (seed 000's reading object; cuffs add systolic/diastolic, scales
     weight/weightUnit), oldest first. Each carries `receivedAt` for the sandbox's cursor."""
-    end = end or _now_hour()
+    return _impilo_readings(end or _now_hour())
+
+
+def validic_records(end: datetime | None = None) -> tuple[dict, ...]:
+    """Validic Inform measurement records (seed 004 format) from the Smart Meter devices."""
+    return _validic_records(end or _now_hour())
+
+
+@functools.lru_cache(maxsize=2)  # keyed by the hour, so a long-running demo moves on
+def _impilo_readings(end: datetime) -> tuple[dict, ...]:
     start = end - timedelta(days=DAYS)
     people = {p.index: p for p in demo.demo_patients()}
     site_zone = {site_id: zoneinfo.ZoneInfo(zone) for site_id, _n, _v, zone in demo.SITES}
@@ -123,9 +131,7 @@ def impilo_readings(end: datetime | None = None) -> tuple[dict, ...]:
 
 
 @functools.lru_cache(maxsize=2)
-def validic_records(end: datetime | None = None) -> tuple[dict, ...]:
-    """Validic Inform measurement records (seed 004 format) from the Smart Meter devices."""
-    end = end or _now_hour()
+def _validic_records(end: datetime) -> tuple[dict, ...]:
     start = end - timedelta(days=DAYS)
     people = {p.index: p for p in demo.demo_patients()}
     out = []

@@ -15,6 +15,14 @@ MANUAL_METRICS = [
 ]
 
 
+def manual_initial(patient) -> dict:
+    """Now, in the patient's local time, as the datetime-local input wants it."""
+    from django.utils import timezone
+
+    now = timezone.now().astimezone(patient.tz).replace(second=0, microsecond=0)
+    return {"measured_at": now.strftime("%Y-%m-%dT%H:%M"), "metric": Metric.HEART_RATE}
+
+
 class ManualReadingForm(forms.Form):
     """A reading a nurse took over the phone; `measured_at` is in the patient's local time."""
 

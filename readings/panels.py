@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from portal.access import CLINICAL
 from readings import charts, selectors
-from readings.forms import ManualReadingForm
+from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP
 from readings.units import Metric
 
@@ -23,8 +23,6 @@ def patient_panel(request, patient) -> str:
         series = selectors.readings_series(patient, main, end - timedelta(days=30), end)
         if series and series[0].x:
             chart = charts.chart_payload(patient, main, series)
-    from readings.views import _manual_initial
-
     membership = getattr(request, "membership", None)
     return render_to_string(
         "readings/_panel.html",
@@ -33,7 +31,7 @@ def patient_panel(request, patient) -> str:
             "latest": [(r, charts.local_text(r)) for r in latest],
             "chart": chart,
             "main": main,
-            "form": ManualReadingForm(patient=patient, initial=_manual_initial(patient)),
+            "form": ManualReadingForm(patient=patient, initial=manual_initial(patient)),
             "can_record": membership is not None and membership.role in CLINICAL,
             "next": request.get_full_path(),
         },

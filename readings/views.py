@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
 from readings import charts, selectors
-from readings.forms import ManualReadingForm
+from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP, RangeError
 from readings.services import IngestError, manual_reading_record
 from readings.units import Metric, metric_label
@@ -100,7 +100,7 @@ def patient_chart(request, pk):
         "chart": charts.chart_payload(patient, sel["metric"], series),
         "summary": charts.summary(series),
         "bucketed": bool(series and series[0].bucketed),
-        "form": ManualReadingForm(patient=patient, initial=_manual_initial(patient)),
+        "form": ManualReadingForm(patient=patient, initial=manual_initial(patient)),
         "can_record": request.membership.role in CLINICAL,
     }
     template = "readings/chart.html"
@@ -220,11 +220,6 @@ def patient_csv(request, pk):
         f'attachment; filename="readings-{patient.mrn}-{sel["range_key"]}.csv"'
     )
     return response
-
-
-def _manual_initial(patient):
-    now = timezone.now().astimezone(patient.tz).replace(second=0, microsecond=0)
-    return {"measured_at": now.strftime("%Y-%m-%dT%H:%M"), "metric": Metric.HEART_RATE}
 
 
 @require_POST

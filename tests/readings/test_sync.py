@@ -6,9 +6,9 @@ import pytest
 from portal import demo
 from portal.http import VendorError
 from portal.models import SyncRun
+from portal.sandbox.state import STORE
 from readings import tasks
 from readings.clients import ImpiloReadingsClient
-from readings.demo_data import impilo_readings, validic_records
 from readings.models import Reading
 from readings.services import impilo_readings_sync, validic_measurements_sync
 from tests.factories import PatientFactory
@@ -26,6 +26,15 @@ def demo_cast(org):
         )
         for p in demo.demo_patients()
     ]
+
+
+def impilo_readings():
+    # What the sandbox serves (seeded at reset), not a fresh generation an hour later.
+    return STORE.all("impilo", "readings")
+
+
+def validic_records():
+    return STORE.all("validic", "measurements")
 
 
 def expected_impilo_rows():
