@@ -102,3 +102,28 @@ def test_vendor_outage_fails_the_run_with_a_staff_message(org, demo_cast, vendor
     assert run.status == SyncRun.Status.FAILED
     assert "did not answer" in run.errors[0]
     assert not Reading.objects.exists()
+
+
+@pytest.mark.worker
+def test_a_worker_killed_mid_pull_leaves_a_cursor_the_next_run_resumes_from(
+    celery_worker_process, org, demo_cast, vendor_accounts, faults
+):
+    from tests.conftest import wait_for
+
+    faults.inject("impilo", "slow", count=10, delay=1.2)  # each page takes 1.2 s to arrive
+    tasks.impilo_readings_pull.delay(org.pk)
+    wait_for(
+        lambda: SyncRun.objects.filter(kind="impilo.readings", processed__gte=500).exists(),
+        message="the first page to be stored",
+    )
+    celery_worker_process.kill()  # SIGKILL while the next page is on its way
+    killed = SyncRun.objects.get()
+    assert killed.status == SyncRun.Status.RUNNING
+    assert killed.cursor
+    assert killed.processed < len(impilo_readings())
+    faults.clear()
+
+    resumed = impilo_readings_sync(organization=org)
+    assert resumed.status == SyncRun.Status.SUCCEEDED
+    assert resumed.processed == len(impilo_readings()) - killed.processed
+    assert Reading.objects.count() == expected_impilo_rows()
