@@ -1,0 +1,251 @@
+"""Every read of readings a page or endpoint needs, already scoped to one patient or one
+organization (callers resolve the patient with portal.access.patient_for_org first)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+from django.db.models import Count, Max, Q
+
+from readings.models import Reading
+from readings.units import METRICS, Metric, metric_label
+
+MAX_POINTS = 500
+BP = "bp"  # the chart's pseudo-metric: systolic + diastolic as one band
+
+RANGES = {
+    "24h": ("24 hours", timedelta(hours=24)),
+    "7d": ("7 days", timedelta(days=7)),
+    "30d": ("30 days", timedelta(days=30)),
+    "90d": ("90 days", timedelta(days=90)),
+    "1y": ("1 year", timedelta(days=365)),
+}
+NICE_BUCKETS = [
+    60,
+    300,
+    900,
+    1800,
+    3600,
+    2 * 3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86400,
+    2 * 86400,
+    7 * 86400,
+]
+
+
+def chart_metrics(metric: str) -> list[str]:
+    return [Metric.SYSTOLIC, Metric.DIASTOLIC] if metric == BP else [metric]
+
+
+def readings_in_range(patient, metrics: list[str], start: datetime, end: datetime):
+    return (
+        Reading.objects.filter(
+            patient=patient, metric__in=metrics, measured_at__gte=start, measured_at__lt=end
+        )
+        .select_related("device", "patient")
+        .order_by("-measured_at", "-id")
+    )
+
+
+def metrics_of_patient(patient) -> list[str]:
+    """The metrics a patient has readings for (chart menu), canonical ones first."""
+    present = set(
+        Reading.objects.filter(patient=patient).values_list("metric", flat=True).distinct()
+    )
+    order = [m.value for m in Metric]
+    return sorted(present, key=lambda m: (order.index(m) if m in order else 99, m))
+
+
+def latest_per_metric(patient) -> list[Reading]:
+    """The newest reading of each metric (two queries, whatever the number of readings)."""
+    newest = (
+        Reading.objects.filter(patient=patient).values("metric").annotate(at=Max("measured_at"))
+    )
+    if not newest:
+        return []
+    condition = Q()
+    for row in newest:
+        condition |= Q(metric=row["metric"], measured_at=row["at"])
+    rows = {}
+    for reading in (
+        Reading.objects.filter(condition, patient=patient)
+        .select_related("device", "patient")
+        .order_by("metric", "-id")
+    ):
+        rows.setdefault(reading.metric, reading)
+    order = [m.value for m in Metric]
+    return sorted(rows.values(), key=lambda r: order.index(r.metric) if r.metric in order else 99)
+
+
+def out_of_range_readings(organization, since: datetime):
+    """Readings outside their metric's default thresholds across the organization, newest
+    first — the overview nurses start their day with."""
+    condition = Q()
+    for metric, info in METRICS.items():
+        bounds = Q()
+        if info.alert_low is not None:
+            bounds |= Q(value__lt=info.alert_low)
+        if info.alert_high is not None:
+            bounds |= Q(value__gt=info.alert_high)
+        if bounds:
+            condition |= Q(metric=metric) & bounds
+    return (
+        Reading.objects.filter(condition, organization=organization, measured_at__gte=since)
+        .select_related("patient", "device")
+        .order_by("-measured_at", "-id")
+    )
+
+
+# --- chart series ---------------------------------------------------------------------------
+@dataclass
+class Series:
+    metric: str
+    label: str
+    bucketed: bool
+    bucket_seconds: int
+    x: list[int]  # epoch seconds (bucket start when bucketed)
+    avg: list[float | None]
+    low: list[float | None]
+    high: list[float | None]
+    count: list[int]
+    readings: list[Reading | None]  # raw only: the reading behind each point
+
+
+def bucket_seconds_for(start: datetime, end: datetime) -> int:
+    span = (end - start).total_seconds()
+    for size in NICE_BUCKETS:
+        if span / size <= MAX_POINTS:
+            return size
+    return NICE_BUCKETS[-1]
+
+
+def readings_series(patient, metric: str, start: datetime, end: datetime) -> list[Series]:
+    """One series per underlying metric, aligned on the same x values. Up to MAX_POINTS
+    readings per metric come back raw (hover can name the device); more are bucketed in the
+    database (min/avg/max per bucket), so a year of minute data costs the same as a day."""
+    metrics = chart_metrics(metric)
+    base = Reading.objects.filter(
+        patient=patient,
+        metric__in=metrics,
+        measured_at__gte=start,
+        measured_at__lt=end,
+        value__isnull=False,
+    )
+    counts = dict(base.values_list("metric").annotate(n=Count("id")).order_by())
+    if max(counts.values(), default=0) <= MAX_POINTS:
+        return _raw_series(base, metrics)
+    size = bucket_seconds_for(start, end)
+    rows = _buckets(patient, metrics, start, end, size)
+    xs = sorted({row[1] for row in rows})
+    index = {x: i for i, x in enumerate(xs)}
+    out = []
+    for m in metrics:
+        series = Series(
+            m,
+            metric_label(m),
+            True,
+            size,
+            xs,
+            *[[None] * len(xs) for _ in range(3)],
+            [0] * len(xs),
+            [],
+        )
+        for row_metric, x, low, avg, high, n in rows:
+            if row_metric == m:
+                i = index[x]
+                series.low[i], series.avg[i], series.high[i] = low, round(avg, 1), high
+                series.count[i] = n
+        out.append(series)
+    return out
+
+
+def _raw_series(base, metrics) -> list[Series]:
+    readings = list(base.select_related("device", "patient").order_by("measured_at", "id"))
+    xs = sorted({int(r.measured_at.timestamp()) for r in readings})
+    index = {x: i for i, x in enumerate(xs)}
+    out = []
+    for m in metrics:
+        values: list = [None] * len(xs)
+        behind: list = [None] * len(xs)
+        for r in readings:
+            if r.metric == m:
+                i = index[int(r.measured_at.timestamp())]
+                values[i] = r.value
+                behind[i] = r
+        out.append(
+            Series(
+                m,
+                metric_label(m),
+                False,
+                0,
+                xs,
+                values,
+                values,
+                values,
+                [1 if v is not None else 0 for v in values],
+                behind,
+            )
+        )
+    return out
+
+
+def _buckets(patient, metrics, start, end, size):
+    """[(metric, bucket_start_epoch, min, avg, max, count)] — PostgreSQL `date_bin` in SQL; on
+    other databases (the SQLite demo) integer division of the epoch, also in SQL."""
+    table = Reading._meta.db_table
+    placeholders = ", ".join(["%s"] * len(metrics))
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT metric, EXTRACT(EPOCH FROM date_bin(%s, measured_at, %s))::bigint AS b, "  # noqa: S608
+            f"MIN(value), AVG(value), MAX(value), COUNT(*) FROM {table} "
+            f"WHERE patient_id = %s AND metric IN ({placeholders}) AND measured_at >= %s "
+            "AND measured_at < %s AND value IS NOT NULL GROUP BY metric, b ORDER BY b"
+        )
+        params = [timedelta(seconds=size), start, patient.pk, *metrics, start, end]
+    else:
+        epoch = int(start.timestamp())
+        sql = (
+            "SELECT metric, "  # noqa: S608 — table name is ours, values are parameters
+            "(CAST(strftime('%%s', measured_at) AS INTEGER) - %s) / %s * %s + %s AS b, "
+            f"MIN(value), AVG(value), MAX(value), COUNT(*) FROM {table} "
+            f"WHERE patient_id = %s AND metric IN ({placeholders}) AND measured_at >= %s "
+            "AND measured_at < %s AND value IS NOT NULL GROUP BY metric, b ORDER BY b"
+        )
+        params = [epoch, size, size, epoch, patient.pk, *metrics, start, end]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(m, int(b), lo, avg, hi, n) for m, b, lo, avg, hi, n in cursor.fetchall()]
+
+
+# --- range parsing (pages and API share it) -------------------------------------------------
+class RangeError(ValueError):
+    pass
+
+
+def parse_range(patient, range_key: str, start_text: str = "", end_text: str = "", now=None):
+    """(start, end, key, label) in UTC. Custom ranges are whole local days of the patient."""
+    now = now or datetime.now(tz=UTC)
+    if range_key == "custom":
+        zone = zoneinfo.ZoneInfo(patient.time_zone)
+        try:
+            first = datetime.fromisoformat(start_text).date()
+            last = datetime.fromisoformat(end_text).date()
+        except ValueError:
+            raise RangeError("Enter both dates of a custom range (YYYY-MM-DD).") from None
+        if last < first:
+            raise RangeError("The range ends before it starts.")
+        if (last - first).days > 3 * 366:
+            raise RangeError("A custom range can span at most three years.")
+        start = datetime.combine(first, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+        return start, end.astimezone(UTC), "custom", f"{first:%b %-d, %Y} to {last:%b %-d, %Y}"
+    if range_key not in RANGES:
+        range_key = "30d"
+    label, span = RANGES[range_key]
+    return now - span, now + timedelta(minutes=1), range_key, f"Last {label}"

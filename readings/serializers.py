@@ -1,0 +1,192 @@
+"""Input contracts copied field by field from the vendor documents, and output shapes."""
+
+from datetime import UTC
+
+from rest_framework import serializers
+
+from portal.api_helpers import StrictSerializer
+from readings.models import Reading
+
+
+class StrictInteger(serializers.IntegerField):
+    """An integer in JSON, not a string or a float that happens to convert."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictNumber(serializers.FloatField):
+    """A JSON number (not a numeric string)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBoolean(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class HeartRateReadingRequest(StrictSerializer):
+    """Impilo `HeartRateReadingRequest` (seed 000)."""
+
+    readingTimestamp = serializers.DateTimeField(
+        default_timezone=UTC, help_text="The UTC timestamp (seed 000): no offset means UTC."
+    )
+    deviceId = StrictInteger(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+    deviceIdentifier = serializers.CharField(required=False, allow_null=True, max_length=64)
+    patientId = StrictInteger(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text="Impilo id."
+    )
+    deviceTimeZoneOffset = StrictInteger(required=False, allow_null=True)
+    manual = StrictBoolean(required=False, allow_null=True)
+    heartRate = StrictInteger(required=False, allow_null=True)
+
+
+class ImpiloReadingObject(serializers.Serializer):
+    """The reading object Record Heart Rate Reading returns (seed 000)."""
+
+    id = serializers.IntegerField()
+    readingTimestamp = serializers.CharField()
+    manual = serializers.BooleanField(allow_null=True)
+    deviceTimeZoneOffset = serializers.IntegerField(allow_null=True)
+    patientTimeZoneOffset = serializers.IntegerField(allow_null=True)
+    heartRate = serializers.IntegerField(allow_null=True)
+    patient = serializers.DictField(allow_null=True)
+    item = serializers.DictField(allow_null=True)
+    device = serializers.DictField(allow_null=True)
+
+
+class PatientMetricRequest(StrictSerializer):
+    """patient-graph metric entry request (seed 002)."""
+
+    metric_key = serializers.CharField(min_length=1, max_length=64)
+    value_numeric = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    value_text = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    source = serializers.ChoiceField(choices=["manual", "api", "upload"])
+    is_phi = StrictBoolean(required=False)
+    recorded_at = serializers.DateTimeField()
+
+    def validate(self, attrs):
+        for name in ("metric_key", "value_numeric", "value_text", "unit"):
+            if name in self.initial_data and not isinstance(self.initial_data[name], str):
+                raise serializers.ValidationError({name: ["Must be a string."]})
+        return attrs
+
+
+class PatientMetricEntry(serializers.Serializer):
+    """patient-graph 201 response (seed 002): every property required."""
+
+    id = serializers.CharField()
+    patient_id = serializers.CharField()
+    brand_id = serializers.CharField()
+    metric_key = serializers.CharField()
+    value_numeric = serializers.CharField(allow_null=True)
+    value_text = serializers.CharField(allow_null=True)
+    unit = serializers.CharField(allow_null=True)
+    source = serializers.CharField()
+    is_phi = serializers.BooleanField()
+    recorded_at = serializers.CharField()
+    created_at = serializers.CharField()
+
+
+class PatientGraphError(serializers.Serializer):
+    error = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ValidicMetric(StrictSerializer):
+    type = serializers.CharField(max_length=64)
+    origin = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    unit = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
+    value = StrictNumber()
+
+
+class ValidicDevice(serializers.Serializer):
+    id = serializers.CharField(max_length=64, required=False)
+    model = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    manufacturer = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    diagnostics = serializers.ListField(required=False)
+
+
+class ValidicSource(serializers.Serializer):
+    type = serializers.CharField()
+    device = ValidicDevice(required=False, allow_null=True)
+
+
+class ValidicUser(serializers.Serializer):
+    organization_id = serializers.CharField(required=False, allow_blank=True)
+    user_id = serializers.CharField()
+    uid = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class ValidicMeasurementRecord(StrictSerializer):
+    """A Validic Inform measurement record (seed 004 "Sample Data")."""
+
+    id = serializers.CharField(max_length=128)
+    checksum = serializers.CharField(max_length=128)
+    created_at = serializers.DateTimeField(required=False)
+    deleted_at = serializers.DateTimeField(required=False, allow_null=True)
+    end_time = serializers.DateTimeField(required=False)
+    start_time = serializers.DateTimeField()
+    log_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    metrics = ValidicMetric(many=True, allow_empty=False)
+    offset_origin = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    source = ValidicSource()
+    tags = serializers.ListField(required=False)
+    type = serializers.ChoiceField(choices=["measurement"])
+    user = ValidicUser()
+    user_notes = serializers.ListField(required=False)
+    utc_offset = StrictInteger(required=False, allow_null=True)
+    version = serializers.CharField(required=False, allow_blank=True)
+
+
+class MeasurementOutcome(serializers.Serializer):
+    id = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["created", "duplicate", "updated", "deleted", "error"]
+    )
+    readings = serializers.ListField(child=serializers.IntegerField())
+    error = serializers.DictField(required=False)
+
+
+class MeasurementsResponse(serializers.Serializer):
+    results = MeasurementOutcome(many=True)
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    errors = serializers.IntegerField()
+
+
+class ReadingSerializer(serializers.ModelSerializer):
+    device = serializers.CharField(source="device.identifier", default=None)
+    local_time = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Reading
+        fields = [
+            "id",
+            "metric",
+            "metric_key",
+            "value",
+            "value_text",
+            "unit",
+            "loinc",
+            "measured_at",
+            "local_time",
+            "device_tz_offset",
+            "patient_tz_offset",
+            "source",
+            "device",
+            "manual",
+            "measurement_group",
+        ]
+
+    def get_local_time(self, obj) -> str:
+        return obj.local_measured_at.isoformat()

@@ -1,0 +1,120 @@
+/* Readings charts (uPlot). Data comes from a <script type="application/json"> block rendered by
+   the server (json_script), so nothing inline runs under the CSP. Re-initialised after every
+   HTMX swap. */
+(function () {
+  "use strict";
+
+  var COLORS = ["#c0392b", "#1f5fbf", "#0d7a5f", "#8e44ad"];
+  var charts = [];
+
+  function thresholdsPlugin(lines) {
+    return {
+      hooks: {
+        draw: [function (u) {
+          var ctx = u.ctx;
+          ctx.save();
+          ctx.setLineDash([6, 4]);
+          ctx.lineWidth = 1 * devicePixelRatio;
+          ctx.strokeStyle = "#b7791f";
+          ctx.fillStyle = "#8a5a12";
+          ctx.font = (11 * devicePixelRatio) + "px system-ui, sans-serif";
+          ctx.textAlign = "right";
+          lines.forEach(function (line) {
+            var y = Math.round(u.valToPos(line.value, "y", true));
+            if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) { return; }
+            ctx.beginPath();
+            ctx.moveTo(u.bbox.left, y);
+            ctx.lineTo(u.bbox.left + u.bbox.width, y);
+            ctx.stroke();
+            ctx.fillText(line.label, u.bbox.left + u.bbox.width - 4, y - 4);
+          });
+          ctx.restore();
+        }]
+      }
+    };
+  }
+
+  function fmt(v) {
+    if (v === null || v === undefined) { return "–"; }
+    return Math.round(v * 10) / 10;
+  }
+
+  function build(el) {
+    var source = document.getElementById(el.dataset.source);
+    if (!source || el.dataset.ready) { return; }
+    el.dataset.ready = "1";
+    var d = JSON.parse(source.textContent);
+    var compact = el.hasAttribute("data-compact");
+    var hoverEl = el.parentElement.querySelector("[data-chart-hover]");
+    var data = [d.x];
+    var series = [{}];
+    var bands = [];
+    var all = [];
+    d.series.forEach(function (s, i) {
+      var color = COLORS[i % COLORS.length];
+      if (d.bucketed && d.series.length === 1) {
+        data.push(s.high, s.low);
+        series.push({ label: s.label + " max", stroke: "rgba(13,122,95,0.25)", width: 1, points: { show: false } });
+        series.push({ label: s.label + " min", stroke: "rgba(13,122,95,0.25)", width: 1, points: { show: false } });
+        bands.push({ series: [data.length - 2, data.length - 1], fill: "rgba(13,122,95,0.12)" });
+        color = COLORS[2];
+      }
+      data.push(s.avg);
+      series.push({
+        label: s.label,
+        stroke: color,
+        width: 2,
+        spanGaps: true,
+        points: { show: !compact, size: 6, fill: "#fff", stroke: color }
+      });
+      s.low.concat(s.high).forEach(function (v) { if (v !== null) { all.push(v); } });
+    });
+    if (d.series.length === 2) {
+      // Blood pressure: the band between systolic and diastolic.
+      bands.push({ series: [data.length - 2, data.length - 1], fill: "rgba(192,57,43,0.08)" });
+    }
+    d.thresholds.forEach(function (t) { if (!compact) { all.push(t.value); } });
+    var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
+    var pad = Math.max((hi - lo) * 0.08, 1);
+    var opts = {
+      width: Math.max(el.clientWidth, 200),
+      height: compact ? 140 : parseInt(el.dataset.height || "360", 10),
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), d.tz); },
+      series: series,
+      bands: bands,
+      legend: { show: !compact },
+      cursor: { points: { size: 9 }, drag: { x: !compact, y: false } },
+      scales: { y: { range: [Math.floor(lo - pad), Math.ceil(hi + pad)] } },
+      axes: [
+        { stroke: "#5b6775", grid: { stroke: "#edf0f3" }, show: !compact },
+        { stroke: "#5b6775", grid: { stroke: "#edf0f3" }, label: compact ? "" : d.unit, size: compact ? 40 : 56 }
+      ],
+      plugins: compact ? [] : [thresholdsPlugin(d.thresholds)],
+      hooks: {
+        setCursor: [function (u) {
+          var idx = u.cursor.idx;
+          if (!hoverEl || idx === null || idx === undefined) { return; }
+          var values = d.series.map(function (s) {
+            var text = s.label + " " + fmt(s.avg[idx]);
+            if (d.bucketed && s.count[idx]) { text += " (" + fmt(s.low[idx]) + "–" + fmt(s.high[idx]) + ")"; }
+            return text;
+          }).join(" / ");
+          hoverEl.textContent = values + " " + d.unit + " · " + d.hover[idx];
+        }]
+      }
+    };
+    var chart = new uPlot(opts, data, el);
+    charts.push({ el: el, chart: chart });
+  }
+
+  function init(root) {
+    (root || document).querySelectorAll("[data-chart]").forEach(build);
+  }
+
+  window.addEventListener("resize", function () {
+    charts = charts.filter(function (c) { return document.body.contains(c.el); });
+    charts.forEach(function (c) { c.chart.setSize({ width: c.el.clientWidth, height: c.chart.height }); });
+  });
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+})();
