@@ -1,8 +1,5 @@
 import pytest
 
-# Register every sandbox seeder before the `sandbox` fixture resets the store (the sandbox
-# modules are otherwise imported only when the live server first resolves a URL).
-import portal.sandbox.urls  # noqa: F401
 from devices.models import DeviceSource, DeviceStatus, ItemKind
 from tests.readings.factories import DeviceFactory, ItemFactory
 

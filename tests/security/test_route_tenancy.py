@@ -134,6 +134,33 @@ EXPECT = {
         scoped=True,
         methods=("POST",),
     ),
+    # --- readings
+    "readings/": Page(),
+    "readings/patients/<int:pk>/": Page(
+        url=lambda w: f"/readings/patients/{w['patient'].pk}/", scoped=True
+    ),
+    "readings/patients/<int:pk>/table/": Page(
+        url=lambda w: f"/readings/patients/{w['patient'].pk}/table/", scoped=True
+    ),
+    "readings/patients/<int:pk>/export.csv": Page(
+        url=lambda w: f"/readings/patients/{w['patient'].pk}/export.csv", scoped=True
+    ),
+    "readings/patients/<int:pk>/manual/": Page(
+        url=lambda w: f"/readings/patients/{w['patient'].pk}/manual/",
+        scoped=True,
+        methods=("POST",),
+    ),
+    "api/v1/readings/heart-rate": Api(methods=("POST",)),
+    "api/v1/measurements": Api(methods=("POST",)),
+    "api/v1/patients/<str:patient_id>/metrics": Api(
+        url=lambda w: f"/api/v1/patients/{w['patient'].pk}/metrics", scoped=True, methods=("POST",)
+    ),
+    "api/v1/patients/<int:pk>/readings": Api(
+        url=lambda w: f"/api/v1/patients/{w['patient'].pk}/readings", scoped=True
+    ),
+    "api/v1/patients/<int:pk>/observations": Api(
+        url=lambda w: f"/api/v1/patients/{w['patient'].pk}/observations", scoped=True
+    ),
     "api/schema/": Public("the OpenAPI schema describes the API, holds no data"),
     "api/docs/": Public("API documentation"),
     "api/<path:rest>": Public("JSON 404 for unknown API paths"),
