@@ -1,35 +1,20 @@
-"""Devices and readings for the readings tests (devices are created directly, as the devices
-app's services are built in parallel)."""
+"""Readings (and assigned devices) for the readings tests."""
 
 import datetime as dt
 
 import factory
 
-from devices.models import Device, DeviceSource, DeviceStatus, Item, ItemKind
+from devices.models import DeviceStatus
 from readings.models import Reading, ReadingSource
 from readings.units import METRICS
-from tests.factories import OrganizationFactory, PatientFactory
+from tests.devices import factories as devices_factories
+from tests.devices.factories import ItemFactory
+from tests.factories import PatientFactory
 
 
-class ItemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Item
-        django_get_or_create = ("impilo_item_id",)
+class DeviceFactory(devices_factories.DeviceFactory):
+    """A device already assigned (readings tests set `assigned_patient`)."""
 
-    impilo_item_id = 101
-    name = "BodyTrace BT105 Blood Pressure Monitor"
-    kind = ItemKind.BLOOD_PRESSURE
-
-
-class DeviceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Device
-
-    organization = factory.SubFactory(OrganizationFactory)
-    item = factory.SubFactory(ItemFactory)
-    source = DeviceSource.IMPILO
-    impilo_device_id = factory.Sequence(lambda n: 70000 + n)
-    identifier = factory.Sequence(lambda n: f"BT105-T{n:04d}")
     current_status = DeviceStatus.ASSIGNED
     assigned_patient = None
 
