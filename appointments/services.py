@@ -349,26 +349,32 @@ def appointment_sync_from_solo(*, organization, solo_appointment_id: int) -> App
                 defaults["external_id"] = uuid.UUID(str(ext)) if ext else uuid.uuid4()
             except ValueError:
                 defaults["external_id"] = uuid.uuid4()
-            appointment = Appointment.objects.create(
-                organization=organization,
-                patient=patient,
-                solo_id=int(current["id"]),
-                said=int(current["id"]),
-                starts_at=starts_at,
-                duration_seconds=int(current.get("duration") or 900),
-                status=status,
-                reasons=current.get("reasons") or [],
-                synced_at=timezone.now(),
-                **defaults,
-            )
-            AppointmentChange.objects.create(
-                appointment=appointment,
-                status=status,
-                starts_at=starts_at,
-                source=AppointmentChange.Source.SOLO,
-                note="Created in Solo",
-            )
-            return appointment
+            try:
+                with transaction.atomic():  # a booking may be inserting the same row right now
+                    appointment = Appointment.objects.create(
+                        organization=organization,
+                        patient=patient,
+                        solo_id=int(current["id"]),
+                        said=int(current["id"]),
+                        starts_at=starts_at,
+                        duration_seconds=int(current.get("duration") or 900),
+                        status=status,
+                        reasons=current.get("reasons") or [],
+                        synced_at=timezone.now(),
+                        **defaults,
+                    )
+                    AppointmentChange.objects.create(
+                        appointment=appointment,
+                        status=status,
+                        starts_at=starts_at,
+                        source=AppointmentChange.Source.SOLO,
+                        note="Created in Solo",
+                    )
+                    return appointment
+            except IntegrityError:
+                appointment = Appointment.objects.select_for_update().get(
+                    organization=organization, solo_id=int(current["id"])
+                )
         changed = appointment.status != status or appointment.starts_at != starts_at
         appointment.status = status
         appointment.starts_at = starts_at

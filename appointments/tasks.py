@@ -20,7 +20,7 @@ def solo_webhook_process(delivery_id: int) -> str:
     """Process one inbox row. Locked so two workers never apply the same delivery at once."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("subscription__organization")
             .filter(pk=delivery_id)
             .first()

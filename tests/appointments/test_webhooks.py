@@ -192,3 +192,19 @@ def test_a_real_worker_processes_webhooks(celery_worker_process, subscription, b
         timeout=30,
         message="worker processed the delivery",
     )
+
+
+def test_an_org_admin_registers_the_webhook_from_django_admin(
+    client, ada, org, solo_account, settings, live_server
+):
+    settings.PORTAL_BASE_URL = live_server.url
+    client.force_login(ada)
+    response = client.post(
+        reverse("admin:appointments_webhooksubscription_add"),
+        {"organization": org.pk, "events": '["appointment:scheduled"]', "is_active": "on"},
+    )
+    assert response.status_code == HTTPStatus.FOUND, response.content[:2000]
+    sub = WebhookSubscription.objects.get(organization=org)
+    assert sub.events == ["appointment:scheduled"]
+    assert STORE.get("solo", "webhooks", sub.solo_id)["endpoint"] == sub.endpoint
+    assert sub.encryption_key
