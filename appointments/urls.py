@@ -9,6 +9,7 @@ urlpatterns = [
     path("schedule/<int:patient_pk>/", views.schedule, name="schedule"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/provider-link", views.provider_link, name="provider_link"),
+    path("<int:pk>/solo", views.context_link, name="context_link"),
     path("<int:pk>/reschedule", views.reschedule, name="reschedule"),
     path("<int:pk>/cancel", views.cancel, name="cancel"),
     path("<int:pk>/note", views.visit_note, name="note"),

@@ -245,6 +245,27 @@ def provider_link(request, pk):
     return HttpResponseRedirect(url)
 
 
+@require_GET
+@staff_view(*ANY_STAFF)
+def context_link(request, pk):
+    """Open the visit in Solo's own web app for the signed-in user (context-aware linking)."""
+    visit = selectors.appointment_for_org(request.organization, pk)
+    kind = "provider" if request.membership.role in CLINICAL else "medicalAssistant"
+    try:
+        url = services.context_link_build(appointment=visit, user=request.user, kind=kind)
+    except services.VisitRefused as exc:
+        return render(
+            request,
+            "appointments/link_error.html",
+            {"visit": visit, "message": str(exc), "teams": False},
+            status=409,
+        )
+    audit_event_record(
+        action="appointment.context_link", request=request, patient=visit.patient, obj=visit
+    )
+    return HttpResponseRedirect(url)
+
+
 @require_http_methods(["GET", "POST"])
 @staff_view(*ANY_STAFF)
 def reschedule(request, pk):

@@ -114,6 +114,7 @@ def test_another_organizations_nurse_gets_404_everywhere(olga_client, book):
         ("get", reverse("appointments:schedule", args=[visit.patient.pk])),
         ("post", reverse("appointments:schedule", args=[visit.patient.pk])),
         ("get", reverse("appointments:provider_link", args=[visit.pk])),
+        ("get", reverse("appointments:context_link", args=[visit.pk])),
         ("get", reverse("appointments:reschedule", args=[visit.pk])),
         ("post", reverse("appointments:reschedule", args=[visit.pk])),
         ("post", reverse("appointments:cancel", args=[visit.pk])),

@@ -159,3 +159,16 @@ def test_context_link_needs_the_linking_secret(book, alice, solo_account):
     solo_account.save()
     with pytest.raises(VisitRefused, match="not configured"):
         context_link_build(appointment=visit, user=alice)
+
+
+def test_open_in_solo_redirects_through_the_linking_url(client, alice, book, solo_account):
+    import requests
+
+    visit = book()
+    client.force_login(alice)
+    response = client.get(reverse("appointments:context_link", args=[visit.pk]))
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/integrations/linking?arg=" in response["Location"]
+    landed = requests.get(response["Location"], timeout=5)
+    assert "Joined as provider" in landed.text
+    assert AuditEvent.objects.filter(action="appointment.context_link").count() == 1

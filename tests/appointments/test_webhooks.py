@@ -208,3 +208,9 @@ def test_an_org_admin_registers_the_webhook_from_django_admin(
     assert sub.events == ["appointment:scheduled"]
     assert STORE.get("solo", "webhooks", sub.solo_id)["endpoint"] == sub.endpoint
     assert sub.encryption_key
+
+
+def test_an_oversized_body_is_refused_without_storing(subscription, live_server):
+    response = post(live_server, subscription, "A" * (64 * 1024 + 1))
+    assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert not WebhookDelivery.objects.exists()
