@@ -15,6 +15,10 @@ class AppointmentsConfig(AppConfig):
             "task": "appointments.tasks.report_jobs_refresh",
             "schedule": 60.0,
         }
+        settings.CELERY_BEAT_SCHEDULE["solo-appointments-reconcile"] = {
+            "task": "appointments.tasks.appointments_reconcile",
+            "schedule": 900.0,
+        }
         settings.CELERY_BEAT_SCHEDULE["solo-waiting-rooms"] = {
             "task": "appointments.tasks.waiting_rooms_sync_all",
             "schedule": 3600.0,

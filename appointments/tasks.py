@@ -71,3 +71,29 @@ def waiting_rooms_sync_all() -> int:
         except VendorError:
             continue
     return count
+
+
+@shared_task(acks_late=True)
+def appointments_reconcile(days_ahead: int = 14) -> int:
+    """Safety net for missed webhooks: re-read every open visit of the coming days from Solo.
+    Each visit is independent; a Solo outage skips it until the next run."""
+    from appointments.models import CLOSED_STATUSES, Appointment
+
+    now = timezone.now()
+    visits = (
+        Appointment.objects.filter(
+            starts_at__gte=now - timedelta(hours=12), starts_at__lt=now + timedelta(days=days_ahead)
+        )
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("organization")
+    )
+    synced = 0
+    for visit in visits:
+        try:
+            services.appointment_sync_from_solo(
+                organization=visit.organization, solo_appointment_id=visit.solo_id
+            )
+        except VendorError:
+            continue
+        synced += 1
+    return synced

@@ -214,3 +214,35 @@ def test_an_oversized_body_is_refused_without_storing(subscription, live_server)
     response = post(live_server, subscription, "A" * (64 * 1024 + 1))
     assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     assert not WebhookDelivery.objects.exists()
+
+
+def test_episode_events_update_the_mirror(org, solo_account, solo_patient, live_server, solo):
+    from appointments.models import Episode
+
+    services.webhook_subscription_register(
+        organization=org, base_url=live_server.url, events=["episode:created", "episode:updated"]
+    )
+    created = solo.episode_create(
+        solo_patient.solo_id,
+        {"name": "covid care", "type": "covid", "from": "2023-03-29", "status": "ACTIVE"},
+    )
+    episode = wait_for(
+        lambda: Episode.objects.filter(solo_id=created["episodeId"]).first(),
+        message="episode mirrored",
+    )
+    assert (episode.patient, episode.status) == (solo_patient, "active")
+    solo.episode_update(
+        created["episodeId"],
+        {"name": "covid care", "type": "covid", "from": "2023-03-29", "status": "FINISHED"},
+    )
+    wait_for(
+        lambda: Episode.objects.get(pk=episode.pk).status == "finished", message="episode updated"
+    )
+
+
+def test_the_reconcile_sweep_catches_a_missed_change(book, solo):
+    visit = book()  # no webhook registered: Solo's change below is "missed"
+    solo.json("POST", f"_appointments/{visit.solo_id}/status", json={"status": "arrived"})
+    assert tasks.appointments_reconcile() == 1
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.ARRIVED
