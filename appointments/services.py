@@ -858,8 +858,10 @@ def context_link_build(*, appointment: Appointment, user, kind: str = "provider"
     "Context Aware Linking"), encrypted with the brand's linking secret."""
     from portal.models import Vendor, VendorAccount
 
-    account = VendorAccount.objects.get(organization=appointment.organization, vendor=Vendor.SOLO)
-    secret = (account.secrets or {}).get("linking_secret")
+    account = VendorAccount.objects.filter(
+        organization=appointment.organization, vendor=Vendor.SOLO, is_enabled=True
+    ).first()
+    secret = (account.secrets or {}).get("linking_secret") if account else None
     if not secret:
         raise VisitRefused("Solo context-aware linking is not configured for this organization.")
     patient = appointment.patient

@@ -240,7 +240,8 @@ def provider_link(request, pk):
             request,
             "appointments/link_error.html",
             {"visit": visit, "message": exc.staff_message, "teams": teams},
-            status=502,
+            # Solo down: 503 (try again); Solo refused or not configured: 409 (won't change).
+            status=503 if exc.is_outage and exc.code != "not_configured" else 409,
         )
     return HttpResponseRedirect(url)
 
