@@ -226,7 +226,7 @@ def test_provider_link_outage_says_so_in_the_new_tab(coordinator_client, book, f
     visit = book()
     faults.inject("solo", "error", count=10, path_contains="provider-link")
     response = coordinator_client.get(reverse("appointments:provider_link", args=[visit.pk]))
-    assert response.status_code == HTTPStatus.BAD_GATEWAY
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert b"Solo did not answer" in response.content
     assert b"Try again" in response.content
 
