@@ -1,11 +1,14 @@
 """Error pages: JSON with the API error shape for machine paths, calm HTML for staff.
 Nothing here echoes the request or a traceback."""
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from portal.api_helpers import error_body
-from portal.middleware import wants_json
+from portal.middleware import database_unavailable_response, wants_json
 
 
 def _respond(request, status: int, title: str, message: str):
@@ -31,6 +34,21 @@ def bad_request(request, exception=None):
 
 
 def server_error(request):
+    # A database outage can surface outside a view (e.g. saving the session on the way out),
+    # where DatabaseUnavailableMiddleware cannot see it: answer 503 + maintenance here too.
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable_response(request)
     return _respond(
         request, 500, "Something went wrong", "The error has been logged. Please try again."
+    )
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the API error shape for machines, a plain explanation for staff."""
+    return _respond(
+        request,
+        403,
+        "Form expired",
+        "This form was open too long or came from elsewhere. Reload the page and try again.",
     )

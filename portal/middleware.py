@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -47,21 +47,23 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError) or not isinstance(
-            exception, DatabaseError
-        ):
-            return None
-        if wants_json(request):
-            return JsonResponse(
-                {
-                    "error": "service_unavailable",
-                    "message": "The database is unavailable; retry shortly.",
-                    "fields": {},
-                },
-                status=503,
-                headers={"Retry-After": "30"},
-            )
-        # Rendered without the request: context processors would touch the database again.
-        return HttpResponse(
-            render_to_string("maintenance.html"), status=503, headers={"Retry-After": "30"}
+        if isinstance(exception, OperationalError | InterfaceError):
+            return database_unavailable_response(request)
+        return None
+
+
+def database_unavailable_response(request):
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "error": "service_unavailable",
+                "message": "The database is unavailable; retry shortly.",
+                "fields": {},
+            },
+            status=503,
+            headers={"Retry-After": "30"},
         )
+    # Rendered without the request: context processors would touch the database again.
+    return HttpResponse(
+        render_to_string("maintenance.html"), status=503, headers={"Retry-After": "30"}
+    )

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
 
 from portal import views
 from portal.api_helpers import json_error_view
@@ -41,8 +42,20 @@ urlpatterns = [
     path("api/v1/", include("devices.api")),
     path("api/v1/", include("readings.api")),
     path("api/v1/", include("appointments.api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The schema and docs describe the API, not patients: public, so integrators can read them.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[AllowAny], authentication_classes=[]),
+        name="schema",
+    ),
+    path(
+        "api/docs/",
+        # The split view serves its script as a file, so the page works under CSP script-src 'self'.
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", permission_classes=[AllowAny], authentication_classes=[]
+        ),
+        name="api-docs",
+    ),
     path("api/<path:rest>", json_error_view(404, "No such API endpoint.")),
 ]
 

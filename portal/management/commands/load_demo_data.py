@@ -2,7 +2,6 @@
 sandbox, then each app's own demo data (`<app>.demo.load`). Safe to run twice."""
 
 import random
-from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from portal import demo
+from portal.hooks import app_modules
 from portal.models import Membership, Organization, Patient, Role, Site, Vendor, VendorAccount
 from portal.permissions import grant_org_admin_permissions
 
@@ -125,13 +125,7 @@ class Command(BaseCommand):
         )
 
         rng = random.Random(20261125)
-        for app in DEMO_APPS:
-            try:
-                module = import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
+        for module in app_modules("demo", DEMO_APPS):
             module.load(organization=org, patients=people, users=users, rng=rng, stdout=self.stdout)
 
         self.stdout.write(

@@ -1,0 +1,170 @@
+"""Every URL pattern, walked as anonymous, another organization's nurse and API key, our own
+nurse, coordinator and admin. A route without an expectation here fails the test, so no new
+page or endpoint can be added without saying who may reach it.
+
+Expectation kinds:
+- Page(...)  staff pages: anonymous → redirect to sign-in; outsider → 404 when the URL names an
+  object of ours, else 200 showing none of our data; allowed roles → `ok`, others → 403.
+- Api(...)   API: anonymous → 401; another organization's key/nurse → 404 for our objects.
+- Public / Machine: reachable without a login by design (health, schema, webhooks, sandbox).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from portal.models import Role
+from tests import factories
+
+STAFF_ROLES = (Role.NURSE, Role.COORDINATOR, Role.ORG_ADMIN)
+
+
+@dataclass
+class Page:
+    url: object = None  # callable(world) -> path, when the pattern has parameters
+    roles: tuple = STAFF_ROLES
+    methods: tuple = ("GET",)
+    ok: int = HTTPStatus.OK
+    scoped: bool = False  # the URL names one of our objects: outsiders get 404
+
+
+@dataclass
+class Api:
+    url: object = None
+    methods: tuple = ("GET",)
+    roles: tuple = STAFF_ROLES
+    scoped: bool = False
+    ok: int = HTTPStatus.OK
+    body: dict = field(default_factory=dict)
+
+
+@dataclass
+class Public:
+    why: str
+
+
+def pk(attr):
+    return lambda world, a=attr: world[a].pk
+
+
+# pattern (as Django prints it) → expectation
+EXPECT = {
+    "": Page(ok=HTTPStatus.FOUND),
+    "healthz": Public("load balancer liveness probe"),
+    "readyz": Public("load balancer readiness probe"),
+    "accounts/login/": Public("the sign-in form"),
+    "accounts/logout/": Public("signing out is harmless"),
+    "accounts/password/": Page(),
+    "accounts/password/done/": Page(),
+    "patients/": Page(),
+    "patients/<int:pk>/": Page(url=lambda w: f"/patients/{w['patient'].pk}/", scoped=True),
+    "api/v1/patients": Api(),
+    "api/v1/patients/<int:pk>": Api(
+        url=lambda w: f"/api/v1/patients/{w['patient'].pk}", scoped=True
+    ),
+    "api/schema/": Public("the OpenAPI schema describes the API, holds no data"),
+    "api/docs/": Public("API documentation"),
+    "api/<path:rest>": Public("JSON 404 for unknown API paths"),
+}
+PREFIXES_EXEMPT = {
+    "admin/": "Django admin: its own login; scoping tested in tests/portal/test_admin_scoping.py",
+    "sandbox/": "vendor sandbox, mounted only with PORTAL_SANDBOX=1 (never in production)",
+    "static/": "static files",
+}
+
+
+def all_patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from all_patterns(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern)
+
+
+def routes():
+    out = []
+    for pattern in all_patterns():
+        clean = pattern.lstrip("^").rstrip("$").replace("\\Z", "")
+        if any(clean.startswith(p) for p in PREFIXES_EXEMPT):
+            continue
+        out.append(clean)
+    return sorted(set(out))
+
+
+def test_every_route_has_an_expectation():
+    missing = [r for r in routes() if r not in EXPECT]
+    assert not missing, f"routes without a tenancy expectation: {missing}"
+    stale = [r for r in EXPECT if r not in routes()]
+    assert not stale, f"expectations for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(org, other_org, patient, alice, bob, ada, olga):
+    from tests import world_builders
+
+    objects = {"org": org, "patient": patient}
+    objects.update(world_builders.build(org))
+    return objects
+
+
+def _url(expect, pattern, world):
+    if expect.url is not None:
+        return expect.url(world)
+    assert "<" not in pattern, f"{pattern} needs a url builder"
+    return "/" + pattern
+
+
+PROTECTED = [(r, e) for r, e in EXPECT.items() if isinstance(e, Page | Api)]
+
+
+@pytest.mark.parametrize(("pattern", "expect"), PROTECTED, ids=[r or "/" for r, _ in PROTECTED])
+def test_route_access(pattern, expect, world, client, alice, bob, ada, olga, other_org):
+    url = _url(expect, pattern, world)
+    is_api = isinstance(expect, Api)
+    for method in expect.methods:
+
+        def call(c, method=method):
+            if method == "GET":
+                return c.get(url)
+            return c.generic(method, url, data=b"{}", content_type="application/json")
+
+        # anonymous
+        anon = call(APIClient() if is_api else client.__class__())
+        if is_api:
+            assert anon.status_code == HTTPStatus.UNAUTHORIZED, (method, url)
+        else:
+            assert anon.status_code == HTTPStatus.FOUND, (method, url)
+            assert anon["Location"].startswith("/accounts/login/"), (method, url)
+
+        # another organization's nurse (and key)
+        outsider = client.__class__()
+        outsider.force_login(olga)
+        response = call(outsider)
+        if expect.scoped:
+            assert response.status_code == HTTPStatus.NOT_FOUND, (method, url, "outsider")
+        else:
+            assert response.status_code < 500, (method, url, "outsider")
+            assert world["patient"].last_name.encode() not in response.content, (method, url)
+        if is_api:
+            key_client = APIClient()
+            key_client.credentials(HTTP_AUTHORIZATION=f"Bearer {factories.api_key(other_org)[1]}")
+            response = call(key_client)
+            if expect.scoped:
+                assert response.status_code == HTTPStatus.NOT_FOUND, (method, url, "outsider key")
+            assert world["patient"].last_name.encode() not in response.content
+
+        # our own staff, by role (reads only: writes are exercised by each feature's tests)
+        if method != "GET":
+            continue
+        for user, role in ((alice, Role.NURSE), (bob, Role.COORDINATOR), (ada, Role.ORG_ADMIN)):
+            own = client.__class__()
+            own.force_login(user)
+            response = call(own)
+            expected = expect.ok if role in expect.roles else HTTPStatus.FORBIDDEN
+            assert response.status_code == expected, (method, url, role, response.status_code)
