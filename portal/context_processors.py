@@ -8,7 +8,7 @@ NAVIGATION = [
     ("Roster", "workspace:roster"),
     ("Patients", "patients:list"),
     ("Devices", "devices:list"),
-    ("Readings & alerts", "readings:alerts"),
+    ("Alerts", "workspace:alerts"),
     ("Appointments", "appointments:list"),
     ("Billing", "workspace:billing"),
 ]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CareConfig(AppConfig):
+    """The care-team workspace: roster, thresholds and alerts, time log, RPM billing. A sub-app
+    of readings (it reads the readings series) with its own models and migrations."""
+
+    name = "readings.care"
+    label = "care"
+    verbose_name = "Care-team workspace"
