@@ -8,3 +8,11 @@ class CareConfig(AppConfig):
     name = "readings.care"
     label = "care"
     verbose_name = "Care-team workspace"
+
+    def ready(self):
+        from django.conf import settings
+
+        settings.CELERY_BEAT_SCHEDULE["care-no-data-alerts"] = {
+            "task": "readings.care.tasks.alerts_check_no_data_all",
+            "schedule": 3600.0,
+        }
