@@ -237,6 +237,7 @@ def _evaluate_org(readings: list[Reading]) -> list[Alert]:
     rules = effective_rules(organization, patient_ids)
     breaches: dict[tuple[int, str], list[Breach]] = defaultdict(list)
     by_patient_metric: dict[tuple[int, str], list[Reading]] = defaultdict(list)
+    single_hits: set[tuple[int, str]] = set()
     for reading in readings:
         by_patient_metric[(reading.patient_id, reading.metric)].append(reading)
         for rule in rules[reading.patient_id]:
@@ -246,12 +247,19 @@ def _evaluate_org(readings: list[Reading]) -> list[Alert]:
                 and _crosses(rule, reading.value)
             ):
                 breaches[(reading.patient_id, rule.rule_key)].append(Breach(rule, reading))
+                single_hits.add((reading.pk, rule.direction))
     for (pid, metric), new in by_patient_metric.items():
         for rule in rules[pid]:
             if rule.metric != metric:
                 continue
             if rule.kind == RuleKind.AVERAGE:
-                found = _average_breaches(rule, pid, metric, new)
+                # A reading that already alarms on its own makes its average alert noise:
+                # the average rule is for sustained moderate values.
+                found = [
+                    b
+                    for b in _average_breaches(rule, pid, metric, new)
+                    if (b.reading.pk, rule.direction) not in single_hits
+                ]
             elif rule.kind == RuleKind.WEIGHT_GAIN:
                 found = _weight_gain_breaches(rule, pid, new)
             else:
