@@ -268,13 +268,13 @@ def test_an_inactive_override_switches_a_default_off(patient, other_org, alice):
 
 
 def test_override_history_keeps_who_when_why(patient, alice, ada):
-    common = dict(
-        patient=patient,
-        kind=RuleKind.SINGLE,
-        metric="systolic",
-        direction=Direction.ABOVE,
-        severity=Severity.WARNING,
-    )
+    common = {
+        "patient": patient,
+        "kind": RuleKind.SINGLE,
+        "metric": "systolic",
+        "direction": Direction.ABOVE,
+        "severity": Severity.WARNING,
+    }
     first = services.threshold_override_set(by=alice, value=170, reason="first", **common)
     second = services.threshold_override_set(by=ada, value=175, reason="second", **common)
     first.refresh_from_db()
