@@ -218,7 +218,7 @@ def test_csv_has_one_line_per_period_with_its_evidence(nurse_client, monitored, 
     entry(monitored, alice, minutes=12, interactive=True, day=dt.date(2026, 10, 12), note="=cmd")
     response = nurse_client.get("/billing.csv?month=2026-10")
     assert response["Content-Disposition"] == 'attachment; filename="rpm-billing-2026-10.csv"'
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 1
     row = rows[0]
     assert row["mrn"] == monitored.mrn
@@ -234,7 +234,7 @@ def test_csv_has_one_line_per_period_with_its_evidence(nurse_client, monitored, 
 def test_outsider_sees_none_of_our_billing(client, olga, monitored):
     client.force_login(olga)
     assert monitored.last_name.encode() not in client.get("/billing/?month=2026-10").content
-    body = b"".join(client.get("/billing.csv?month=2026-10").streaming_content)
+    body = client.get("/billing.csv?month=2026-10").content
     assert monitored.mrn.encode() not in body
 
 
