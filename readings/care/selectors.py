@@ -244,10 +244,10 @@ class RosterRow:
     def minutes_status(self) -> str:
         minutes = self.patient.month_minutes
         if minutes >= billing.MGMT_FIRST_MINUTES:
-            return "20 min reached"
+            return "20 min reached ✓"
         if minutes >= billing.MGMT_SHORT_MINUTES:
-            return f"10 min reached · {billing.MGMT_FIRST_MINUTES - minutes} to 20"
-        return f"{billing.MGMT_SHORT_MINUTES - minutes} to 10"
+            return f"10 ✓ · {billing.MGMT_FIRST_MINUTES - minutes} more for 20"
+        return f"{billing.MGMT_SHORT_MINUTES - minutes} more for 10"
 
 
 def roster_rows(patients: list[Patient], *, now=None) -> list[RosterRow]:

@@ -38,10 +38,10 @@ def test_roster_shows_each_column(nurse_client, org, patient, alice):
     assert "<strong>191</strong>" in row
     assert "mmHg" in row
     assert "30\xa0minutes ago" in row or "30 minutes ago" in row
-    assert "<strong>3</strong>/16" in row  # 3 device days; the manual weight does not count
-    assert "2 days ✓ · 13 to 16" in row
+    assert "<strong>3</strong> days" in row  # 3 device days; the manual weight does not count
+    assert "13 more for 16" in row
     assert "<strong>12</strong> min" in row
-    assert "10 min reached · 8 to 20" in row
+    assert "10 ✓ · 8 more for 20" in row
     assert "BT105-0042" in row
     assert "My patient" in row
 
