@@ -312,3 +312,20 @@ def test_another_organizations_override_does_not_apply(patient, other_patient, o
     )
     evaluated(patient, "systolic", 165, at=ago(1))
     assert Alert.objects.get(patient=patient).severity == Severity.WARNING
+
+
+# --- Celery ---------------------------------------------------------------------------------
+def test_no_data_check_runs_hourly_from_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["care-no-data-alerts"]
+    assert entry == {"task": "readings.care.tasks.alerts_check_no_data_all", "schedule": 3600.0}
+
+
+def test_tasks_call_the_services(org, patient, breach):
+    from readings.care import tasks
+
+    reading(patient, "systolic", 120, at=NOW - dt.timedelta(days=4))
+    assert tasks.alerts_evaluate.delay([breach.pk]).get() == 1
+    assert tasks.alerts_evaluate.delay([breach.pk]).get() == 0  # idempotent
+    assert Alert.objects.get(kind=RuleKind.SINGLE).breach_count == 1
+    # the breach (2 h ago) is recent: no patient has been silent for 3 days
+    assert tasks.alerts_check_no_data_all.delay().get() == 0
