@@ -442,6 +442,11 @@ def alerts_check_no_data(*, organization, now: dt.datetime | None = None) -> lis
         organization=organization, kind=RuleKind.NO_DATA, status=AlertStatus.RESOLVED
     ).values_list("patient_id", "rule_key", "first_triggered_at"):
         resolved_after[(pid, key)].add(first)
+    already_open = set(
+        Alert.objects.filter(
+            organization=organization, kind=RuleKind.NO_DATA, status__in=OPEN_STATUSES
+        ).values_list("patient_id", "rule_key")
+    )
     opened = []
     for patient in patients:
         for rule in rules[patient.pk]:
@@ -452,9 +457,7 @@ def alerts_check_no_data(*, organization, now: dt.datetime | None = None) -> lis
             key = rule.rule_key
             if any(first > patient.last_at for first in resolved_after[(patient.pk, key)]):
                 continue
-            if Alert.objects.filter(
-                patient=patient, rule_key=key, status__in=OPEN_STATUSES
-            ).exists():
+            if (patient.pk, key) in already_open:
                 continue
             try:
                 with transaction.atomic():
