@@ -22,8 +22,21 @@ class AlertEventInline(admin.TabularInline):
     readonly_fields = ["action", "actor", "api_key", "note", "at"]
 
 
+class ReadOnlyAdmin(OrganizationScopedAdmin):
+    """Alerts and time entries change only through their services (audited, with history)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Alert)
-class AlertAdmin(OrganizationScopedAdmin):
+class AlertAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "severity", "status", "breach_count", "last_triggered_at"]
     list_filter = ["status", "severity", "kind"]
     raw_id_fields = ["patient", "rule"]
@@ -39,7 +52,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(OrganizationScopedAdmin):
+class TimeEntryAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "day", "minutes", "activity", "interactive", "author"]
     list_filter = ["activity", "interactive"]
     raw_id_fields = ["patient", "author"]
