@@ -9,7 +9,7 @@ PIP := PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 DEMO_ENV := DEBUG=1 PORTAL_SANDBOX=1 CELERY_TASK_ALWAYS_EAGER=1 DATABASE_URL=sqlite:///var/demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test lint format clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ format: install
 test: install lint
 	PORTAL_SANDBOX=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bin/with-services $(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench — benchmarks printing ratios against a baseline measured in the same run
+bench: install
+	BENCH=1 bin/with-services $(BIN)/pytest tests/bench -q -s
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -260,6 +260,11 @@ def readings_ingest(
     result = IngestResult()
     for reading in stored:
         (result.created if reading.pk in created_ids else result.existing).append(reading)
+    # Thresholds are checked in the same transaction, so a stored reading is never left
+    # unevaluated; evaluation is idempotent, and a replay (no new rows) evaluates nothing.
+    from readings.care.services import alerts_evaluate_readings
+
+    alerts_evaluate_readings(readings=result.created)
     patients = sorted({i.patient.pk for i in items})
     audit_event_record(
         action=action,

@@ -56,4 +56,23 @@ def build(org, patient) -> dict:
         "attachment": attachment,
         "report": report,
         "assistance": assistance,
+        **_care(org),
+    }
+
+
+def _care(org) -> dict:
+    """An open alert and a time entry of one of `org`'s patients (care workspace routes)."""
+    import datetime as dt
+
+    from portal.models import Membership
+    from readings.care.models import Alert
+    from tests.care.factories import entry, evaluated
+    from tests.factories import PatientFactory
+
+    patient = PatientFactory(organization=org, last_name="Carewalker")
+    evaluated(patient, "systolic", 190, at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=1))
+    author = Membership.objects.filter(organization=org).first().user
+    return {
+        "alert": Alert.objects.get(patient=patient),
+        "time_entry": entry(patient, author, minutes=5),
     }

@@ -229,6 +229,55 @@ EXPECT = {
     "webhooks/solo/<uuid:receiver_id>": Public(
         "Solo's webhooks: authenticated by decrypting with the subscription's key"
     ),
+    # care-team workspace (readings/care)
+    "roster/": Page(),
+    "alerts/": Page(),
+    "alerts/badge/": Page(),
+    "alerts/<int:pk>/": Page(url=lambda w: f"/alerts/{w['alert'].pk}/", scoped=True),
+    **{
+        f"alerts/<int:pk>/{action}/": Page(
+            url=lambda w, a=action: f"/alerts/{w['alert'].pk}/{a}/",
+            scoped=True,
+            methods=("POST",),
+            roles=(Role.NURSE, Role.ORG_ADMIN),
+        )
+        for action in ("acknowledge", "note", "escalate", "resolve")
+    },
+    "patients/<int:pk>/time/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/time/", scoped=True, methods=("POST",)
+    ),
+    "patients/<int:pk>/timer/start/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/timer/start/", scoped=True, methods=("POST",)
+    ),
+    "patients/<int:pk>/timer/stop/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/timer/stop/", scoped=True, methods=("POST",)
+    ),
+    "patients/<int:pk>/thresholds/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/thresholds/", scoped=True
+    ),
+    # the entry is alice's: the coordinator is refused (403), the admin may edit
+    "time/<int:pk>/": Page(
+        url=lambda w: f"/time/{w['time_entry'].pk}/",
+        scoped=True,
+        roles=(Role.NURSE, Role.ORG_ADMIN),
+    ),
+    "billing/": Page(),
+    "billing.csv": Page(),
+    "api/v1/roster": Api(),
+    "api/v1/alerts": Api(),
+    "api/v1/alerts/<int:pk>/acknowledge": Api(
+        url=lambda w: f"/api/v1/alerts/{w['alert'].pk}/acknowledge", scoped=True, methods=("POST",)
+    ),
+    "api/v1/alerts/<int:pk>/resolve": Api(
+        url=lambda w: f"/api/v1/alerts/{w['alert'].pk}/resolve", scoped=True, methods=("POST",)
+    ),
+    "api/v1/time-entries": Api(),
+    "api/v1/time-entries/<int:pk>": Api(
+        url=lambda w: f"/api/v1/time-entries/{w['time_entry'].pk}",
+        scoped=True,
+        methods=("GET", "PATCH", "DELETE"),
+    ),
+    "api/v1/billing": Api(),
     "api/schema/": Public("the OpenAPI schema describes the API, holds no data"),
     "api/docs/": Public("API documentation"),
     "api/<path:rest>": Public("JSON 404 for unknown API paths"),

@@ -13,7 +13,7 @@ from portal.hooks import app_modules
 from portal.models import Membership, Organization, Patient, Role, Site, Vendor, VendorAccount
 from portal.permissions import grant_org_admin_permissions
 
-DEMO_APPS = ("devices", "readings", "appointments")
+DEMO_APPS = ("devices", "readings", "readings.care", "appointments")
 
 
 def sandbox_accounts(base_url: str) -> dict:
