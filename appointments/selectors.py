@@ -93,3 +93,18 @@ def report_job_for_org(organization, pk) -> ReportJob:
 
 def assistance_requests_for(organization):
     return AssistanceRequest.objects.filter(organization=organization).select_related("created_by")
+
+
+def next_appointments(patient_ids, *, now: datetime) -> dict[int, Appointment]:
+    """{patient id: the patient's next open visit} for these patients, in one query (the
+    roster shows it per row)."""
+    upcoming = (
+        Appointment.objects.filter(patient_id__in=list(patient_ids), starts_at__gte=now)
+        .exclude(status__in=CLOSED_STATUSES)
+        .order_by("patient_id", "starts_at")
+        .only("id", "patient_id", "starts_at", "status")
+    )
+    found: dict[int, Appointment] = {}
+    for visit in upcoming:
+        found.setdefault(visit.patient_id, visit)
+    return found

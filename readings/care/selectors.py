@@ -30,7 +30,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from devices.models import Device
-from portal.hooks import app_modules
 from portal.models import Patient
 from readings import billing
 from readings.care.models import OPEN_STATUSES, Alert, AlertStatus, Severity, TimeEntry
@@ -280,13 +279,10 @@ def roster_rows(patients: list[Patient], *, now=None) -> list[RosterRow]:
 
 
 def next_appointments(patient_ids, *, now=None) -> dict:
-    """{patient id: next appointment} from the appointments app, when it offers
-    `appointments.selectors.next_appointments(patient_ids, now=...)` (one query)."""
-    for module in app_modules("selectors", ("appointments",)):
-        finder = getattr(module, "next_appointments", None)
-        if finder is not None:
-            return finder(patient_ids, now=now or timezone.now())
-    return {}
+    """{patient id: next open Solo visit} (one query)."""
+    from appointments.selectors import next_appointments as find
+
+    return find(patient_ids, now=now or timezone.now())
 
 
 # --- alerts ---------------------------------------------------------------------------------

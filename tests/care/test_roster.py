@@ -140,9 +140,9 @@ def test_roster_query_count_is_constant(
     nurse_client, org, alice, count, django_assert_max_num_queries
 ):
     _populate(org, alice, count)
-    # session, user, membership, organization, count, rows, last readings, devices, audit,
-    # alert counts, and the session save (3)
-    with django_assert_max_num_queries(13):
+    # session, user, membership, organization, count, rows, last readings, devices, next
+    # appointments, audit, alert counts, and the session save (3)
+    with django_assert_max_num_queries(14):
         response = nurse_client.get("/roster/?below16=on&nodata=1")
     assert response.status_code == HTTPStatus.OK
     assert len(response.context["rows"]) == min(count, 25)
@@ -161,3 +161,28 @@ def test_roster_query_count_same_at_5_and_50(nurse_client, org, alice):
     assert counts[0] == counts[1]
     assert Patient.objects.filter(organization=org).count() == 50
     assert Alert.objects.count() > 25
+
+
+def test_roster_shows_the_next_open_visit_in_patient_time(nurse_client, org, patient):
+    from django.utils import timezone
+
+    from appointments.models import Appointment, AppointmentStatus
+
+    soon = timezone.now() + dt.timedelta(days=2)
+    Appointment.objects.create(
+        organization=org, patient=patient, solo_id=1, starts_at=soon + dt.timedelta(days=5)
+    )
+    Appointment.objects.create(
+        organization=org,
+        patient=patient,
+        solo_id=2,
+        starts_at=soon - dt.timedelta(days=1),
+        status=AppointmentStatus.CANCELLED,
+    )
+    nearest = Appointment.objects.create(
+        organization=org, patient=patient, solo_id=3, starts_at=soon
+    )
+    html = nurse_client.get("/roster/").content.decode()
+    local = timezone.localtime(nearest.starts_at, patient.tz)
+    assert f'href="/appointments/{nearest.pk}/"' in html
+    assert local.strftime("%a %b %-d, %-I:%M %p") in html
