@@ -1,4 +1,5 @@
-"""The appointments suite's Solo fixtures (account, patient, rooms, booking), reused here."""
+"""Fixtures reused from other suites: the readings BP cuff; Solo account, patient, rooms and
+booking from the appointments suite."""
 
 from tests.appointments.conftest import (  # noqa: F401
     _solo_webhooks_drained,
@@ -7,3 +8,4 @@ from tests.appointments.conftest import (  # noqa: F401
     solo_account,
     solo_patient,
 )
+from tests.readings.conftest import cuff  # noqa: F401
