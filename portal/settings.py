@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"DeviceSourceEnum": "devices.models.DeviceSource"},
 }
 
 # Celery: Redis broker; eager (in-process) for the demo and for tests not about the worker.
