@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import Max, Q
 
 from readings.models import Reading
 from readings.units import METRICS, Metric, metric_label
@@ -137,8 +137,7 @@ def readings_series(patient, metric: str, start: datetime, end: datetime) -> lis
         measured_at__lt=end,
         value__isnull=False,
     )
-    counts = dict(base.values_list("metric").annotate(n=Count("id")).order_by())
-    if max(counts.values(), default=0) <= MAX_POINTS:
+    if not _more_than(base, metrics, MAX_POINTS):
         return _raw_series(base, metrics)
     size = bucket_seconds_for(start, end)
     rows = _buckets(patient, metrics, start, end, size)
@@ -163,6 +162,16 @@ def readings_series(patient, metric: str, start: datetime, end: datetime) -> lis
                 series.count[i] = n
         out.append(series)
     return out
+
+
+def _more_than(base, metrics, limit: int) -> bool:
+    """Whether any metric has more than `limit` readings in the range. Reads at most limit + 1
+    index entries per metric, where a COUNT would read a year of them."""
+    return any(
+        # measured_at is in the chart index: an index-only scan, no table rows read.
+        list(base.filter(metric=m).order_by().values_list("measured_at", flat=True)[limit:][:1])
+        for m in metrics
+    )
 
 
 def _raw_series(base, metrics) -> list[Series]:

@@ -433,24 +433,36 @@ def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
 
 
 # --- shape 3: Validic measurement record (seed 004) -----------------------------------------
-def validic_record_inputs(*, organization, record: dict, check_device=True) -> list[ReadingInput]:
+def validic_record_inputs(
+    *, organization, record: dict, check_device=True, lookup=None
+) -> list[ReadingInput]:
     """One Validic Inform `measurement` record: each entry of `metrics` becomes a reading of the
-    same measurement group; `utc_offset` is the device's offset (`offset_origin` source)."""
+    same measurement group; `utc_offset` is the device's offset (`offset_origin` source).
+    `lookup` (a readings.bulk.ValidicLookup) answers patient and device look-ups of a whole
+    batch from memory; without it each record queries the database."""
     user = record["user"]
-    patients = Patient.objects.filter(organization=organization)
-    patient = patients.filter(validic_user_id=user.get("user_id")).first()
-    if patient is None and user.get("uid"):
-        patient = patients.filter(mrn=user["uid"]).first()
+    if lookup is not None:
+        patient = lookup.patient(user)
+    else:
+        patients = Patient.objects.filter(organization=organization)
+        patient = patients.filter(validic_user_id=user.get("user_id")).first()
+        if patient is None and user.get("uid"):
+            patient = patients.filter(mrn=user["uid"]).first()
     if patient is None:
         raise IngestError(404, "unknown_patient", "No patient with this Validic user.", "user")
     device = None
     source_device = (record.get("source") or {}).get("device") or {}
     if source_device.get("id"):
-        device = (
-            Device.objects.filter(organization=organization, identifier=str(source_device["id"]))
-            .select_related("item")
-            .first()
-        )
+        if lookup is not None:
+            device = lookup.device(str(source_device["id"]))
+        else:
+            device = (
+                Device.objects.filter(
+                    organization=organization, identifier=str(source_device["id"])
+                )
+                .select_related("item")
+                .first()
+            )
         if device is None and check_device:
             raise IngestError(
                 404, "unknown_device", "No device with this IMEI.", "source.device.id"
@@ -812,6 +824,7 @@ def validic_measurements_sync(*, organization, triggered_by=None, page_size: int
 
 def _pull(organization, kind, triggered_by, *, fetch, normalise, maps) -> SyncRun:
     from portal.http import VendorError
+    from readings.bulk import BulkResult, readings_bulk_ingest
 
     run = _sync_start(organization, kind, triggered_by)
     lookup = maps()
@@ -825,16 +838,19 @@ def _pull(organization, kind, triggered_by, *, fetch, normalise, maps) -> SyncRu
                 except (IngestError, KeyError, TypeError, ValueError) as exc:
                     skipped.append(f"record {obj.get('id')}: {exc}")
             with transaction.atomic():
+                # A page only needs counts: the COPY path, not one model instance per row.
                 result = (
-                    readings_ingest(organization=organization, items=items, action="reading.sync")
+                    readings_bulk_ingest(
+                        organization=organization, items=items, action="reading.sync"
+                    )
                     if items
-                    else IngestResult()
+                    else BulkResult()
                 )
                 if page.total is not None:  # what remained after our cursor, this page included
                     run.total = run.processed + page.total
                 run.processed += len(page.items)
-                run.created += len(result.created)
-                run.unchanged += len(result.existing)
+                run.created += result.created
+                run.unchanged += result.duplicates
                 run.errors = [*run.errors, *skipped][-50:]
                 if page.next_cursor:
                     run.cursor = page.next_cursor
