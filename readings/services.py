@@ -214,12 +214,18 @@ def readings_insert(*, organization, items: list[ReadingInput]) -> list[int]:
     """Multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING id (PostgreSQL, and SQLite ≥ 3.35):
     a record already stored, or stored concurrently by another request, inserts nothing.
     Returns the ids of the rows this call created."""
-    if not items:
-        return []
+    created, _now = _insert(organization, items)
+    return list(created.values())
+
+
+def _insert(organization, items: list[ReadingInput]) -> tuple[dict[tuple, int], datetime]:
+    """({(source, source_record_id, metric): id} of the rows created, their created_at)."""
     now = timezone.now()
+    if not items:
+        return {}, now
     table = Reading._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    created: list[int] = []
+    created: dict[tuple, int] = {}
     field_by_column = {f.column: f for f in Reading._meta.concrete_fields}
     with connection.cursor() as cursor:
         for start in range(0, len(items), BATCH_ROWS):
@@ -234,11 +240,42 @@ def readings_insert(*, organization, items: list[ReadingInput]) -> list[int]:
             placeholders = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(chunk))
             cursor.execute(
                 f"INSERT INTO {table} ({quoted}) VALUES {placeholders} "  # noqa: S608 — names are ours
-                "ON CONFLICT DO NOTHING RETURNING id",
+                "ON CONFLICT DO NOTHING RETURNING id, source, source_record_id, metric",
                 params,
             )
-            created.extend(r[0] for r in cursor.fetchall())
-    return created
+            created.update({(s, r, m): pk for pk, s, r, m in cursor.fetchall()})
+    return created, now
+
+
+def _reading_from(organization, item: ReadingInput, pk: int, now) -> Reading:
+    """The Reading a just-created row holds, built from what was inserted (no re-read)."""
+    info = METRICS.get(item.metric)
+    reading = Reading(
+        pk=pk,
+        organization=organization,
+        patient=item.patient,
+        metric=item.metric,
+        metric_key=item.metric_key,
+        value=item.value,
+        value_text=item.value_text,
+        unit=item.unit,
+        loinc=info.loinc if info else "",
+        measured_at=item.measured_at,
+        device_tz_offset=item.device_tz_offset,
+        patient_tz_offset=item.patient_tz_offset,
+        source=item.source,
+        device=item.device,
+        manual=item.manual,
+        is_phi=item.is_phi,
+        source_record_id=item.source_record_id,
+        source_checksum=item.source_checksum,
+        measurement_group=item.measurement_group,
+        entered_by_id=item.entered_by_id,
+        created_at=now,
+    )
+    reading._state.adding = False
+    reading._state.db = connection.alias
+    return reading
 
 
 @transaction.atomic
@@ -252,14 +289,24 @@ def readings_ingest(
     replace_changed: bool = False,
 ) -> IngestResult:
     """Store `items` idempotently and write one audit event. With `replace_changed`, a source
-    record stored before with a different checksum is replaced (a vendor's corrected record)."""
+    record stored before with a different checksum is replaced (a vendor's corrected record).
+    Created rows come back built from what was inserted; only duplicates are read back."""
     if replace_changed:
         _drop_changed_records(organization, items)
-    created_ids = set(readings_insert(organization=organization, items=items))
-    stored = _stored_for(organization, items)
+    created_by_key, now = _insert(organization, items)
     result = IngestResult()
-    for reading in stored:
-        (result.created if reading.pk in created_ids else result.existing).append(reading)
+    seen: set[tuple] = set()
+    duplicates = []
+    for item in items:
+        if item.key in seen:
+            continue
+        seen.add(item.key)
+        pk = created_by_key.get(item.key)
+        if pk is None:
+            duplicates.append(item)
+        else:
+            result.created.append(_reading_from(organization, item, pk, now))
+    result.existing = _stored_for(organization, duplicates)
     patients = sorted({i.patient.pk for i in items})
     audit_event_record(
         action=action,

@@ -76,11 +76,11 @@ def median_time(fn: Callable[[], object], *, repeat: int, warmup: int = 2) -> fl
     return statistics.median(timed(fn) for _ in range(repeat))
 
 
-def interleaved_medians(
+def interleaved(
     a: Callable[[], object], b: Callable[[], object], *, repeat: int, warmup: int = 2
-) -> tuple[float, float]:
-    """Median times of a and b measured in turns (a, b, a, b, …), so a burst of noise from the
-    other engineers' tests lands on both sides of the ratio."""
+) -> tuple[list[float], list[float]]:
+    """Times of a and b measured in turns (a, b, a, b, …), so a burst of noise from the other
+    engineers' tests lands on both sides of the ratio."""
     for _ in range(warmup):
         a()
         b()
@@ -88,7 +88,7 @@ def interleaved_medians(
     for _ in range(repeat):
         ta.append(timed(a))
         tb.append(timed(b))
-    return statistics.median(ta), statistics.median(tb)
+    return ta, tb
 
 
 def rate(n: int, seconds: float) -> str:
