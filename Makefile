@@ -9,7 +9,7 @@ PIP := PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 DEMO_ENV := DEBUG=1 PORTAL_SANDBOX=1 CELERY_TASK_ALWAYS_EAGER=1 DATABASE_URL=sqlite:///var/demo.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format clean
+.PHONY: install demo test lint format clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ format: install
 test: install lint
 	PORTAL_SANDBOX=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bin/with-services $(BIN)/pytest $(PYTEST_ARGS)
+
+## make bench — performance figures as ratios against a baseline measured in the same run, on a
+## durable PostgreSQL (fsync on); sizes scale with BENCH_SCALE (1 = the issue's). See docs/SCALE.md.
+bench: install
+	PG_FSYNC=on PG_SYNC_COMMIT=on SKIP_CHROMIUM=1 bin/with-services $(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,1 +1,237 @@
-urlpatterns: list = []
+"""Appointments API: list/detail/book/reschedule/cancel/provider-link. Thin: input serializer,
+service call, output serializer. Solo's refusals become 409/422 with Solo's message; Solo
+outages 503."""
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from appointments import selectors, services
+from appointments.models import AppointmentStatus, WaitingRoom
+from appointments.serializers import (
+    AppointmentSerializer,
+    BookInput,
+    CancelInput,
+    ProviderLinkInput,
+    ProviderLinkOutput,
+    RescheduleInput,
+)
+from portal.access import patient_for_org
+from portal.api_helpers import ApiError
+from portal.audit import audit_event_record
+from portal.http import VendorError
+from portal.models import ApiScope
+
+ERRORS = (
+    "422 `validation_error` for bad fields or a refused request (`visit_refused`); 409 "
+    "`solo_refused` when Solo refuses (its message is passed on); 503 `solo_unavailable` when "
+    "Solo does not answer (nothing was changed)."
+)
+
+
+def _raise_for(exc):
+    if isinstance(exc, services.VisitRefused):
+        raise ApiError(422, "visit_refused", str(exc)) from exc
+    if exc.is_outage:
+        raise ApiError(503, "solo_unavailable", exc.staff_message) from exc
+    raise ApiError(409, "solo_refused", exc.staff_message) from exc
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List appointments",
+        parameters=[
+            OpenApiParameter("from", str, description="ISO date-time; visits starting at/after."),
+            OpenApiParameter("to", str, description="ISO date-time; visits starting before."),
+            OpenApiParameter("status", str, enum=AppointmentStatus.values),
+            OpenApiParameter("patient", int),
+        ],
+    ),
+    post=extend_schema(
+        summary="Book a video visit in Solo",
+        request=BookInput,
+        responses={201: AppointmentSerializer},
+        description=ERRORS,
+    ),
+)
+class AppointmentList(generics.ListCreateAPIView):
+    serializer_class = AppointmentSerializer
+    required_scopes = {"GET": ApiScope.APPOINTMENTS_READ, "POST": ApiScope.APPOINTMENTS_WRITE}
+
+    def get_queryset(self):
+        from django.utils.dateparse import parse_datetime
+
+        qs = selectors.appointments_for(self.request.organization)
+        params = self.request.query_params
+        for name, lookup in (("from", "starts_at__gte"), ("to", "starts_at__lt")):
+            if params.get(name):
+                value = parse_datetime(params[name])
+                if value is None or value.tzinfo is None:
+                    raise ApiError(
+                        422, "validation_error", f"{name}: use ISO 8601 with an offset.", {}
+                    )
+                qs = qs.filter(**{lookup: value})
+        if params.get("status"):
+            if params["status"] not in AppointmentStatus.values:
+                raise ApiError(422, "validation_error", "status: not a known status.")
+            qs = qs.filter(status=params["status"])
+        if params.get("patient"):
+            if not params["patient"].isdigit():
+                raise ApiError(422, "validation_error", "patient: must be an id.")
+            qs = qs.filter(patient_id=int(params["patient"]))
+        return qs
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_event_record(action="appointment.list", request=request, detail={"api": True})
+        return response
+
+    def create(self, request, *args, **kwargs):
+        data = BookInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        patient = patient_for_org(request.organization, d["patient"])
+        room = WaitingRoom.objects.filter(
+            organization=request.organization, name=d["waiting_room"], is_active=True
+        ).first()
+        if room is None:
+            try:
+                services.waiting_rooms_sync(organization=request.organization)
+            except VendorError as exc:
+                _raise_for(exc)
+            room = WaitingRoom.objects.filter(
+                organization=request.organization, name=d["waiting_room"], is_active=True
+            ).first()
+        if room is None:
+            raise ApiError(
+                422,
+                "validation_error",
+                "waiting_room: no such waiting room in Solo.",
+                {"waiting_room": ["No such waiting room in Solo."]},
+            )
+        try:
+            visit = services.appointment_book(
+                patient=patient,
+                waiting_room=room,
+                starts_at=d["starts_at"],
+                duration_seconds=d.get("duration_seconds"),
+                reasons=d.get("reasons"),
+                by=request.user if request.user.is_authenticated else None,
+                request=request,
+            )
+        except (services.VisitRefused, VendorError) as exc:
+            _raise_for(exc)
+        return Response(AppointmentSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(get=extend_schema(summary="Get one appointment"))
+class AppointmentDetail(generics.RetrieveAPIView):
+    serializer_class = AppointmentSerializer
+    required_scopes = ApiScope.APPOINTMENTS_READ
+
+    def get_object(self):
+        visit = selectors.appointment_for_org(self.request.organization, self.kwargs["pk"])
+        audit_event_record(
+            action="appointment.view", request=self.request, patient=visit.patient, obj=visit
+        )
+        return visit
+
+
+class _Action(APIView):
+    required_scopes = ApiScope.APPOINTMENTS_WRITE
+
+    def visit(self, request, pk):
+        return selectors.appointment_for_org(request.organization, pk)
+
+    def user(self, request):
+        return request.user if request.user.is_authenticated else None
+
+
+class AppointmentReschedule(_Action):
+    @extend_schema(
+        summary="Move an appointment",
+        request=RescheduleInput,
+        responses={200: AppointmentSerializer},
+        description=ERRORS,
+    )
+    def post(self, request, pk):
+        visit = self.visit(request, pk)
+        data = RescheduleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.appointment_reschedule(
+                appointment=visit,
+                starts_at=data.validated_data["starts_at"],
+                by=self.user(request),
+                request=request,
+            )
+        except (services.VisitRefused, VendorError) as exc:
+            _raise_for(exc)
+        return Response(AppointmentSerializer(visit).data)
+
+
+class AppointmentCancel(_Action):
+    @extend_schema(
+        summary="Cancel an appointment",
+        request=CancelInput,
+        responses={200: AppointmentSerializer},
+        description=ERRORS,
+    )
+    def post(self, request, pk):
+        visit = self.visit(request, pk)
+        data = CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.appointment_cancel(
+                appointment=visit,
+                reason=data.validated_data["reason"],
+                by=self.user(request),
+                request=request,
+            )
+        except (services.VisitRefused, VendorError) as exc:
+            _raise_for(exc)
+        return Response(AppointmentSerializer(visit).data)
+
+
+class AppointmentProviderLink(_Action):
+    required_scopes = ApiScope.APPOINTMENTS_READ
+
+    @extend_schema(
+        summary="Get a fresh provider video link (or the MS Teams one)",
+        request=ProviderLinkInput,
+        responses={200: ProviderLinkOutput},
+        description="A new link on every call; 503 when Solo does not answer.",
+    )
+    def post(self, request, pk):
+        visit = self.visit(request, pk)
+        data = ProviderLinkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        teams = data.validated_data["teams"]
+        try:
+            url = services.appointment_provider_link(
+                appointment=visit, teams=teams, request=request
+            )
+        except VendorError as exc:
+            _raise_for(exc)
+        return Response({"appointment": visit.pk, "url": url, "teams": teams})
+
+
+urlpatterns = [
+    path("appointments", AppointmentList.as_view(), name="api-appointment-list"),
+    path("appointments/<int:pk>", AppointmentDetail.as_view(), name="api-appointment-detail"),
+    path(
+        "appointments/<int:pk>/reschedule",
+        AppointmentReschedule.as_view(),
+        name="api-appointment-reschedule",
+    ),
+    path(
+        "appointments/<int:pk>/cancel", AppointmentCancel.as_view(), name="api-appointment-cancel"
+    ),
+    path(
+        "appointments/<int:pk>/provider-link",
+        AppointmentProviderLink.as_view(),
+        name="api-appointment-provider-link",
+    ),
+]

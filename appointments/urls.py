@@ -1,3 +1,29 @@
+from django.urls import path
+
+from appointments import views, views_more
+
 app_name = "appointments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.appointment_list, name="list"),
+    path("schedule/<int:patient_pk>/", views.schedule, name="schedule"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/provider-link", views.provider_link, name="provider_link"),
+    path("<int:pk>/solo", views.context_link, name="context_link"),
+    path("<int:pk>/reschedule", views.reschedule, name="reschedule"),
+    path("<int:pk>/cancel", views.cancel, name="cancel"),
+    path("<int:pk>/note", views.visit_note, name="note"),
+    path("<int:pk>/attachments", views.attachment_upload, name="attachment_upload"),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/delete",
+        views.attachment_delete,
+        name="attachment_delete",
+    ),
+    path("<int:pk>/episode", views_more.episode_assign, name="episode_assign"),
+    path("patients/<int:patient_pk>/episodes", views_more.episode_create, name="episode_create"),
+    path("reports/", views_more.reports, name="reports"),
+    path("reports/<int:pk>/", views_more.report_job, name="report_job"),
+    path("reports/<int:pk>/download", views_more.report_download, name="report_download"),
+    path("assistance/", views_more.assistance, name="assistance"),
+    path("assistance/<int:pk>/cancel", views_more.assistance_cancel, name="assistance_cancel"),
+]

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from appointments import webhooks
+
+urlpatterns = [
+    path("solo/<uuid:receiver_id>", webhooks.solo_webhook, name="solo-webhook"),
+]

@@ -7,8 +7,9 @@ from portal.access import membership_of
 NAVIGATION = [
     ("Roster", "workspace:roster"),
     ("Patients", "patients:list"),
+    ("Alerts", "workspace:alerts"),
+    ("Readings", "readings:alerts"),
     ("Devices", "devices:list"),
-    ("Readings & alerts", "readings:alerts"),
     ("Appointments", "appointments:list"),
     ("Billing", "workspace:billing"),
 ]

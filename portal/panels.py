@@ -4,7 +4,7 @@ same request, so one page view is one audit event."""
 
 from portal.hooks import app_modules
 
-PANEL_APPS = ("readings", "devices", "appointments")
+PANEL_APPS = ("readings.care", "readings", "devices", "appointments")
 
 
 def patient_panels(request, patient) -> list[str]:

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, Permission
 
 ORG_ADMIN_GROUP = "Organization admins"
 # Apps whose models an organization admin manages in Django admin.
-ORG_ADMIN_APPS = ("portal", "devices", "readings", "appointments")
+ORG_ADMIN_APPS = ("portal", "devices", "readings", "care", "appointments")
 NEVER = {
     "add_organization",
     "delete_organization",

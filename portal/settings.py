@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "portal",
     "devices",
     "readings",
+    "readings.care",
     "appointments",
 ]
 

@@ -35,12 +35,14 @@ urlpatterns = [
     path("patients/", include(patient_urls)),
     path("devices/", include("devices.urls")),
     path("readings/", include("readings.urls")),
+    path("", include("readings.care.urls")),
     path("appointments/", include("appointments.urls")),
     path("webhooks/", include("appointments.webhook_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api")),
     path("api/v1/", include("devices.api")),
     path("api/v1/", include("readings.api")),
+    path("api/v1/", include("readings.care.api")),
     path("api/v1/", include("appointments.api")),
     # The schema and docs describe the API, not patients: public, so integrators can read them.
     path(

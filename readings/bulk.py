@@ -19,7 +19,13 @@ from devices.models import Device
 from portal.audit import audit_event_record
 from portal.models import Patient
 from readings.models import Reading, ReadingSource
-from readings.services import IngestError, ReadingInput, readings_insert, validic_record_inputs
+from readings.services import (
+    IngestError,
+    ReadingInput,
+    _insert,
+    _reading_from,
+    validic_record_inputs,
+)
 from readings.units import METRICS
 
 # Columns the staging table carries; organization_id and created_at are the same for a batch
@@ -108,7 +114,9 @@ def readings_bulk_insert(
         if connection.vendor != "postgresql":
             if replace_changed:
                 result.replaced = _drop_changed(organization, items)
-            result.created = len(readings_insert(organization=organization, items=items))
+            created_by_key, now = _insert(organization, items)
+            result.created = len(created_by_key)
+            _alerts_evaluate(organization, items, created_by_key, now)
             return result
         table = connection.ops.quote_name(Reading._meta.db_table)
         columns = ", ".join(STAGED_COLUMNS)
@@ -133,14 +141,32 @@ def readings_bulk_insert(
                 if stale:
                     # The ORM delete, so anything that cascades from a reading goes too.
                     result.replaced, _ = Reading.objects.filter(pk__in=stale).delete()
+            now = timezone.now()
             cursor.execute(
                 f"INSERT INTO {table} ({columns}, organization_id, created_at) "  # noqa: S608
-                f"SELECT {columns}, %s, %s FROM reading_stage ON CONFLICT DO NOTHING",
-                [organization.pk, timezone.now()],
+                f"SELECT {columns}, %s, %s FROM reading_stage ON CONFLICT DO NOTHING "
+                "RETURNING id, source, source_record_id, metric",
+                [organization.pk, now],
             )
-            result.created = cursor.rowcount
+            created_by_key = {(s, r, m): pk for pk, s, r, m in cursor.fetchall()}
+            result.created = len(created_by_key)
             cursor.execute("DROP TABLE pg_temp.reading_stage")
+        _alerts_evaluate(organization, items, created_by_key, now)
     return result
+
+
+def _alerts_evaluate(organization, items, created_by_key, now) -> None:
+    """Thresholds are checked in the ingestion transaction, as for one reading
+    (services.readings_ingest): a stored reading is never left unevaluated."""
+    from readings.care.services import alerts_evaluate_readings
+
+    created, seen = [], set()
+    for item in items:
+        pk = created_by_key.get(item.key)
+        if pk is not None and item.key not in seen:
+            seen.add(item.key)
+            created.append(_reading_from(organization, item, pk, now))
+    alerts_evaluate_readings(readings=created)
 
 
 def _drop_changed(organization, items: list[ReadingInput]) -> int:

@@ -307,6 +307,11 @@ def readings_ingest(
         else:
             result.created.append(_reading_from(organization, item, pk, now))
     result.existing = _stored_for(organization, duplicates)
+    # Thresholds are checked in the same transaction, so a stored reading is never left
+    # unevaluated; evaluation is idempotent, and a replay (no new rows) evaluates nothing.
+    from readings.care.services import alerts_evaluate_readings
+
+    alerts_evaluate_readings(readings=result.created)
     patients = sorted({i.patient.pk for i in items})
     audit_event_record(
         action=action,

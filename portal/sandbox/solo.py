@@ -1,3 +1,9 @@
-"""Sandbox endpoints for this vendor area: filled in by the issue that builds the area."""
+"""Teladoc Health Solo sandbox (seed 003). Split by area; conventions in solo_common."""
 
-urlpatterns: list = []
+from portal.sandbox import solo_appointments, solo_integrations, solo_records
+
+urlpatterns = [
+    *solo_appointments.urlpatterns,
+    *solo_records.urlpatterns,
+    *solo_integrations.urlpatterns,
+]

@@ -40,9 +40,10 @@ def validic_records(cast: Cast, count: int) -> list[dict]:
                         "type": "spo2",
                         "origin": "device",
                         "unit": "percent",
-                        "value": float(random.randint(88, 100)),
+                        # Mostly normal, about 1 in 100 low enough to open an alert.
+                        "value": float(random.randint(93, 100) if i % 100 else 91),
                     },
-                    {"type": "pulse", "origin": "device", "unit": "bpm", "value": 50 + i % 60},
+                    {"type": "pulse", "origin": "device", "unit": "bpm", "value": 55 + i % 50},
                 ],
                 "offset_origin": "source",
                 "source": {

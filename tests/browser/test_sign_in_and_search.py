@@ -11,6 +11,8 @@ def test_nurse_signs_in_and_searches_a_patient(
     PatientFactory(organization=org, first_name="Harriet", last_name="Quimby", mrn="RHV-1911")
     PatientFactory.create_batch(30, organization=org)
     page = signed_in_page(alice)
+    expect(page).to_have_url(re.compile(r"/roster/$"))  # the care roster is the home page
+    page.get_by_role("link", name="Patients", exact=True).click()
     expect(page).to_have_url(re.compile(r"/patients/$"))
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
     expect(page.get_by_text("31 patients")).to_be_visible()

@@ -10,14 +10,14 @@ def test_anonymous_pages_redirect_to_sign_in(client, db, patient):
         assert response["Location"].startswith("/accounts/login/?next=")
 
 
-def test_nurse_signs_in_and_lands_on_patients(client, alice):
+def test_nurse_signs_in_and_lands_on_the_roster(client, alice):
     response = client.post(
         "/accounts/login/",
         {"username": "alice", "password": "correct horse battery staple"},
         follow=True,
     )
     assert response.status_code == HTTPStatus.OK
-    assert response.redirect_chain[-1][0] == "/patients/"
+    assert response.redirect_chain[-1][0] == "/roster/"  # the care roster is the home page
     assert b"Riverside Heart" in response.content
 
 

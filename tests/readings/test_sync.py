@@ -114,6 +114,7 @@ def test_a_worker_killed_mid_pull_leaves_a_cursor_the_next_run_resumes_from(
     tasks.impilo_readings_pull.delay(org.pk)
     wait_for(
         lambda: SyncRun.objects.filter(kind="impilo.readings", processed__gte=500).exists(),
+        timeout=90,  # a loaded 2-core machine can take a while to start the pull
         message="the first page to be stored",
     )
     celery_worker_process.kill()  # SIGKILL while the next page is on its way

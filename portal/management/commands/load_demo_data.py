@@ -2,18 +2,20 @@
 sandbox, then each app's own demo data (`<app>.demo.load`). Safe to run twice."""
 
 import random
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from portal import demo
 from portal.hooks import app_modules
 from portal.models import Membership, Organization, Patient, Role, Site, Vendor, VendorAccount
 from portal.permissions import grant_org_admin_permissions
 
-DEMO_APPS = ("devices", "readings", "appointments")
+DEMO_APPS = ("devices", "readings", "readings.care", "appointments")
 
 
 def sandbox_accounts(base_url: str) -> dict:
@@ -86,6 +88,7 @@ class Command(BaseCommand):
         configure_sandbox_accounts(org, base_url)
 
         people = []
+        today = timezone.localdate()
         for p in demo.demo_patients(patients):
             patient, _ = Patient.objects.update_or_create(
                 organization=org,
@@ -103,6 +106,9 @@ class Command(BaseCommand):
                     "solo_spid": p.solo_spid,
                     "patient_graph_id": p.patient_graph_id,
                     "primary_nurse": users[Role.NURSE] if p.index % 2 == 0 else None,
+                    # Episodes began 35–59 days ago, so today falls 5–29 days into each
+                    # patient's second 30-day billing period (the demo month shows a spread).
+                    "monitoring_started_on": today - timedelta(days=35 + (p.index * 7) % 25),
                 },
             )
             people.append(patient)

@@ -1,0 +1,134 @@
+from django.contrib import admin, messages
+
+from appointments import services
+from appointments.models import (
+    Appointment,
+    AppointmentChange,
+    AssistanceRequest,
+    Attachment,
+    Episode,
+    ReportJob,
+    VisitNote,
+    WaitingRoom,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from portal.admin_scoping import OrganizationScopedAdmin
+from portal.audit import audit_event_record
+from portal.http import VendorError
+
+
+@admin.register(WaitingRoom)
+class WaitingRoomAdmin(OrganizationScopedAdmin):
+    list_display = ["name", "service_line", "service_type", "is_active", "organization"]
+    list_filter = ["is_active"]
+    readonly_fields = ["solo_id", "created_at", "updated_at"]
+
+
+class ChangeInline(admin.TabularInline):
+    model = AppointmentChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "status", "starts_at", "source", "by", "note"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(OrganizationScopedAdmin):
+    list_display = ["solo_id", "starts_at", "status", "waiting_room", "patient", "organization"]
+    list_filter = ["status", "waiting_room"]
+    search_fields = ["solo_id", "patient__mrn"]
+    list_select_related = ["patient", "waiting_room", "organization"]
+    raw_id_fields = ["patient", "episode", "booked_by"]
+    readonly_fields = ["solo_id", "said", "external_id", "synced_at", "created_at", "updated_at"]
+    inlines = [ChangeInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        visit = self.get_object(request, object_id)
+        if visit is not None:
+            audit_event_record(
+                action="appointment.view",
+                request=request,
+                patient=visit.patient,
+                obj=visit,
+                detail={"via": "admin"},
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Episode)
+class EpisodeAdmin(OrganizationScopedAdmin):
+    list_display = ["name", "kind", "status", "starts_on", "ends_on", "patient"]
+    list_filter = ["status"]
+    raw_id_fields = ["patient"]
+    readonly_fields = ["solo_id", "created_at", "updated_at"]
+
+
+@admin.register(VisitNote)
+class VisitNoteAdmin(OrganizationScopedAdmin):
+    organization_path = "appointment__organization"
+    list_display = ["appointment", "template_name", "updated_at", "updated_by"]
+    readonly_fields = ["appointment", "template_name", "responses", "updated_by", "updated_at"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(OrganizationScopedAdmin):
+    organization_path = "appointment__organization"
+    list_display = ["title", "mime_type", "size", "uploaded_at", "deleted_at", "appointment"]
+    readonly_fields = ["solo_id", "appointment", "uploaded_by"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
+    """Adding one here registers it with Solo (Add Webhook); the key Solo returns is stored
+    encrypted and never shown."""
+
+    list_display = ["receiver_id", "organization", "solo_id", "is_active", "created_at"]
+    fields = ["organization", "events", "receiver_id", "solo_id", "endpoint", "is_active"]
+    readonly_fields = ["receiver_id", "solo_id", "endpoint"]
+
+    def get_changeform_initial_data(self, request):
+        return {"events": [*services.APPOINTMENT_EVENTS, "episode:created", "episode:updated"]}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        try:
+            registered = services.webhook_subscription_register(
+                organization=obj.organization, events=obj.events
+            )
+        except VendorError as exc:
+            messages.error(request, f"Not registered: {exc.staff_message}")
+            raise
+        obj.pk = registered.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        services.webhook_subscription_remove(subscription=obj)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(OrganizationScopedAdmin):
+    organization_path = "subscription__organization"
+    list_display = ["received_at", "event", "object_id", "status", "attempts", "processed_at"]
+    list_filter = ["status", "event"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AssistanceRequest)
+class AssistanceRequestAdmin(OrganizationScopedAdmin):
+    list_display = ["created_at", "device", "status", "created_by"]
+    list_filter = ["status"]
+    readonly_fields = ["solo_id", "location", "device", "created_by", "created_at", "cancelled_at"]
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(OrganizationScopedAdmin):
+    list_display = ["created_at", "starts_on", "ends_on", "status", "requested_by"]
+    list_filter = ["status"]
+    readonly_fields = ["solo_id", "requested_by", "status"]

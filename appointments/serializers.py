@@ -1,0 +1,65 @@
+from rest_framework import serializers
+
+from appointments.models import MAX_DURATION_SECONDS, Appointment
+from portal.api_helpers import StrictSerializer
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    patient = serializers.IntegerField(source="patient_id", read_only=True)
+    patient_mrn = serializers.CharField(source="patient.mrn", read_only=True)
+    waiting_room = serializers.CharField(
+        source="waiting_room.name", read_only=True, allow_null=True, default=None
+    )
+    ends_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "patient",
+            "patient_mrn",
+            "waiting_room",
+            "solo_id",
+            "said",
+            "external_id",
+            "starts_at",
+            "ends_at",
+            "duration_seconds",
+            "status",
+            "reasons",
+            "cancel_reason",
+            "episode",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class BookInput(StrictSerializer):
+    patient = serializers.IntegerField(help_text="The portal's patient id.")
+    waiting_room = serializers.CharField(max_length=200, help_text="Waiting room name, as in Solo.")
+    starts_at = serializers.DateTimeField(help_text="ISO 8601 with an offset, e.g. a free slot.")
+    duration_seconds = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_DURATION_SECONDS
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=10
+    )
+
+
+class RescheduleInput(StrictSerializer):
+    starts_at = serializers.DateTimeField()
+
+
+class CancelInput(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ProviderLinkInput(StrictSerializer):
+    teams = serializers.BooleanField(required=False, default=False)
+
+
+class ProviderLinkOutput(serializers.Serializer):
+    appointment = serializers.IntegerField()
+    url = serializers.URLField()
+    teams = serializers.BooleanField()

@@ -1,0 +1,343 @@
+"""The care-team workspace API: roster, alerts (list, acknowledge, resolve), time entries
+(CRUD) and the monthly billing summary. Thin: input serializer, service, output serializer."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, pagination, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal.access import ANY_STAFF, CLINICAL, patient_for_org
+from portal.api_helpers import ApiError
+from portal.audit import audit_event_record
+from portal.models import ApiKey, ApiScope
+from readings.care import selectors, services
+from readings.care.models import AlertStatus, Severity
+from readings.care.serializers import (
+    AlertActionInput,
+    AlertSerializer,
+    BillingLineSerializer,
+    RosterPatientSerializer,
+    TimeEntryInput,
+    TimeEntryPatch,
+    TimeEntrySerializer,
+)
+
+
+def _actor(request):
+    user = request.user if request.user and request.user.is_authenticated else None
+    key = request.auth if isinstance(request.auth, ApiKey) else None
+    return user, key
+
+
+def _validation(exc: ValidationError) -> ApiError:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    name, msgs = next(iter(fields.items()))
+    return ApiError(422, "validation_error", f"{name}: {msgs[0]}", fields)
+
+
+class RosterPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+@extend_schema(
+    summary="The care-team roster",
+    description=(
+        "The organization's monitored patients with their last reading, open alerts, days "
+        "with device data in the current 30-day period (2 / 16 reached), minutes this month "
+        "and assigned devices. Paged by `page`."
+    ),
+    parameters=[
+        OpenApiParameter("q", str, description="Last name, first name prefix or MRN."),
+        OpenApiParameter("attention", bool, description="Only patients with open alerts."),
+        OpenApiParameter("no_data_days", int, description="Only patients without data for N days."),
+        OpenApiParameter("below_16", bool, description="Only patients below 16 device days."),
+        OpenApiParameter("sort", str, enum=list(selectors.ROSTER_SORTS)),
+    ],
+    responses=RosterPatientSerializer(many=True),
+)
+class RosterView(generics.GenericAPIView):
+    required_scopes = ApiScope.PATIENTS_READ
+    pagination_class = RosterPagination
+    serializer_class = RosterPatientSerializer
+
+    def get(self, request):
+        params = request.query_params
+        try:
+            no_data = int(params["no_data_days"]) if params.get("no_data_days") else None
+        except ValueError:
+            raise ApiError(400, "invalid_parameter", "no_data_days must be a number.") from None
+        if no_data is not None and not 1 <= no_data <= 365:
+            raise ApiError(400, "invalid_parameter", "no_data_days must be 1–365.")
+        sort = params.get("sort", "attention")
+        if sort not in selectors.ROSTER_SORTS:
+            raise ApiError(
+                400, "invalid_parameter", f"sort must be one of {list(selectors.ROSTER_SORTS)}."
+            )
+        truthy = ("1", "true", "yes", "on")
+        filters = selectors.RosterFilters(
+            query=params.get("q", "")[:100],
+            attention=params.get("attention", "").lower() in truthy,
+            no_data_days=no_data,
+            below_16=params.get("below_16", "").lower() in truthy,
+            sort=sort,
+        )
+        now = timezone.now()
+        qs = selectors.roster_patients(request.organization, filters, now=now)
+        page = self.paginate_queryset(qs)
+        rows = selectors.roster_rows(page, now=now)
+        audit_event_record(
+            action="roster.view",
+            request=request,
+            detail={"api": True, "patients": [r.patient.pk for r in rows]},
+        )
+        return self.get_paginated_response(RosterPatientSerializer(rows, many=True).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List alerts",
+        parameters=[
+            OpenApiParameter("status", str, enum=["open", *AlertStatus.values]),
+            OpenApiParameter("severity", str, enum=Severity.values),
+            OpenApiParameter("patient", int),
+        ],
+    )
+)
+class AlertList(generics.ListAPIView):
+    serializer_class = AlertSerializer
+    required_scopes = ApiScope.READINGS_READ
+
+    def get_queryset(self):
+        params = self.request.query_params
+        status_ = params.get("status", "open")
+        if status_ not in ("open", *AlertStatus.values):
+            raise ApiError(400, "invalid_parameter", "status is not a known alert status.")
+        patient = None
+        if params.get("patient"):
+            try:
+                patient = patient_for_org(self.request.organization, int(params["patient"]))
+            except ValueError:
+                raise ApiError(400, "invalid_parameter", "patient must be an id.") from None
+        return (
+            selectors.alert_queue(
+                self.request.organization,
+                status=status_,
+                severity=params.get("severity", ""),
+                patient=patient,
+            )
+            .prefetch_related("links")
+            .order_by("-id")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_event_record(
+            action="alert.list",
+            request=request,
+            detail={"api": True, "alerts": [a["id"] for a in response.data.get("results", [])]},
+        )
+        return response
+
+
+class AlertActionView(APIView):
+    required_scopes = ApiScope.CARE_WRITE
+    allowed_roles = {"POST": CLINICAL}
+    service = None
+
+    @extend_schema(request=AlertActionInput, responses={200: AlertSerializer})
+    def post(self, request, pk):
+        alert = selectors.alert_for_org(request.organization, pk)
+        data = AlertActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, key = _actor(request)
+        try:
+            alert = type(self).service(
+                alert=alert, by=user, api_key=key, note=data.validated_data["note"], request=request
+            )
+        except services.AlertStateError as exc:
+            raise ApiError(409, "alert_resolved", str(exc)) from exc
+        return Response(AlertSerializer(alert).data)
+
+
+@extend_schema_view(post=extend_schema(summary="Acknowledge an alert"))
+class AlertAcknowledge(AlertActionView):
+    service = staticmethod(services.alert_acknowledge)
+
+
+@extend_schema_view(post=extend_schema(summary="Resolve an alert"))
+class AlertResolve(AlertActionView):
+    service = staticmethod(services.alert_resolve)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="List time entries",
+        parameters=[OpenApiParameter("patient", int), OpenApiParameter("month", str)],
+    ),
+    post=extend_schema(
+        summary="Log care time",
+        request=TimeEntryInput,
+        responses={201: TimeEntrySerializer},
+    ),
+)
+class TimeEntryList(generics.ListCreateAPIView):
+    serializer_class = TimeEntrySerializer
+    required_scopes = {"GET": ApiScope.READINGS_READ, "POST": ApiScope.CARE_WRITE}
+    allowed_roles = {"POST": ANY_STAFF}
+
+    def get_queryset(self):
+        params = self.request.query_params
+        from readings.care.models import TimeEntry
+
+        qs = TimeEntry.objects.filter(
+            organization=self.request.organization, deleted_at__isnull=True
+        )
+        if params.get("patient"):
+            try:
+                qs = qs.filter(
+                    patient=patient_for_org(self.request.organization, int(params["patient"]))
+                )
+            except ValueError:
+                raise ApiError(400, "invalid_parameter", "patient must be an id.") from None
+        if params.get("month"):
+            first, last = selectors.month_bounds(_month(params["month"]))
+            qs = qs.filter(day__gte=first, day__lte=last)
+        return qs
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        audit_event_record(
+            action="time_entry.list",
+            request=request,
+            detail={"api": True, "entries": [e["id"] for e in response.data.get("results", [])]},
+        )
+        return response
+
+    def create(self, request, *args, **kwargs):
+        data = TimeEntryInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        try:
+            patient = patient_for_org(request.organization, values.pop("patient"))
+        except Http404:
+            raise ApiError(
+                422, "validation_error", "patient: not found", {"patient": ["Not found."]}
+            ) from None
+        user, key = _actor(request)
+        try:
+            entry = services.time_entry_create(
+                patient=patient, by=user, api_key=key, request=request, **values
+            )
+        except ValidationError as exc:
+            raise _validation(exc) from exc
+        return Response(TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Get a time entry"),
+    patch=extend_schema(summary="Change a time entry (author or admin)", request=TimeEntryPatch),
+    delete=extend_schema(summary="Delete a time entry (author or admin; kept in history)"),
+)
+class TimeEntryDetail(generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = TimeEntrySerializer
+    required_scopes = {
+        "GET": ApiScope.READINGS_READ,
+        "PATCH": ApiScope.CARE_WRITE,
+        "DELETE": ApiScope.CARE_WRITE,
+    }
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_object(self):
+        entry = selectors.time_entry_for_org(self.request.organization, self.kwargs["pk"])
+        if self.request.method == "GET":
+            audit_event_record(
+                action="time_entry.view", request=self.request, patient=entry.patient, obj=entry
+            )
+        return entry
+
+    def partial_update(self, request, *args, **kwargs):
+        entry = self.get_object()
+        data = TimeEntryPatch(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, key = _actor(request)
+        try:
+            entry = services.time_entry_update(
+                entry=entry, by=user, api_key=key, request=request, **data.validated_data
+            )
+        except PermissionDenied as exc:
+            raise ApiError(403, "not_author", str(exc)) from exc
+        except ValidationError as exc:
+            raise _validation(exc) from exc
+        return Response(TimeEntrySerializer(entry).data)
+
+    def destroy(self, request, *args, **kwargs):
+        entry = self.get_object()
+        user, key = _actor(request)
+        try:
+            services.time_entry_delete(entry=entry, by=user, api_key=key, request=request)
+        except PermissionDenied as exc:
+            raise ApiError(403, "not_author", str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _month(text: str) -> dt.date:
+    try:
+        year, month = text.split("-")
+        return dt.date(int(year), int(month), 1)
+    except (ValueError, TypeError):
+        raise ApiError(400, "invalid_parameter", "month must be YYYY-MM.") from None
+
+
+class BillingPagination(pagination.PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+@extend_schema(
+    summary="RPM billing summary for a month",
+    description=(
+        "Per patient: the 30-day periods ending in the month (and the one in progress) with "
+        "their dates with device data and codes (99453/99445/99454), the month's minutes and "
+        "codes (99470/99457/99458/99091), and the time entries as evidence. CMS 2026 rules "
+        "(readings/billing.py)."
+    ),
+    parameters=[OpenApiParameter("month", str, description="YYYY-MM (default: this month).")],
+    responses=BillingLineSerializer(many=True),
+)
+class BillingSummary(generics.GenericAPIView):
+    required_scopes = ApiScope.READINGS_READ
+    pagination_class = BillingPagination
+    serializer_class = BillingLineSerializer
+
+    def get(self, request):
+        raw = request.query_params.get("month")
+        tz = selectors.organization_tz(request.organization)
+        month = _month(raw) if raw else timezone.now().astimezone(tz).date().replace(day=1)
+        page = self.paginate_queryset(selectors.billing_patients(request.organization, month))
+        lines = selectors.billing_lines(page, month)
+        audit_event_record(
+            action="billing.view",
+            request=request,
+            detail={"api": True, "month": f"{month:%Y-%m}", "patients": [p.pk for p in page]},
+        )
+        return self.get_paginated_response(BillingLineSerializer(lines, many=True).data)
+
+
+urlpatterns = [
+    path("roster", RosterView.as_view(), name="api-roster"),
+    path("alerts", AlertList.as_view(), name="api-alert-list"),
+    path("alerts/<int:pk>/acknowledge", AlertAcknowledge.as_view(), name="api-alert-acknowledge"),
+    path("alerts/<int:pk>/resolve", AlertResolve.as_view(), name="api-alert-resolve"),
+    path("time-entries", TimeEntryList.as_view(), name="api-time-entry-list"),
+    path("time-entries/<int:pk>", TimeEntryDetail.as_view(), name="api-time-entry-detail"),
+    path("billing", BillingSummary.as_view(), name="api-billing"),
+]

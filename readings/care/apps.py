@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class CareConfig(AppConfig):
+    """The care-team workspace: roster, thresholds and alerts, time log, RPM billing. A sub-app
+    of readings (it reads the readings series) with its own models and migrations."""
+
+    name = "readings.care"
+    label = "care"
+    verbose_name = "Care-team workspace"
+
+    def ready(self):
+        from django.conf import settings
+
+        settings.CELERY_BEAT_SCHEDULE["care-no-data-alerts"] = {
+            "task": "readings.care.tasks.alerts_check_no_data_all",
+            "schedule": 3600.0,
+        }

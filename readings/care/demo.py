@@ -1,0 +1,53 @@
+"""`make demo`: default thresholds, alerts from the demo month of readings, a few care-time
+entries by the demo nurse. Idempotent: evaluation links a reading once per rule, and the time
+entries are written only for patients that have none."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from readings.care import services
+from readings.care.models import Activity, TimeEntry
+from readings.models import Reading
+
+BATCH = 2000
+
+
+def load(*, organization, patients, users, rng, stdout):
+    services.threshold_defaults_ensure(organization=organization)
+    ids = list(
+        Reading.objects.filter(organization=organization, value__isnull=False)
+        .order_by("measured_at", "id")
+        .values_list("pk", flat=True)
+    )
+    changed = set()
+    for start in range(0, len(ids), BATCH):
+        batch = list(
+            Reading.objects.filter(pk__in=ids[start : start + BATCH]).select_related(
+                "patient__organization"
+            )
+        )
+        changed.update(a.pk for a in services.alerts_evaluate_readings(readings=batch))
+    services.alerts_check_no_data(organization=organization)
+    nurse = users.get("nurse") if isinstance(users, dict) else None
+    logged = 0
+    if nurse is not None:
+        have = set(
+            TimeEntry.objects.filter(organization=organization).values_list("patient_id", flat=True)
+        )
+        for patient in patients[:20]:
+            if patient.pk in have:
+                continue
+            today = timezone.now().astimezone(patient.tz).date()
+            for _ in range(rng.randint(1, 3)):
+                day = max(today.replace(day=1), today - dt.timedelta(days=rng.randint(0, 12)))
+                services.time_entry_create(
+                    patient=patient,
+                    by=nurse,
+                    day=day,
+                    minutes=rng.choice([4, 6, 8, 10, 12, 15]),
+                    activity=rng.choice([Activity.REVIEW, Activity.CALL, Activity.CARE_PLAN]),
+                    interactive=rng.random() < 0.5,
+                )
+                logged += 1
+    stdout.write(f"care: {len(changed)} alerts opened or updated, {logged} time entries")

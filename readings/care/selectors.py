@@ -1,0 +1,512 @@
+"""Every read of the care-team workspace, already filtered by organization.
+
+The roster is one query for its rows (every column a correlated subquery on an index, so the
+cost follows the page, not the organization) plus one per page section (last readings,
+devices, appointments); the billing report is one query per kind of evidence."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from devices.models import Device
+from portal.models import Patient
+from readings import billing
+from readings.care.models import OPEN_STATUSES, Alert, AlertStatus, Severity, TimeEntry
+from readings.models import Reading
+
+DEVICE_DATA = Q(manual=False)  # manual readings are never device data (CMS; readings/billing.py)
+
+
+# --- SQL helpers ----------------------------------------------------------------------------
+class LocalDay(Func):
+    """The calendar day of an instant in the patient's time: the offset sent with the reading
+    when there is one (what staff are shown, Reading.local_day), else the IANA zone.
+    PostgreSQL does the zone arithmetic (DST included); SQLite (the demo) uses the offset."""
+
+    output_field = DateField()
+
+    def __init__(self, instant, zone, offset=None):
+        args = [instant, zone] + ([offset] if offset is not None else [])
+        super().__init__(*args)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        parts = [compiler.compile(e) for e in self.source_expressions]
+        (i, ip), (z, zp) = parts[0], parts[1]
+        if len(parts) == 2:
+            return f"(({i}) AT TIME ZONE ({z}))::date", [*ip, *zp]
+        o, op = parts[2]
+        sql = (
+            f"(CASE WHEN ({o}) IS NULL THEN (({i}) AT TIME ZONE ({z})) "
+            f"ELSE (({i}) AT TIME ZONE 'UTC') + ({o}) * INTERVAL '1 second' END)::date"
+        )
+        return sql, [*op, *ip, *zp, *ip, *op]
+
+    def as_sqlite(self, compiler, connection, **extra):
+        parts = [compiler.compile(e) for e in self.source_expressions]
+        (i, ip) = parts[0]
+        if len(parts) == 2:
+            return f"date({i})", [*ip]
+        o, op = parts[2]
+        return f"date({i}, COALESCE({o}, 0) || ' seconds')", [*ip, *op]
+
+
+class PeriodStart(Func):
+    """First day of the episode's 30-day period that contains `today` (readings/billing.py
+    period_bounds, in SQL)."""
+
+    output_field = DateField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        (s, sp), (t, tp) = (compiler.compile(e) for e in self.source_expressions)
+        days = billing.PERIOD_DAYS
+        return (
+            f"(({s}) + (GREATEST(({t}) - ({s}), 0) / {days}) * {days})",
+            [*sp, *tp, *sp, *sp],
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        (s, sp), (t, tp) = (compiler.compile(e) for e in self.source_expressions)
+        days = billing.PERIOD_DAYS
+        return (
+            f"date({s}, (MAX(CAST(julianday({t}) - julianday({s}) AS INTEGER), 0) / {days} "
+            f"* {days}) || ' days')",
+            [*sp, *tp, *sp],
+        )
+
+
+def _count(queryset, column="pk"):
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values("patient").annotate(n=Count(column)).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    first = month.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+# --- roster ---------------------------------------------------------------------------------
+ROSTER_SORTS = {
+    "attention": ("-crit_alerts", "-warn_alerts", "last_at", "last_name", "first_name", "id"),
+    "name": ("last_name", "first_name", "id"),
+    "last_reading": ("last_at", "last_name", "id"),  # oldest (or none) first
+    "days": ("period_days", "last_name", "id"),
+    "minutes": ("month_minutes", "last_name", "id"),
+}
+
+
+@dataclass
+class RosterFilters:
+    query: str = ""
+    attention: bool = False
+    no_data_days: int | None = None
+    below_16: bool = False
+    mine: bool = False
+    sort: str = "attention"
+
+
+def roster_patients(organization, filters: RosterFilters, *, user=None, now=None):
+    """The organization's monitored patients with the roster's columns annotated."""
+    now = now or timezone.now()
+    month_first, month_last = month_bounds(now.astimezone(organization_tz(organization)).date())
+    latest = Reading.objects.filter(patient=OuterRef("pk")).order_by("-measured_at", "-id")
+    first_device = (
+        Reading.objects.filter(DEVICE_DATA, patient=OuterRef("pk"))
+        .order_by("measured_at")
+        .values("measured_at")[:1]
+    )
+    open_alerts = Alert.objects.filter(patient=OuterRef("pk"), status__in=OPEN_STATUSES)
+    qs = (
+        Patient.objects.filter(organization=organization, is_active=True)
+        .annotate(
+            last_at=Subquery(latest.values("measured_at")[:1], output_field=DateTimeField()),
+            last_reading_id=Subquery(latest.values("pk")[:1]),
+            crit_alerts=_count(open_alerts.filter(severity=Severity.CRITICAL)),
+            warn_alerts=_count(open_alerts.filter(severity=Severity.WARNING)),
+            month_minutes=Coalesce(
+                Subquery(
+                    TimeEntry.objects.filter(
+                        patient=OuterRef("pk"),
+                        deleted_at__isnull=True,
+                        day__gte=month_first,
+                        day__lte=month_last,
+                    )
+                    .order_by()
+                    .values("patient")
+                    .annotate(total=Sum("minutes"))
+                    .values("total")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+            # Episode start: the date set on the patient, else the first device reading's
+            # local day (decision: an episode starts with its first device data).
+            episode_start=Coalesce(
+                F("monitoring_started_on"),
+                LocalDay(Subquery(first_device, output_field=DateTimeField()), F("time_zone")),
+            ),
+            local_today=LocalDay(Value(now, output_field=DateTimeField()), F("time_zone")),
+        )
+        .annotate(period_start=PeriodStart(F("episode_start"), F("local_today")))
+        .annotate(
+            period_days=Coalesce(
+                Subquery(
+                    Reading.objects.filter(
+                        DEVICE_DATA,
+                        patient=OuterRef("pk"),
+                        # sargable bound for the index; the exact bound is the local day below
+                        measured_at__gte=now - dt.timedelta(days=billing.PERIOD_DAYS + 1),
+                    )
+                    .annotate(
+                        day=LocalDay(
+                            F("measured_at"), OuterRef("time_zone"), F("patient_tz_offset")
+                        )
+                    )
+                    .filter(day__gte=OuterRef("period_start"))
+                    .order_by()
+                    .values("patient")
+                    .annotate(n=Count("day", distinct=True))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            )
+        )
+    )
+    if filters.query:
+        q = filters.query.strip()
+        qs = qs.filter(
+            Q(last_name__istartswith=q) | Q(first_name__istartswith=q) | Q(mrn__iexact=q)
+        )
+    if filters.attention:
+        qs = qs.filter(Exists(open_alerts))
+    if filters.no_data_days:
+        cutoff = now - dt.timedelta(days=filters.no_data_days)
+        qs = qs.filter(Q(last_at__isnull=True) | Q(last_at__lt=cutoff))
+    if filters.below_16:
+        qs = qs.filter(period_days__lt=billing.FULL_SUPPLY_MIN_DAYS)
+    if filters.mine and user is not None:
+        qs = qs.filter(primary_nurse=user)
+    order = ROSTER_SORTS.get(filters.sort, ROSTER_SORTS["attention"])
+    return qs.order_by(*(_nulls_first(o) for o in order))
+
+
+def _nulls_first(name):
+    if name == "last_at":
+        return F("last_at").asc(nulls_first=True)
+    return name
+
+
+def organization_tz(organization):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(organization.time_zone)
+
+
+@dataclass
+class RosterRow:
+    patient: Patient
+    last_reading: Reading | None = None
+    devices: list = field(default_factory=list)
+    next_appointment: object = None
+
+    @property
+    def days_needed(self) -> int:
+        return max(0, billing.FULL_SUPPLY_MIN_DAYS - self.patient.period_days)
+
+    @property
+    def minutes_status(self) -> str:
+        minutes = self.patient.month_minutes
+        if minutes >= billing.MGMT_FIRST_MINUTES:
+            return "20 min reached ✓"
+        if minutes >= billing.MGMT_SHORT_MINUTES:
+            return f"10 ✓ · {billing.MGMT_FIRST_MINUTES - minutes} more for 20"
+        return f"{billing.MGMT_SHORT_MINUTES - minutes} more for 10"
+
+
+def roster_rows(patients: list[Patient], *, now=None) -> list[RosterRow]:
+    """The page's rows with their sections: last readings, devices and next appointments,
+    one query each whatever the page size."""
+    ids = [p.pk for p in patients]
+    readings = {
+        r.pk: r
+        for r in Reading.objects.filter(
+            pk__in=[p.last_reading_id for p in patients if p.last_reading_id]
+        ).select_related("patient")
+    }
+    devices = defaultdict(list)
+    for device in (
+        Device.objects.filter(assigned_patient_id__in=ids)
+        .select_related("item")
+        .order_by("identifier")
+    ):
+        devices[device.assigned_patient_id].append(device)
+    appointments = next_appointments(ids, now=now)
+    return [
+        RosterRow(
+            patient=p,
+            last_reading=readings.get(p.last_reading_id),
+            devices=devices.get(p.pk, []),
+            next_appointment=appointments.get(p.pk),
+        )
+        for p in patients
+    ]
+
+
+def next_appointments(patient_ids, *, now=None) -> dict:
+    """{patient id: next open Solo visit} (one query)."""
+    from appointments.selectors import next_appointments as find
+
+    return find(patient_ids, now=now or timezone.now())
+
+
+# --- alerts ---------------------------------------------------------------------------------
+def alert_queue(organization, *, status: str = "open", severity: str = "", patient=None):
+    qs = Alert.objects.filter(organization=organization).select_related(
+        "patient", "acknowledged_by"
+    )
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status in AlertStatus.values:
+        qs = qs.filter(status=status)
+    if severity in Severity.values:
+        qs = qs.filter(severity=severity)
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    if status == "resolved":
+        return qs.order_by("-resolved_at", "-id")
+    # Critical first ("critical" sorts before "warning"), then the longest-waiting.
+    return qs.order_by("severity", "first_triggered_at", "id")
+
+
+def open_alert_counts(organization) -> dict:
+    rows = (
+        Alert.objects.filter(organization=organization, status__in=OPEN_STATUSES)
+        .values("severity")
+        .annotate(n=Count("pk"))
+    )
+    counts = {row["severity"]: row["n"] for row in rows}
+    return {
+        "critical": counts.get(Severity.CRITICAL, 0),
+        "warning": counts.get(Severity.WARNING, 0),
+        "total": sum(counts.values()),
+    }
+
+
+def alert_for_org(organization, pk) -> Alert:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        Alert.objects.select_related("patient", "acknowledged_by", "resolved_by", "rule"),
+        organization=organization,
+        pk=pk,
+    )
+
+
+def alert_readings(alert: Alert, limit: int = 200) -> list[Reading]:
+    return list(
+        Reading.objects.filter(pk__in=alert.links.values("reading_id"))
+        .select_related("patient", "device")
+        .order_by("-measured_at")[:limit]
+    )
+
+
+# --- time log -------------------------------------------------------------------------------
+def time_entries_for(patient, *, month: dt.date | None = None):
+    qs = TimeEntry.objects.filter(patient=patient, deleted_at__isnull=True).select_related("author")
+    if month is not None:
+        first, last = month_bounds(month)
+        qs = qs.filter(day__gte=first, day__lte=last)
+    return qs.order_by("-day", "-id")
+
+
+def time_entry_for_org(organization, pk) -> TimeEntry:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        TimeEntry.objects.select_related("patient", "author"),
+        organization=organization,
+        pk=pk,
+        deleted_at__isnull=True,
+    )
+
+
+# --- billing --------------------------------------------------------------------------------
+@dataclass
+class PeriodLine:
+    first: dt.date
+    last: dt.date
+    days: list[dt.date]
+    codes: list[billing.CodeLine]
+    in_progress: bool
+    first_period: bool
+
+
+@dataclass
+class BillingLine:
+    patient: Patient
+    episode_start: dt.date | None
+    periods: list[PeriodLine]
+    time: billing.MonthTime
+    management: list[billing.CodeLine]
+    shortfall: str
+    entries: list[TimeEntry]
+
+    @property
+    def codes(self) -> list[billing.CodeLine]:
+        """Codes met: completed periods' device codes and the month's management codes."""
+        return [c for p in self.periods if not p.in_progress for c in p.codes] + self.management
+
+    @property
+    def code_names(self) -> list[str]:
+        return [c.code for c in self.codes]
+
+    @property
+    def device_days(self) -> int:
+        return len(self.periods[-1].days) if self.periods else 0
+
+
+def billing_patients(organization, month: dt.date, query: str = ""):
+    """Patients the month's report lists: active, or with time logged that month."""
+    first, last = month_bounds(month)
+    qs = Patient.objects.filter(organization=organization).filter(
+        Q(is_active=True) | Q(time_entries__day__gte=first, time_entries__day__lte=last)
+    )
+    if query:
+        qs = qs.filter(Q(last_name__istartswith=query) | Q(mrn__iexact=query))
+    return qs.distinct().order_by("last_name", "first_name", "id")
+
+
+def periods_ending_in(episode_start: dt.date, month: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The episode's 30-day periods that end in `month`: each period is reported once, in the
+    month it completes (decision: a month of 28–31 days holds 0, 1 or 2 period ends)."""
+    first, last = month_bounds(month)
+    out = []
+    index = max(0, (first - episode_start).days // billing.PERIOD_DAYS - 1)
+    while True:
+        start = episode_start + dt.timedelta(days=index * billing.PERIOD_DAYS)
+        end = start + dt.timedelta(days=billing.PERIOD_DAYS - 1)
+        if start > last:
+            break
+        if first <= end <= last:
+            out.append((start, end))
+        index += 1
+    return out
+
+
+def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[BillingLine]:
+    """The month's codes and evidence per patient, in three queries whatever the count."""
+    now = now or timezone.now()
+    first, last = month_bounds(month)
+    ids = [p.pk for p in patients]
+    first_device = dict(
+        Reading.objects.filter(DEVICE_DATA, patient_id__in=ids)
+        .values("patient")
+        .annotate(first=Min("measured_at"))
+        .values_list("patient", "first")
+    )
+    window_start = dt.datetime.combine(
+        first - dt.timedelta(days=billing.PERIOD_DAYS + 1), dt.time(), tzinfo=dt.UTC
+    )
+    window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+    days = defaultdict(set)
+    for pid, day in (
+        Reading.objects.filter(
+            DEVICE_DATA,
+            patient_id__in=ids,
+            measured_at__gte=window_start,
+            measured_at__lt=window_end,
+        )
+        .annotate(day=LocalDay(F("measured_at"), F("patient__time_zone"), F("patient_tz_offset")))
+        .values_list("patient", "day")
+        .distinct()
+    ):
+        days[pid].add(day)
+    entries = defaultdict(list)
+    for entry in (
+        TimeEntry.objects.filter(
+            patient_id__in=ids, deleted_at__isnull=True, day__gte=first, day__lte=last
+        )
+        .select_related("author")
+        .order_by("day", "id")
+    ):
+        entries[entry.patient_id].append(entry)
+    lines = []
+    for patient in patients:
+        start = patient.monitoring_started_on
+        if start is None and patient.pk in first_device:
+            start = first_device[patient.pk].astimezone(patient.tz).date()
+        periods = []
+        if start is not None:
+            today = now.astimezone(patient.tz).date()
+            spans = periods_ending_in(start, month)
+            if first <= today <= last and today >= start:
+                # The period running today ends next month: shown as in progress so staff
+                # see where the patient stands; it is billed in the month it ends.
+                current = billing.period_bounds(start, today)
+                if current not in spans:
+                    spans.append(current)
+            for p_first, p_last in spans:
+                in_period = sorted(d for d in days[patient.pk] if p_first <= d <= p_last)
+                periods.append(
+                    PeriodLine(
+                        first=p_first,
+                        last=p_last,
+                        days=in_period,
+                        codes=billing.device_supply_codes(
+                            set(in_period), (p_first, p_last), first_period=p_first == start
+                        ),
+                        in_progress=p_last >= today,
+                        first_period=p_first == start,
+                    )
+                )
+        mine = entries[patient.pk]
+        time = billing.month_time(
+            [
+                billing.CareTime(
+                    day=e.day,
+                    minutes=e.minutes,
+                    interactive=e.interactive,
+                    interpretation=e.interpretation,
+                )
+                for e in mine
+            ],
+            first,
+        )
+        lines.append(
+            BillingLine(
+                patient=patient,
+                episode_start=start,
+                periods=periods,
+                time=time,
+                management=billing.management_codes(time),
+                shortfall=billing.shortfall(time),
+                entries=mine,
+            )
+        )
+    return lines

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from readings.care import views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("roster/", views.roster, name="roster"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/badge/", views.alert_badge, name="alert_badge"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    *[
+        path(
+            f"alerts/<int:pk>/{action}/",
+            views.alert_action,
+            {"action": action},
+            name=f"alert_{action}",
+        )
+        for action in views.ALERT_ACTIONS
+    ],
+    path("patients/<int:pk>/time/", views.time_add, name="time_add"),
+    path("patients/<int:pk>/timer/start/", views.timer_start, name="timer_start"),
+    path("patients/<int:pk>/timer/stop/", views.timer_stop, name="timer_stop"),
+    path("patients/<int:pk>/thresholds/", views.thresholds, name="thresholds"),
+    path("time/<int:pk>/", views.time_edit, name="time_edit"),
+    path("billing/", views.billing_report, name="billing"),
+    path("billing.csv", views.billing_csv, name="billing_csv"),
+]

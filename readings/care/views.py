@@ -1,0 +1,430 @@
+"""Pages of the care-team workspace. Thin: parse, call a selector or service, render."""
+
+import csv
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
+from portal.audit import audit_event_record
+from readings.care import selectors, services
+from readings.care.forms import (
+    AlertActionForm,
+    MonthForm,
+    RosterFilterForm,
+    ThresholdForm,
+    TimeEntryForm,
+    TimerStopForm,
+)
+from readings.care.models import AlertStatus, Severity
+
+ROSTER_PAGE = 25
+ALERTS_PAGE = 25
+BILLING_PAGE = 50
+
+
+def _errors_text(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return " ".join(f"{m}" for msgs in exc.message_dict.values() for m in msgs)
+    return " ".join(exc.messages)
+
+
+# --- roster ---------------------------------------------------------------------------------
+@require_GET
+@staff_view(*ANY_STAFF)
+def roster(request):
+    form = RosterFilterForm(request.GET or None, auto_id="roster-%s")
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = selectors.RosterFilters(
+        query=data.get("q") or "",
+        attention=bool(data.get("attention")),
+        no_data_days=data.get("nodata"),
+        below_16=bool(data.get("below16")),
+        mine=bool(data.get("mine")),
+        sort=data.get("sort") or "attention",
+    )
+    now = timezone.now()
+    patients = selectors.roster_patients(request.organization, filters, user=request.user, now=now)
+    page = Paginator(patients, ROSTER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.roster_rows(list(page.object_list), now=now)
+    audit_event_record(
+        action="roster.view",
+        request=request,
+        detail={"page": page.number, "patients": [r.patient.pk for r in rows]},
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "extra": "&" + query.urlencode() if query else "",
+        "counts": selectors.open_alert_counts(request.organization),
+        "now": now,
+        "stale_before": now - dt.timedelta(days=2),
+    }
+    template = "care/roster.html"
+    if request.htmx and request.htmx.target == "roster-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+# --- alerts ---------------------------------------------------------------------------------
+@require_GET
+@staff_view(*ANY_STAFF)
+def alerts(request):
+    status = request.GET.get("status", "open")
+    if status not in ("open", *AlertStatus.values):
+        status = "open"
+    severity = request.GET.get("severity", "")
+    if severity not in Severity.values:
+        severity = ""
+    queue = selectors.alert_queue(request.organization, status=status, severity=severity)
+    page = Paginator(queue, ALERTS_PAGE).get_page(request.GET.get("page"))
+    audit_event_record(
+        action="alert.list",
+        request=request,
+        detail={"page": page.number, "alerts": [a.pk for a in page.object_list]},
+    )
+    context = {
+        "page": page,
+        "status": status,
+        "severity": severity,
+        "extra": f"&status={status}&severity={severity}",
+        "counts": selectors.open_alert_counts(request.organization),
+        "statuses": [("open", "Open"), *AlertStatus.choices[1:]],
+    }
+    template = "care/alerts.html"
+    if request.htmx and request.htmx.target == "alert-results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@require_GET
+@staff_view(*ANY_STAFF)
+def alert_badge(request):
+    """The navigation's open-alert count, polled by HTMX. Counts only: no patient data."""
+    counts = selectors.open_alert_counts(request.organization)
+    return render(request, "care/_alert_badge.html", {"counts": counts})
+
+
+@require_GET
+@staff_view(*ANY_STAFF)
+def alert_detail(request, pk):
+    alert = selectors.alert_for_org(request.organization, pk)
+    audit_event_record(action="alert.view", request=request, patient=alert.patient, obj=alert)
+    return render(
+        request,
+        "care/alert_detail.html",
+        {
+            "alert": alert,
+            "patient": alert.patient,
+            "readings": selectors.alert_readings(alert),
+            "events": alert.events.select_related("actor"),
+            "form": AlertActionForm(),
+            "can_triage": request.membership.role in CLINICAL,
+        },
+    )
+
+
+ALERT_ACTIONS = {
+    "acknowledge": (services.alert_acknowledge, "Alert acknowledged."),
+    "note": (services.alert_note_add, "Note added."),
+    "escalate": (services.alert_escalate, "Alert escalated."),
+    "resolve": (services.alert_resolve, "Alert resolved."),
+}
+
+
+@require_POST
+@staff_view(*CLINICAL)
+def alert_action(request, pk, action):
+    alert = selectors.alert_for_org(request.organization, pk)
+    form = AlertActionForm(request.POST)
+    service, done = ALERT_ACTIONS[action]
+    if not form.is_valid():
+        messages.error(request, "The note is too long (4000 characters at most).")
+    else:
+        try:
+            service(alert=alert, by=request.user, note=form.cleaned_data["note"], request=request)
+            messages.success(request, done)
+        except services.AlertStateError as exc:
+            messages.warning(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+    return redirect("workspace:alert", pk=alert.pk)
+
+
+# --- time log and timer ---------------------------------------------------------------------
+def _back_to_patient(patient):
+    return redirect(reverse("patients:detail", args=[patient.pk]) + "#care")
+
+
+@require_POST
+@staff_view(*ANY_STAFF)
+def time_add(request, pk):
+    patient = patient_for_org(request.organization, pk)
+    form = TimeEntryForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = services.time_entry_create(
+                patient=patient, by=request.user, request=request, **form.cleaned_data
+            )
+            messages.success(request, f"Logged {entry.minutes} minutes.")
+        except ValidationError as exc:
+            messages.error(request, _errors_text(exc))
+    else:
+        messages.error(
+            request,
+            "Time not logged: "
+            + " ".join(f"{form.fields[f].label or f}: {e[0]}" for f, e in form.errors.items()),
+        )
+    return _back_to_patient(patient)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(*ANY_STAFF)
+def time_edit(request, pk):
+    entry = selectors.time_entry_for_org(request.organization, pk)
+    patient = entry.patient
+    if not services.time_entry_can_edit(entry, request.user, None):
+        raise PermissionDenied("Only the author or an organization admin can change this entry.")
+    if request.method == "POST":
+        if "delete" in request.POST:
+            services.time_entry_delete(entry=entry, by=request.user, request=request)
+            messages.success(request, "Time entry deleted (kept in the history).")
+            return _back_to_patient(patient)
+        form = TimeEntryForm(request.POST)
+        if form.is_valid():
+            try:
+                services.time_entry_update(
+                    entry=entry, by=request.user, request=request, **form.cleaned_data
+                )
+                messages.success(request, "Time entry updated.")
+                return _back_to_patient(patient)
+            except ValidationError as exc:
+                for name, errs in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errs)
+    else:
+        form = TimeEntryForm(initial=entry.snapshot())
+        audit_event_record(action="time_entry.view", request=request, patient=patient, obj=entry)
+    return render(
+        request,
+        "care/time_edit.html",
+        {
+            "entry": entry,
+            "patient": patient,
+            "form": form,
+            "revisions": entry.revisions.select_related("editor"),
+        },
+    )
+
+
+@require_POST
+@staff_view(*ANY_STAFF)
+def timer_start(request, pk):
+    patient = patient_for_org(request.organization, pk)
+    try:
+        services.care_timer_start(user=request.user, patient=patient)
+        messages.success(request, "Timer started. Stop it when you finish.")
+    except services.TimerError as exc:
+        messages.warning(request, str(exc))
+    return _back_to_patient(patient)
+
+
+@require_POST
+@staff_view(*ANY_STAFF)
+def timer_stop(request, pk):
+    patient = patient_for_org(request.organization, pk)
+    form = TimerStopForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {}
+    try:
+        entry = services.care_timer_stop(
+            user=request.user,
+            patient=patient,
+            activity=data.get("activity") or "data_review",
+            interactive=bool(data.get("interactive")),
+            note=data.get("note") or "",
+            request=request,
+        )
+        messages.success(request, f"Timer stopped: logged {entry.minutes} minutes.")
+    except services.TimerError as exc:
+        services.care_timer_cancel(user=request.user, patient=patient)
+        messages.warning(request, str(exc))
+    return _back_to_patient(patient)
+
+
+# --- thresholds -----------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@staff_view(*ANY_STAFF)
+def thresholds(request, pk):
+    patient = patient_for_org(request.organization, pk)
+    form = ThresholdForm(request.POST or None)
+    if request.method == "POST":
+        if request.membership.role not in CLINICAL:
+            raise PermissionDenied("Only clinicians change thresholds.")
+        if form.is_valid():
+            try:
+                services.threshold_override_set(
+                    patient=patient, by=request.user, request=request, **form.cleaned_data
+                )
+                messages.success(request, "Threshold saved for this patient.")
+                return redirect("workspace:thresholds", pk=patient.pk)
+            except ValidationError as exc:
+                for name, errs in exc.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errs)
+    else:
+        audit_event_record(action="threshold.view", request=request, patient=patient)
+    from readings.care.models import ThresholdRule
+
+    rules = services.effective_rules(request.organization, [patient.pk])[patient.pk]
+    history = ThresholdRule.objects.filter(patient=patient).select_related(
+        "created_by", "superseded_by"
+    )
+    return render(
+        request,
+        "care/thresholds.html",
+        {
+            "patient": patient,
+            "rules": rules,
+            "history": history,
+            "form": form,
+            "can_edit": request.membership.role in CLINICAL,
+        },
+    )
+
+
+# --- billing --------------------------------------------------------------------------------
+def _month(request):
+    form = MonthForm(request.GET)
+    today = timezone.now().astimezone(selectors.organization_tz(request.organization)).date()
+    try:
+        return form.month_date(today), None
+    except ValidationError:
+        return today.replace(day=1), "That month is not valid; showing this month."
+
+
+@require_GET
+@staff_view(*ANY_STAFF)
+def billing_report(request):
+    month, problem = _month(request)
+    if problem:
+        messages.warning(request, problem)
+    query = request.GET.get("q", "").strip()[:100]
+    page = Paginator(
+        selectors.billing_patients(request.organization, month, query), BILLING_PAGE
+    ).get_page(request.GET.get("page"))
+    lines = selectors.billing_lines(list(page.object_list), month)
+    audit_event_record(
+        action="billing.view",
+        request=request,
+        detail={"month": f"{month:%Y-%m}", "patients": [line.patient.pk for line in lines]},
+    )
+    template = "care/billing.html"
+    if request.htmx and request.htmx.target == "billing-results":
+        template += "#results"
+    return render(
+        request,
+        template,
+        {
+            "month": month,
+            "previous": (month - dt.timedelta(days=1)).replace(day=1),
+            "next": (month + dt.timedelta(days=32)).replace(day=1),
+            "page": page,
+            "lines": lines,
+            "query": query,
+            "extra": f"&month={month:%Y-%m}&q={query}",
+        },
+    )
+
+
+CSV_HEADER = [
+    "patient_id",
+    "mrn",
+    "last_name",
+    "first_name",
+    "time_zone",
+    "episode_start",
+    "period_first_day",
+    "period_last_day",
+    "period_in_progress",
+    "device_days",
+    "device_dates",
+    "management_minutes",
+    "interpretation_minutes",
+    "interactive_call",
+    "time_entries",
+    "codes_met",
+]
+
+
+@require_GET
+@staff_view(*ANY_STAFF)
+def billing_csv(request):
+    month, problem = _month(request)
+    if problem:
+        return HttpResponse(problem, status=400, content_type="text/plain")
+    patients = list(selectors.billing_patients(request.organization, month))
+    audit_event_record(
+        action="billing.export",
+        request=request,
+        detail={"month": f"{month:%Y-%m}", "patients": len(patients)},
+    )
+
+    # Built in memory in chunks of 500 patients (three queries each): a 10,000-patient
+    # month is a few MB. A plain response keeps error handling (and tests) simple.
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="rpm-billing-{month:%Y-%m}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for start in range(0, len(patients), 500):
+        for line in selectors.billing_lines(patients[start : start + 500], month):
+            writer.writerows(_csv_rows(line))
+    return response
+
+
+def _csv_rows(line):
+    entries = "; ".join(
+        f"{e.day.isoformat()} {e.minutes}min {e.get_activity_display()}"
+        f"{' +call' if e.interactive else ''}{' (interpretation)' if e.interpretation else ''}"
+        f" by {e.author.get_full_name() or e.author.username if e.author else 'API'}"
+        for e in line.entries
+    )
+    periods = line.periods or [None]
+    for period in periods:
+        codes = [
+            f"{c.code}x{c.units}" if c.units > 1 else c.code
+            for c in (period.codes if period and not period.in_progress else [])
+        ]
+        if period is periods[-1]:
+            codes += [f"{c.code}x{c.units}" if c.units > 1 else c.code for c in line.management]
+        p = line.patient
+        yield [
+            p.pk,
+            p.mrn,
+            _safe(p.last_name),
+            _safe(p.first_name),
+            p.time_zone,
+            line.episode_start.isoformat() if line.episode_start else "",
+            period.first.isoformat() if period else "",
+            period.last.isoformat() if period else "",
+            "yes" if period and period.in_progress else "no",
+            len(period.days) if period else 0,
+            " ".join(d.isoformat() for d in period.days) if period else "",
+            line.time.management_minutes,
+            line.time.interpretation_minutes,
+            "yes" if line.time.interactive else "no",
+            _safe(entries),
+            " ".join(codes),
+        ]
+
+
+def _safe(text: str) -> str:
+    """No spreadsheet formulas from names or notes (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

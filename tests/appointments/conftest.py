@@ -1,0 +1,89 @@
+import pytest
+
+from appointments.clients import SoloClient
+from portal import demo
+from portal.sandbox.solo_common import LINKING_SECRET
+
+
+@pytest.fixture
+def solo(sandbox_url):
+    """A Solo client talking to the sandbox over real HTTP."""
+    return SoloClient(
+        f"{sandbox_url}/solo/",
+        secrets={"api_key": demo.SOLO_API_KEY, "teams_auth_token": demo.SOLO_TEAMS_TOKEN},
+    )
+
+
+@pytest.fixture
+def solo_account(vendor_accounts):
+    """`org`'s Solo account (sandbox), with the brand's linking secret."""
+    account = vendor_accounts["solo"]
+    account.secrets = {**account.secrets, "linking_secret": LINKING_SECRET}
+    account.save()
+    return account
+
+
+@pytest.fixture
+def rooms(org, solo_account):
+    """`org`'s waiting rooms, synced from the sandbox: {name: WaitingRoom}."""
+    from appointments.services import waiting_rooms_sync
+
+    return {r.name: r for r in waiting_rooms_sync(organization=org)}
+
+
+def future_slot(days=13, hour=10, minute=0, zone="America/New_York"):
+    """A slot start (aware, UTC) `days` ahead at `hour` in the practice's time zone."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    day = datetime.now(tz).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+
+
+@pytest.fixture
+def solo_patient(org):
+    """A patient of `org` known to the sandbox (demo patient 30's Solo id)."""
+    from tests.factories import PatientFactory
+
+    p = demo.demo_patients()[30]
+    return PatientFactory(
+        organization=org,
+        first_name="Harriet",
+        last_name="Quimby",
+        solo_id=p.solo_id,
+        solo_spid=p.solo_spid,
+    )
+
+
+@pytest.fixture
+def book(rooms, solo_patient, bob):
+    """book(days=13, hour=10, room="Cardiology Follow-up", patient=solo_patient) through the
+    real service against the sandbox."""
+    from appointments.services import appointment_book
+
+    def _book(days=13, hour=10, minute=0, room="Cardiology Follow-up", patient=None):
+        return appointment_book(
+            patient=patient or solo_patient,
+            waiting_room=rooms[room],
+            starts_at=future_slot(days, hour, minute),
+            reasons=["BP review"],
+            by=bob,
+        )
+
+    return _book
+
+
+@pytest.fixture(autouse=True)
+def _solo_webhooks_drained():
+    """Let the sandbox finish posting this test's webhooks before the next test starts, so no
+    delivery lands in another test (the live server lives for the whole session)."""
+    yield
+    from portal.sandbox.state import STORE
+    from tests.conftest import wait_for
+
+    wait_for(
+        lambda: all(entry["status"] is not None for entry in list(STORE.outbox)),
+        timeout=15,
+        message="sandbox webhooks delivered",
+    )

@@ -1,0 +1,331 @@
+"""Alert evaluation: one table-driven test per threshold rule, folding, idempotency, and the
+database constraints that hold them."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError
+
+from portal.models import AuditEvent
+from readings.care import services
+from readings.care.models import (
+    Alert,
+    AlertReading,
+    AlertStatus,
+    Direction,
+    RuleKind,
+    Severity,
+)
+from tests.care.factories import evaluated, reading
+
+NOW = dt.datetime.now(tz=dt.UTC)
+
+
+def ago(hours=0, days=0):
+    return NOW - dt.timedelta(hours=hours, days=days)
+
+
+# --- single reading ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("metric", "value", "expected"),
+    [
+        ("systolic", 180, "critical"),  # ≥ 180 is the edge, inclusive
+        ("systolic", 179, "warning"),  # ≥ 160 warning tier
+        ("systolic", 160, "warning"),
+        ("systolic", 159, None),
+        ("systolic", 91, None),
+        ("systolic", 90, "critical"),  # ≤ 90, inclusive
+        ("heart_rate", 39, "critical"),
+        ("heart_rate", 50, "warning"),
+        ("heart_rate", 72, None),
+        ("spo2", 91, "warning"),
+        ("spo2", 88, "critical"),
+        ("glucose", 301, "critical"),
+        ("temperature", 100.4, "warning"),
+    ],
+)
+def test_single_reading_rule(patient, metric, value, expected):
+    evaluated(patient, metric, value, at=ago(1))
+    alerts = list(Alert.objects.filter(patient=patient))
+    if expected is None:
+        assert alerts == []
+    else:
+        assert [(a.severity, a.kind, a.metric, a.breach_count) for a in alerts] == [
+            (expected, RuleKind.SINGLE, metric, 1)
+        ]
+
+
+def test_a_reading_crossing_two_tiers_links_once_at_the_highest(patient):
+    r = evaluated(patient, "systolic", 200, at=ago(1))
+    alert = Alert.objects.get(patient=patient)
+    assert alert.severity == Severity.CRITICAL
+    assert list(alert.links.values_list("reading_id", flat=True)) == [r.pk]
+    assert alert.rule_text == "Systolic BP at or above 180 mmHg"
+
+
+def test_a_warning_alert_rises_to_critical_when_a_worse_reading_arrives(patient):
+    evaluated(patient, "systolic", 165, at=ago(3))
+    evaluated(patient, "systolic", 185, at=ago(2))
+    alert = Alert.objects.get(patient=patient)
+    assert (alert.severity, alert.breach_count) == (Severity.CRITICAL, 2)
+
+
+# --- folding and idempotency --------------------------------------------------------------
+def test_burst_of_fifty_breaches_gives_one_alert_with_fifty_readings(patient):
+    burst = [
+        reading(patient, "systolic", 185 + i % 5, at=ago(minutes))
+        for minutes in range(1, 51)
+        for i in [minutes]
+    ]
+    services.alerts_evaluate_readings(readings=burst)
+    alert = Alert.objects.get(patient=patient)
+    assert alert.breach_count == 50
+    assert set(alert.links.values_list("reading_id", flat=True)) == {r.pk for r in burst}
+
+
+def test_burst_arriving_one_by_one_still_folds_into_one_alert(patient):
+    for i in range(50):
+        evaluated(patient, "systolic", 190, at=ago(hours=50 - i))
+    assert Alert.objects.filter(patient=patient).count() == 1
+    assert Alert.objects.get(patient=patient).breach_count == 50
+
+
+def test_a_reading_evaluated_twice_links_once(patient, breach):
+    services.alerts_evaluate_readings(readings=[breach])
+    services.alerts_evaluate_readings(readings=[breach])
+    services.alerts_evaluate_readings(readings=[breach, breach])
+    assert AlertReading.objects.filter(reading=breach).count() == 1
+    assert Alert.objects.get(patient=patient).breach_count == 1
+
+
+def test_resolving_then_a_new_breach_opens_a_new_alert(patient, breach, alice):
+    services.alerts_evaluate_readings(readings=[breach])
+    first = Alert.objects.get(patient=patient)
+    services.alert_resolve(alert=first, by=alice, note="Repeat reading normal")
+    evaluated(patient, "systolic", 188, at=ago(1))
+    alerts = list(Alert.objects.filter(patient=patient).order_by("id"))
+    assert [a.status for a in alerts] == [AlertStatus.RESOLVED, AlertStatus.OPEN]
+    assert alerts[1].breach_count == 1
+
+
+def test_a_replayed_reading_does_not_reopen_a_resolved_alert(patient, breach, alice):
+    services.alerts_evaluate_readings(readings=[breach])
+    services.alert_resolve(alert=Alert.objects.get(patient=patient), by=alice)
+    services.alerts_evaluate_readings(readings=[breach])
+    assert list(Alert.objects.filter(patient=patient).values_list("status", flat=True)) == [
+        AlertStatus.RESOLVED
+    ]
+
+
+def test_database_refuses_a_second_open_alert_for_the_same_rule(patient, breach):
+    services.alerts_evaluate_readings(readings=[breach])
+    alert = Alert.objects.get(patient=patient)
+    with pytest.raises(IntegrityError):
+        Alert.objects.create(
+            organization=alert.organization,
+            patient=patient,
+            rule_key=alert.rule_key,
+            kind=alert.kind,
+            severity=alert.severity,
+            first_triggered_at=NOW,
+            last_triggered_at=NOW,
+        )
+
+
+def test_different_rules_open_different_alerts(patient):
+    evaluated(patient, "systolic", 190, at=ago(2))
+    evaluated(patient, "heart_rate", 130, at=ago(1))
+    assert sorted(Alert.objects.values_list("rule_key", flat=True)) == [
+        "single:heart_rate:above",
+        "single:systolic:above",
+    ]
+
+
+def test_evaluation_writes_one_audit_event_without_values(patient, breach):
+    services.alerts_evaluate_readings(readings=[breach])
+    event = AuditEvent.objects.get(action="alert.evaluate")
+    assert event.detail == {"alerts": [Alert.objects.get().pk], "readings": 1}
+    assert "190" not in str(event.detail)
+
+
+def test_readings_without_alerts_write_nothing(patient):
+    evaluated(patient, "systolic", 120, at=ago(1))
+    assert not Alert.objects.exists()
+    assert not AuditEvent.objects.filter(action="alert.evaluate").exists()
+
+
+# --- average over N readings ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("values", "expected_alert"),
+    [
+        ([150, 150, 150, 150, 150], True),  # average 150 ≥ 140
+        ([140, 140, 140, 140, 140], True),  # edge: equal counts
+        ([150, 150, 150, 150, 95], False),  # average 139, just under
+        ([150, 150, 150, 150], False),  # only 4 readings: no average of 5 yet
+        ([100, 100, 150, 150, 150, 150, 150], True),  # the last 5, not all
+    ],
+)
+def test_average_of_last_five_systolic(patient, values, expected_alert):
+    stored = [
+        reading(patient, "systolic", v, at=ago(hours=len(values) - i)) for i, v in enumerate(values)
+    ]
+    services.alerts_evaluate_readings(readings=stored)
+    alerts = Alert.objects.filter(patient=patient, kind=RuleKind.AVERAGE)
+    assert alerts.exists() is expected_alert
+    if expected_alert:
+        assert alerts.get().detail["latest"]["average"] >= 140
+
+
+def test_average_uses_readings_stored_before_this_batch(patient):
+    for i in range(4):
+        reading(patient, "systolic", 150, at=ago(hours=10 - i))
+    evaluated(patient, "systolic", 150, at=ago(1))
+    assert Alert.objects.filter(patient=patient, kind=RuleKind.AVERAGE).count() == 1
+
+
+# --- weight gain ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("earlier", "days_before", "latest", "expected_alert"),
+    [
+        (180.0, 2, 184.4, True),  # 4.4 lb (2 kg) in 2 days: the edge
+        (180.0, 2, 184.3, False),
+        (180.0, 4, 186.0, False),  # the gain is over more than 3 days
+        (180.0, 1, 190.0, True),
+        (185.0, 1, 180.0, False),  # a loss
+    ],
+)
+def test_weight_gain_within_days(patient, earlier, days_before, latest, expected_alert):
+    reading(patient, "weight", earlier, at=ago(days=days_before, hours=1))
+    evaluated(patient, "weight", latest, at=ago(1))
+    assert Alert.objects.filter(patient=patient, kind=RuleKind.WEIGHT_GAIN).exists() is (
+        expected_alert
+    )
+
+
+# --- no data for N days --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("last_reading_days_ago", "expected_alert"),
+    [(1, False), (2.9, False), (3, True), (10, True)],
+)
+def test_no_data_for_three_days(org, patient, last_reading_days_ago, expected_alert):
+    reading(patient, "systolic", 120, at=NOW - dt.timedelta(days=last_reading_days_ago))
+    opened = services.alerts_check_no_data(organization=org, now=NOW)
+    assert bool(opened) is expected_alert
+    assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).exists() is expected_alert
+
+
+def test_no_data_check_is_idempotent_and_respects_resolution(org, patient, alice):
+    reading(patient, "systolic", 120, at=NOW - dt.timedelta(days=5))
+    services.alerts_check_no_data(organization=org, now=NOW)
+    services.alerts_check_no_data(organization=org, now=NOW)
+    alert = Alert.objects.get(patient=patient, kind=RuleKind.NO_DATA)
+    services.alert_resolve(alert=alert, by=alice, note="Patient travelling")
+    # Still silent an hour later: the resolved alert covers this silence.
+    services.alerts_check_no_data(organization=org, now=NOW + dt.timedelta(hours=1))
+    assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).count() == 1
+    # Data resumes, then stops again for 3 days: a new alert.
+    reading(patient, "systolic", 120, at=NOW + dt.timedelta(hours=2))
+    services.alerts_check_no_data(organization=org, now=NOW + dt.timedelta(days=4))
+    assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).count() == 2
+
+
+def test_patients_never_monitored_get_no_no_data_alert(org, patient):
+    assert services.alerts_check_no_data(organization=org, now=NOW) == []
+
+
+# --- per-patient overrides -----------------------------------------------------------------
+def test_patient_override_replaces_the_default(patient, alice):
+    services.threshold_override_set(
+        patient=patient,
+        by=alice,
+        kind=RuleKind.SINGLE,
+        metric="systolic",
+        direction=Direction.ABOVE,
+        severity=Severity.WARNING,
+        value=170,
+        reason="Baseline hypertension; cardiology agrees 170 is acceptable",
+    )
+    evaluated(patient, "systolic", 165, at=ago(1))
+    assert not Alert.objects.exists()
+    evaluated(patient, "systolic", 171, at=ago(0.5))
+    assert Alert.objects.get().severity == Severity.WARNING
+
+
+def test_an_inactive_override_switches_a_default_off(patient, other_org, alice):
+    services.threshold_override_set(
+        patient=patient,
+        by=alice,
+        kind=RuleKind.SINGLE,
+        metric="heart_rate",
+        direction=Direction.BELOW,
+        severity=Severity.WARNING,
+        value=50,
+        is_active=False,
+        reason="Athlete; resting rate in the 40s",
+    )
+    evaluated(patient, "heart_rate", 45, at=ago(1))
+    assert not Alert.objects.exists()
+
+
+def test_override_history_keeps_who_when_why(patient, alice, ada):
+    common = {
+        "patient": patient,
+        "kind": RuleKind.SINGLE,
+        "metric": "systolic",
+        "direction": Direction.ABOVE,
+        "severity": Severity.WARNING,
+    }
+    first = services.threshold_override_set(by=alice, value=170, reason="first", **common)
+    second = services.threshold_override_set(by=ada, value=175, reason="second", **common)
+    first.refresh_from_db()
+    assert (first.superseded_by, first.superseded_at is not None) == (ada, True)
+    assert (second.created_by, second.reason, second.superseded_at) == (ada, "second", None)
+    assert AuditEvent.objects.filter(action="threshold.override", patient=patient).count() == 2
+
+
+def test_override_needs_a_reason(patient, alice):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="Say why"):
+        services.threshold_override_set(
+            patient=patient,
+            by=alice,
+            kind=RuleKind.SINGLE,
+            metric="systolic",
+            direction=Direction.ABOVE,
+            severity=Severity.WARNING,
+            value=170,
+            reason="  ",
+        )
+
+
+def test_another_organizations_override_does_not_apply(patient, other_patient, olga):
+    services.threshold_override_set(
+        patient=other_patient,
+        by=olga,
+        kind=RuleKind.SINGLE,
+        metric="systolic",
+        direction=Direction.ABOVE,
+        severity=Severity.WARNING,
+        value=200,
+        reason="theirs",
+    )
+    evaluated(patient, "systolic", 165, at=ago(1))
+    assert Alert.objects.get(patient=patient).severity == Severity.WARNING
+
+
+# --- Celery ---------------------------------------------------------------------------------
+def test_no_data_check_runs_hourly_from_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["care-no-data-alerts"]
+    assert entry == {"task": "readings.care.tasks.alerts_check_no_data_all", "schedule": 3600.0}
+
+
+def test_tasks_call_the_services(org, patient, breach):
+    from readings.care import tasks
+
+    reading(patient, "systolic", 120, at=NOW - dt.timedelta(days=4))
+    assert tasks.alerts_evaluate.delay([breach.pk]).get() == 1
+    assert tasks.alerts_evaluate.delay([breach.pk]).get() == 0  # idempotent
+    assert Alert.objects.get(kind=RuleKind.SINGLE).breach_count == 1
+    # the breach (2 h ago) is recent: no patient has been silent for 3 days
+    assert tasks.alerts_check_no_data_all.delay().get() == 0

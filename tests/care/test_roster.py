@@ -1,0 +1,188 @@
+"""The roster page: its columns, filters, search, paging, HTMX fragment, audit and query
+count (constant in the number of patients)."""
+
+import datetime as dt
+from http import HTTPStatus
+
+import pytest
+
+from portal.models import AuditEvent, Patient
+from readings.care.models import Alert
+from tests.care.factories import entry, evaluated, reading
+from tests.factories import PatientFactory
+from tests.readings.factories import DeviceFactory
+
+NOW = dt.datetime.now(tz=dt.UTC)
+
+
+def test_home_page_is_the_roster(nurse_client):
+    response = nurse_client.get("/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/roster/"
+
+
+def test_roster_shows_each_column(nurse_client, org, patient, alice):
+    patient.primary_nurse = alice
+    patient.save()
+    for day in range(3):
+        reading(patient, "systolic", 128, at=NOW - dt.timedelta(days=day, hours=1))
+    evaluated(patient, "systolic", 191, at=NOW - dt.timedelta(minutes=30))
+    reading(patient, "weight", 180, at=NOW - dt.timedelta(days=1), manual=True)
+    entry(patient, alice, minutes=12, interactive=True)
+    DeviceFactory(organization=org, assigned_patient=patient, identifier="BT105-0042")
+    response = nurse_client.get("/roster/")
+    assert response.status_code == HTTPStatus.OK
+    row = response.content.decode()
+    assert "Quimby, Harriet" in row
+    assert "1 critical" in row
+    assert "<strong>191</strong>" in row
+    assert "mmHg" in row
+    assert "30\xa0minutes ago" in row or "30 minutes ago" in row
+    assert "<strong>3</strong> days" in row  # 3 device days; the manual weight does not count
+    assert "13 more for 16" in row
+    assert "<strong>12</strong> min" in row
+    assert "10 ✓ · 8 more for 20" in row
+    assert "BT105-0042" in row
+    assert "My patient" in row
+
+
+def test_roster_is_audited_once_with_ids_only(nurse_client, patient):
+    nurse_client.get("/roster/")
+    event = AuditEvent.objects.get(action="roster.view")
+    assert event.detail == {"page": 1, "patients": [patient.pk]}
+
+
+@pytest.fixture
+def cast(org, alice):
+    """Four patients: one critical, one silent for 5 days, one with 16 days, one of alice's."""
+    critical = PatientFactory(organization=org, last_name="Critical")
+    evaluated(critical, "systolic", 195, at=NOW - dt.timedelta(hours=1))
+    silent = PatientFactory(organization=org, last_name="Silent")
+    reading(silent, "systolic", 120, at=NOW - dt.timedelta(days=5))
+    full = PatientFactory(
+        organization=org,
+        last_name="Full",
+        monitoring_started_on=(NOW - dt.timedelta(days=20)).date(),
+    )
+    for day in range(17):
+        reading(full, "heart_rate", 70, at=NOW - dt.timedelta(days=day, hours=2))
+    mine = PatientFactory(organization=org, last_name="Mine", primary_nurse=alice)
+    return {"critical": critical, "silent": silent, "full": full, "mine": mine}
+
+
+def names(response):
+    return [row.patient.last_name for row in response.context["rows"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["Critical", "Mine", "Silent", "Full"]),  # attention first, then oldest data
+        ("attention=on", ["Critical"]),
+        ("nodata=3", ["Mine", "Silent"]),  # Mine has never sent data
+        ("below16=on&sort=name", ["Critical", "Mine", "Silent"]),
+        ("mine=on", ["Mine"]),
+        ("q=sil", ["Silent"]),
+        ("sort=name", ["Critical", "Full", "Mine", "Silent"]),
+        ("sort=days", ["Mine", "Critical", "Silent", "Full"]),
+    ],
+)
+def test_roster_filters_and_sorts(nurse_client, cast, query, expected):
+    response = nurse_client.get(f"/roster/?{query}")
+    assert names(response) == expected
+
+
+def test_bad_filter_values_are_ignored_not_errors(nurse_client, cast):
+    response = nurse_client.get("/roster/?nodata=banana&sort=evil&page=-3")
+    assert response.status_code == HTTPStatus.OK
+    assert len(names(response)) == 4
+
+
+def test_htmx_request_gets_only_the_results_fragment(nurse_client, cast):
+    response = nurse_client.get(
+        "/roster/?attention=on", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="roster-results"
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="roster-results"')
+    assert "<html" not in body
+    assert "Critical" in body
+    assert "Silent" not in body
+
+
+def test_roster_pages_25_at_a_time(nurse_client, org):
+    PatientFactory.create_batch(30, organization=org)
+    first = nurse_client.get("/roster/?sort=name")
+    second = nurse_client.get("/roster/?sort=name&page=2")
+    assert (len(first.context["rows"]), len(second.context["rows"])) == (25, 5)
+    assert "Page 1 of 2" in first.content.decode()
+
+
+def test_outsider_sees_none_of_our_patients(client, olga, cast):
+    client.force_login(olga)
+    response = client.get("/roster/")
+    assert response.status_code == HTTPStatus.OK
+    assert names(response) == []
+    assert b"Critical" not in response.content
+
+
+def _populate(org, alice, count):
+    for i in range(count):
+        p = PatientFactory(organization=org, primary_nurse=alice if i % 2 else None)
+        evaluated(p, "systolic", 150 + i, at=NOW - dt.timedelta(hours=i + 1))
+        reading(p, "weight", 180, at=NOW - dt.timedelta(days=1, hours=i))
+        DeviceFactory(organization=org, assigned_patient=p)
+        if i % 3 == 0:
+            entry(p, alice, minutes=5)
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_roster_query_count_is_constant(
+    nurse_client, org, alice, count, django_assert_max_num_queries
+):
+    _populate(org, alice, count)
+    # session, user, membership, organization, count, rows, last readings, devices, next
+    # appointments, audit, alert counts, and the session save (3)
+    with django_assert_max_num_queries(14):
+        response = nurse_client.get("/roster/?below16=on&nodata=1")
+    assert response.status_code == HTTPStatus.OK
+    assert len(response.context["rows"]) == min(count, 25)
+
+
+def test_roster_query_count_same_at_5_and_50(nurse_client, org, alice):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (5, 45):
+        _populate(org, alice, n)
+        with CaptureQueriesContext(connection) as ctx:
+            nurse_client.get("/roster/")
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+    assert Patient.objects.filter(organization=org).count() == 50
+    assert Alert.objects.count() > 25
+
+
+def test_roster_shows_the_next_open_visit_in_patient_time(nurse_client, org, patient):
+    from django.utils import timezone
+
+    from appointments.models import Appointment, AppointmentStatus
+
+    soon = timezone.now() + dt.timedelta(days=2)
+    Appointment.objects.create(
+        organization=org, patient=patient, solo_id=1, starts_at=soon + dt.timedelta(days=5)
+    )
+    Appointment.objects.create(
+        organization=org,
+        patient=patient,
+        solo_id=2,
+        starts_at=soon - dt.timedelta(days=1),
+        status=AppointmentStatus.CANCELLED,
+    )
+    nearest = Appointment.objects.create(
+        organization=org, patient=patient, solo_id=3, starts_at=soon
+    )
+    html = nurse_client.get("/roster/").content.decode()
+    local = timezone.localtime(nearest.starts_at, patient.tz)
+    assert f'href="/appointments/{nearest.pk}/"' in html
+    assert local.strftime("%a %b %-d, %-I:%M %p") in html
