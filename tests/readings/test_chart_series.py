@@ -83,3 +83,31 @@ def test_api_resolution_auto_returns_the_bucketed_series(api, org, patient, outs
     assert api.get(url, {"resolution": "auto"}).status_code == 400
     assert api.get(url, {"resolution": "weekly"}).status_code == 400
     assert outsider_api.get(url, params).status_code == 404
+
+
+def test_exactly_500_readings_stay_raw_and_501_are_bucketed(org, patient):
+    minute_data(org, patient, MAX_POINTS)
+    (series,) = readings_series(patient, "heart_rate", END - timedelta(days=1), END)
+    assert not series.bucketed
+    assert len(series.x) == MAX_POINTS
+    one_more = ReadingInput(
+        patient=patient,
+        metric="heart_rate",
+        value=70.0,
+        unit="/min",
+        measured_at=END - timedelta(hours=23),
+        source="api",
+        source_record_id="the-501st",
+    )
+    readings_insert(organization=org, items=[one_more])
+    (series,) = readings_series(patient, "heart_rate", END - timedelta(days=1), END)
+    assert series.bucketed
+
+
+def test_blood_pressure_is_bucketed_when_either_side_passes_500(org, patient):
+    minute_data(org, patient, MAX_POINTS + 1, metric="systolic")
+    minute_data(org, patient, 10, metric="diastolic")
+    systolic, diastolic = readings_series(patient, "bp", END - timedelta(days=1), END)
+    assert systolic.bucketed
+    assert diastolic.bucketed
+    assert sum(diastolic.count) == 10
