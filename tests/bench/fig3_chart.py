@@ -185,6 +185,16 @@ def run(cast: Cast) -> Figure:
     figure.notes.append(f"grew to {large_rows:,} rows in {time.monotonic() - t0:.0f} s")
     chart_large, bare_large, _ = _measure(charted)
 
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_table_size(%s::regclass), pg_indexes_size(%s::regclass)",
+            [Reading._meta.db_table] * 2,
+        )
+        heap, indexes = cursor.fetchone()
+    figure.notes.append(
+        f"size at {large_rows:,} rows: table {heap / 2**30:.2f} GiB + indexes "
+        f"{indexes / 2**30:.2f} GiB = {(heap + indexes) / large_rows:.0f} bytes per reading"
+    )
     growth = chart_large / chart_small
     versus_bare = max(chart_large / bare_large, chart_small / bare_small)
     figure.measured = (
