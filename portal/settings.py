@@ -239,6 +239,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a "source" choice set; name each one in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceSourceEnum": "devices.models.DeviceSource",
+        "ReadingSourceEnum": "readings.models.ReadingSource",
+    },
 }
 
 # Celery: Redis broker; eager (in-process) for the demo and for tests not about the worker.

@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from readings.care import services
-from readings.care.models import Activity, TimeEntry
+from readings.care.models import OPEN_STATUSES, Activity, TimeEntry
 from readings.models import Reading
 
 BATCH = 2000
@@ -30,6 +30,7 @@ def load(*, organization, patients, users, rng, stdout):
         changed.update(a.pk for a in services.alerts_evaluate_readings(readings=batch))
     services.alerts_check_no_data(organization=organization)
     nurse = users.get("nurse") if isinstance(users, dict) else None
+    resolved = _triage_history(organization, nurse)
     logged = 0
     if nurse is not None:
         have = set(
@@ -50,4 +51,28 @@ def load(*, organization, patients, users, rng, stdout):
                     interactive=rng.random() < 0.5,
                 )
                 logged += 1
-    stdout.write(f"care: {len(changed)} alerts opened or updated, {logged} time entries")
+    stdout.write(
+        f"care: {len(changed)} alerts opened or updated ({resolved} older ones already triaged), "
+        f"{logged} time entries"
+    )
+
+
+def _triage_history(organization, nurse) -> int:
+    """A month of data means a month of nurses' work: alerts whose last breach is more than
+    three days old were reviewed and resolved back then, so the demo queue shows what a
+    morning really looks like (recent, open alerts) instead of a month's backlog."""
+    from readings.care.models import Alert
+
+    if nurse is None:
+        return 0
+    cutoff = timezone.now() - dt.timedelta(days=3)
+    stale = Alert.objects.filter(
+        organization=organization, status__in=OPEN_STATUSES, last_triggered_at__lt=cutoff
+    ).select_related("patient")
+    count = 0
+    for alert in stale:
+        services.alert_resolve(
+            alert=alert, by=nurse, note="Reviewed with the patient by phone; recheck was normal."
+        )
+        count += 1
+    return count
