@@ -248,34 +248,48 @@ def _insert(organization, items: list[ReadingInput]) -> tuple[dict[tuple, int], 
 
 
 def _reading_from(organization, item: ReadingInput, pk: int, now) -> Reading:
-    """The Reading a just-created row holds, built from what was inserted (no re-read)."""
+    """The Reading a just-created row holds, built from what was inserted (no re-read).
+    Model.from_db's positional path: a bulk batch builds tens of thousands of these, and
+    keyword construction was half of its time (python -m tests.bench.profile bulk)."""
     info = METRICS.get(item.metric)
-    reading = Reading(
-        pk=pk,
-        organization=organization,
-        patient=item.patient,
-        metric=item.metric,
-        metric_key=item.metric_key,
-        value=item.value,
-        value_text=item.value_text,
-        unit=item.unit,
-        loinc=info.loinc if info else "",
-        measured_at=item.measured_at,
-        device_tz_offset=item.device_tz_offset,
-        patient_tz_offset=item.patient_tz_offset,
-        source=item.source,
-        device=item.device,
-        manual=item.manual,
-        is_phi=item.is_phi,
-        source_record_id=item.source_record_id,
-        source_checksum=item.source_checksum,
-        measurement_group=item.measurement_group,
-        entered_by_id=item.entered_by_id,
-        created_at=now,
+    values = {
+        "id": pk,
+        "organization_id": organization.pk,
+        "patient_id": item.patient.pk,
+        "metric": item.metric,
+        "metric_key": item.metric_key,
+        "value": item.value,
+        "value_text": item.value_text,
+        "unit": item.unit,
+        "loinc": info.loinc if info else "",
+        "measured_at": item.measured_at,
+        "device_tz_offset": item.device_tz_offset,
+        "patient_tz_offset": item.patient_tz_offset,
+        "source": item.source,
+        "device_id": item.device.pk if item.device is not None else None,
+        "manual": item.manual,
+        "is_phi": item.is_phi,
+        "source_record_id": item.source_record_id,
+        "source_checksum": item.source_checksum,
+        "measurement_group": item.measurement_group,
+        "entered_by_id": item.entered_by_id,
+        "created_at": now,
+    }
+    reading = Reading.from_db(
+        connection.alias, _READING_FIELDS, [values[f] for f in _READING_FIELDS]
     )
-    reading._state.adding = False
-    reading._state.db = connection.alias
+    cache = reading._state.fields_cache
+    cache["organization"] = organization
+    cache["patient"] = item.patient
+    if item.device is not None:
+        cache["device"] = item.device
+    # Threshold evaluation reads reading.patient.organization: known, not worth a query.
+    if item.patient.organization_id == organization.pk:
+        item.patient._state.fields_cache.setdefault("organization", organization)
     return reading
+
+
+_READING_FIELDS = [f.attname for f in Reading._meta.concrete_fields]
 
 
 @transaction.atomic
