@@ -74,12 +74,12 @@ def wrk_binary() -> str | None:
     found = shutil.which("wrk")
     if found or os.environ.get("BENCH_NO_APT") or os.geteuid() != 0:
         return found
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"],
-        check=False,
-        capture_output=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"]
+    if subprocess.run(install, check=False, capture_output=True, env=env).returncode != 0:
+        # A fresh machine may have no package lists yet.
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env)
+        subprocess.run(install, check=False, capture_output=True, env=env)
     return shutil.which("wrk")
 
 
