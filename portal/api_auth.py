@@ -1,5 +1,7 @@
 """API authentication and permissions: staff sessions or integrator API keys."""
 
+import logging
+
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions, throttling
 
@@ -7,6 +9,7 @@ from portal.access import membership_of
 from portal.models import ApiKey
 
 LAST_USED_GRANULARITY_SECONDS = 60
+logger = logging.getLogger(__name__)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -102,9 +105,18 @@ def _for_method(mapping, method):
 
 
 class ClientRateThrottle(throttling.SimpleRateThrottle):
-    """One budget per API key or per staff user (falls back to IP for anonymous callers)."""
+    """One budget per API key or per staff user (falls back to IP for anonymous callers).
+    Fails open: when the cache (Redis) is unreachable the request is served, not refused —
+    readings and staff actions matter more than the rate limit during a Redis restart."""
 
     scope = "client"
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # redis.ConnectionError, TimeoutError, ...: any cache failure
+            logger.warning("rate limit skipped: the cache is unavailable")
+            return True
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiKey):

@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -60,7 +61,10 @@ def _flatten(detail):
 
 def exception_handler(exc, context):
     """Every API error as `{"error", "message", "fields"}`. Validation errors are 422 with the
-    field messages; unparseable bodies are 400."""
+    field messages; unparseable bodies are 400. A vendor error no view translated is 503 (the
+    vendor is down or not configured) or 409 (it refused); a value the database cannot store
+    (e.g. a NUL character, an out-of-range number) is 422 — the transaction is rolled back."""
+    exc = _translate_unhandled(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found.")
     elif isinstance(exc, PermissionDenied):
@@ -100,6 +104,26 @@ def exception_handler(exc, context):
             response.status_code, str(detail), code if code != "error" else None
         )
     return response
+
+
+def _translate_unhandled(exc):
+    from portal.http import VendorError
+
+    if isinstance(exc, VendorError):
+        if exc.code == "not_configured":
+            return ApiError(503, "vendor_not_configured", exc.message)
+        if exc.is_outage:
+            return ApiError(503, "vendor_unavailable", exc.staff_message)
+        return ApiError(409, "vendor_refused", exc.staff_message)
+    if isinstance(exc, DataError):
+        logger.info("API input the database refused: %s", type(exc).__name__)
+        return ApiError(
+            422,
+            "unstorable_value",
+            "The request holds a value that cannot be stored (a NUL character, or a number "
+            "or date out of range).",
+        )
+    return exc
 
 
 def json_error_view(status: int, message: str):

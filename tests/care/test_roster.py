@@ -2,6 +2,7 @@
 count (constant in the number of patients)."""
 
 import datetime as dt
+import re
 from http import HTTPStatus
 
 import pytest
@@ -37,7 +38,8 @@ def test_roster_shows_each_column(nurse_client, org, patient, alice):
     assert "1 critical" in row
     assert "<strong>191</strong>" in row
     assert "mmHg" in row
-    assert "30\xa0minutes ago" in row or "30 minutes ago" in row
+    # NOW is fixed at import; on a slow run a minute or two may pass before the page renders
+    assert re.search(r"3\d(\xa0| )minutes ago", row)
     assert "<strong>3</strong> days" in row  # 3 device days; the manual weight does not count
     assert "13 more for 16" in row
     assert "<strong>12</strong> min" in row
