@@ -40,9 +40,10 @@ test: install lint
 	PORTAL_SANDBOX=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bin/with-services $(BIN)/pytest $(PYTEST_ARGS)
 
-## make bench — benchmarks printing ratios against a baseline measured in the same run
+## make bench — performance figures as ratios against a baseline measured in the same run, on a
+## durable PostgreSQL (fsync on); sizes scale with BENCH_SCALE (1 = the issue's). See docs/SCALE.md.
 bench: install
-	BENCH=1 bin/with-services $(BIN)/pytest tests/bench -q -s
+	PG_FSYNC=on PG_SYNC_COMMIT=on SKIP_CHROMIUM=1 bin/with-services $(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -69,7 +69,13 @@ class Reading(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["patient", "metric", "measured_at"], name="reading_chart"),
+            # `value` rides along so a chart's bucketed aggregate is an index-only scan: its
+            # cost follows the patient's rows, not the table's size (make bench, figure 3).
+            models.Index(
+                fields=["patient", "metric", "measured_at"],
+                include=["value"],
+                name="reading_chart",
+            ),
             models.Index(fields=["organization", "-measured_at"], name="reading_by_org_time"),
         ]
 

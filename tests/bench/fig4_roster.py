@@ -1,0 +1,136 @@
+"""Figure 4 — the care team's roster page (`workspace:roster`, the full view through the test
+client: filters, selectors, audit, template): render time and query count for an organization
+of 100 patients and one of 10,000, in the same database and run. Goal: the same query count,
+time ratio ≤ 3 per page.
+
+Data as the care workspace's first bench had it (a third of the patients stopped sending), in
+SQL: every patient sends a device reading a day for BENCH_ROSTER_DAYS days (90 by default, so
+the 10,000-patient side alone holds ~0.9M readings)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+
+from tests.bench.common import Figure, ms, scaled
+
+GOAL_TIME = 3.0
+REPEAT = 9
+SMALL, LARGE = 100, 10_000
+CASES = {
+    "default (attention first)": "",
+    "by name": "?sort=name",
+    "needs attention": "?attention=on",
+}
+
+
+def roster_url() -> str | None:
+    try:
+        return reverse("workspace:roster")
+    except NoReverseMatch:
+        return None
+
+
+def _populate(organization, count: int, prefix: str, days: int) -> None:
+    now = datetime.now(tz=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO portal_patient (organization_id, mrn, first_name, last_name, birth_date,
+                zip_code, time_zone, phone, email, is_active, created_at, updated_at)
+            SELECT %s, %s || g, 'Pat' || g, 'Bench' || lpad(g::text, 6, '0'), DATE '1950-01-01',
+                '10027', (ARRAY['America/New_York','America/Chicago','America/Denver',
+                'America/Los_Angeles'])[1 + g %% 4], '', '', true, now(), now()
+            FROM generate_series(1, %s) g
+            """,
+            [organization.pk, prefix, count],
+        )
+        cursor.execute(
+            """
+            INSERT INTO readings_reading (organization_id, patient_id, metric, metric_key, value,
+                value_text, unit, loinc, measured_at, source, manual, is_phi, source_record_id,
+                source_checksum, measurement_group, created_at)
+            SELECT p.organization_id, p.id, 'systolic', '', 110 + (p.id + d) %% 60, '',
+                'mm[Hg]', '8480-6', %s - make_interval(days => d, hours => (p.id %% 12)::int),
+                'impilo', false, true, 'roster-' || p.id || '-' || d, '', '', now()
+            FROM portal_patient p, generate_series(0, %s - 1) d
+            WHERE p.organization_id = %s AND p.mrn LIKE %s
+              AND (d >= 20 OR p.id %% 3 <> 0)  -- a third stopped sending 20 days ago
+            """,
+            [now, days, organization.pk, prefix + "%"],
+        )
+        cursor.execute("VACUUM (ANALYZE)")
+
+
+def _page(client: Client, url: str) -> tuple[float, int]:
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        response = client.get(url)
+        elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        raise RuntimeError(f"roster answered {response.status_code}")
+    return elapsed, len(queries.captured_queries)
+
+
+def run() -> Figure:
+    from portal.models import Organization, Role
+    from readings.care import services
+    from tests import factories
+
+    figure = Figure(4, "Roster page (100 vs 10,000 patients)")
+    url = roster_url()
+    if url is None:
+        figure.skipped = (
+            "the care-team roster (readings.care, URL workspace:roster) is not merged into "
+            "this branch yet"
+        )
+        return figure
+    days = int(os.environ.get("BENCH_ROSTER_DAYS", "90"))
+    large_count = scaled(LARGE, 1000)
+    clients, t0 = {}, time.monotonic()
+    for label, count in (("small", SMALL), ("large", large_count)):
+        organization = Organization.objects.create(slug=f"roster-{label}", name=f"Roster {label}")
+        _populate(organization, count, f"R{label[0].upper()}", days)
+        services.threshold_defaults_ensure(organization=organization)
+        services.alerts_check_no_data(organization=organization)
+        nurse = factories.staff(organization, Role.NURSE, username=f"bench-nurse-{label}")
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(nurse)
+        clients[label] = client
+    figure.notes.append(
+        f"loaded {SMALL + large_count:,} patients with {days} days of readings in "
+        f"{time.monotonic() - t0:.0f} s"
+    )
+    worst_ratio, same_queries, parts = 0.0, True, []
+    for name, query in CASES.items():
+        small_times, large_times, counts = [], [], set()
+        for i in range(REPEAT + 2):  # two warm-ups, then turns
+            small, small_queries = _page(clients["small"], url + query)
+            large, large_queries = _page(clients["large"], url + query)
+            if i >= 2:
+                small_times.append(small)
+                large_times.append(large)
+            counts.add((small_queries, large_queries))
+        small_t, large_t = statistics.median(small_times), statistics.median(large_times)
+        ratio = large_t / small_t
+        worst_ratio = max(worst_ratio, ratio)
+        (q_small, q_large), *_ = counts
+        same_queries &= all(a == b for a, b in counts)
+        parts.append(
+            f"{name}: {ms(small_t)} vs {ms(large_t)} ({ratio:.2f}x), queries {q_small}/{q_large}"
+        )
+    figure.measured = "; ".join(parts)
+    figure.check(
+        "query count 10,000/100", 1.0 if same_queries else 0.0, "equal (1.00)", same_queries
+    )
+    figure.check("time 10,000/100, worst page", worst_ratio, f"<= {GOAL_TIME:g}", worst_ratio <= 3)
+    if large_count != LARGE:
+        figure.notes.append(f"scaled: {large_count:,} patients instead of {LARGE:,}")
+    return figure
