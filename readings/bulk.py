@@ -19,6 +19,7 @@ from devices.models import Device
 from portal.audit import audit_event_record
 from portal.models import Patient
 from readings.models import Reading, ReadingSource
+from readings.services import _COLUMNS as READING_COLUMNS
 from readings.services import (
     IngestError,
     ReadingInput,
@@ -30,26 +31,7 @@ from readings.units import METRICS
 
 # Columns the staging table carries; organization_id and created_at are the same for a batch
 # and are added by the INSERT ... SELECT.
-STAGED_COLUMNS = [
-    "patient_id",
-    "metric",
-    "metric_key",
-    "value",
-    "value_text",
-    "unit",
-    "loinc",
-    "measured_at",
-    "device_tz_offset",
-    "patient_tz_offset",
-    "source",
-    "device_id",
-    "manual",
-    "is_phi",
-    "source_record_id",
-    "source_checksum",
-    "measurement_group",
-    "entered_by_id",
-]
+STAGED_COLUMNS = [c for c in READING_COLUMNS if c not in ("organization_id", "created_at")]
 # Records per transaction: big enough that COPY dominates, small enough that a failure
 # redoes little and locks are held briefly.
 CHUNK_RECORDS = 20_000
