@@ -27,7 +27,7 @@ from readings.services import (
     _reading_from,
     validic_record_inputs,
 )
-from readings.units import METRICS
+from readings.services import _row as reading_row
 
 # Columns the staging table carries; organization_id and created_at are the same for a batch
 # and are added by the INSERT ... SELECT.
@@ -60,27 +60,9 @@ class BulkResult:
 
 
 def staged_row(item: ReadingInput) -> tuple:
-    info = METRICS.get(item.metric)
-    return (
-        item.patient.pk,
-        item.metric,
-        item.metric_key,
-        item.value,
-        item.value_text,
-        item.unit,
-        info.loinc if info else "",
-        item.measured_at,
-        item.device_tz_offset,
-        item.patient_tz_offset,
-        item.source,
-        item.device.pk if item.device is not None else None,
-        item.manual,
-        item.is_phi,
-        item.source_record_id,
-        item.source_checksum,
-        item.measurement_group,
-        item.entered_by_id,
-    )
+    """The one write path's row without organization_id and created_at (added by the
+    INSERT ... SELECT), so both paths store a reading the same way."""
+    return tuple(reading_row(None, item, None)[1:-1])
 
 
 def readings_bulk_insert(
