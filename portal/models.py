@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -30,6 +31,9 @@ class Organization(models.Model):
     impilo_customer_id = models.CharField(max_length=64, blank=True)
     solo_brand = models.CharField(max_length=64, blank=True)
     patient_graph_brand_id = models.CharField(max_length=64, blank=True)
+    # Replaced whenever one of the organization's threshold rules is written, so every process
+    # knows when its cached rules are stale (readings.care.thresholds).
+    thresholds_version = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

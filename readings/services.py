@@ -372,12 +372,13 @@ def heart_rate_inputs(*, organization, data: dict) -> list[ReadingInput]:
     """Resolve and validate one `HeartRateReadingRequest` (already type-checked). Either a
     device id, device identifier, or patient id is required (seed 000)."""
     device = None
-    devices = Device.objects.filter(organization=organization).select_related("item")
     if data.get("deviceId") is not None:
+        devices = Device.objects.filter(organization=organization).select_related("item")
         device = devices.filter(impilo_device_id=data["deviceId"]).first()
         if device is None:
             raise IngestError(404, "unknown_device", "No such device.", "deviceId")
     elif data.get("deviceIdentifier"):
+        devices = Device.objects.filter(organization=organization).select_related("item")
         device = devices.filter(identifier=data["deviceIdentifier"]).first()
         if device is None:
             raise IngestError(404, "unknown_device", "No such device.", "deviceIdentifier")
