@@ -72,6 +72,39 @@ def alerts_evaluate_readings(*, readings: list[Reading]) -> list[Alert]:
     return changed
 
 
+def readings_needing_evaluation(organization, rows: list[tuple[int, str, float | None]]):
+    """Of (patient_id, metric, value) rows about to be evaluated, the indexes of those that can
+    breach a rule in force: a value crossing one of the patient's single-reading rules, or any
+    value of a metric the patient has an average or weight-gain rule for. Every other row
+    cannot open or fold an alert, so a bulk import need not build a Reading for it — the
+    outcome of alerts_evaluate_readings is the same."""
+    rules = effective_rules(organization, {pid for pid, _, _ in rows})
+    plans: dict[tuple, dict[str, tuple[list[ThresholdRule], bool]]] = {}
+    by_patient = {}
+    for pid, mine in rules.items():
+        signature = tuple(r.pk for r in mine)  # patients without overrides share one plan
+        plan = plans.get(signature)
+        if plan is None:
+            plan = {}
+            for rule in mine:
+                singles, sequence = plan.get(rule.metric, ([], False))
+                if rule.kind == RuleKind.SINGLE:
+                    singles.append(rule)
+                elif rule.kind in (RuleKind.AVERAGE, RuleKind.WEIGHT_GAIN):
+                    sequence = True
+                plan[rule.metric] = (singles, sequence)
+            plans[signature] = plan
+        by_patient[pid] = plan
+    keep = []
+    for i, (pid, metric, value) in enumerate(rows):
+        if value is None:
+            continue
+        entry = by_patient[pid].get(metric)
+        if entry is not None and (entry[1] or any(_crosses(r, value) for r in entry[0])):
+            keep.append(i)
+    return keep
+
+
 def _evaluate_org(readings: list[Reading]) -> list[Alert]:
     organization = readings[0].patient.organization
     patient_ids = sorted({r.patient_id for r in readings})
