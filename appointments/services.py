@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -169,7 +170,15 @@ def appointment_book(
         body["duration"] = duration_seconds
     if reasons:
         body["reasons"] = reasons
-    created = client.appointment_create(solo_patient_id, body)
+    try:
+        created = client.appointment_create(solo_patient_id, body)
+    except VendorError as exc:
+        # Solo refuses a slot that is taken. When it is taken by this very visit (an earlier
+        # attempt whose answer was lost, mirrored since by its webhook), that visit is the answer.
+        same = _open_visit_at(patient, waiting_room, starts_at) if exc.status == 409 else None
+        if same is None:
+            raise
+        return same
     try:
         current = client.appointment_get(created["id"])
         duration = int(current.get("duration") or duration_seconds or 900)
@@ -186,6 +195,24 @@ def appointment_book(
         by=by,
         request=request,
     )
+
+
+def _open_visit_at(patient, waiting_room, starts_at) -> Appointment | None:
+    # A visit mirrored from a webhook has no room (Get Appointment does not say it): ours.
+    visit = (
+        Appointment.objects.filter(
+            Q(waiting_room=waiting_room) | Q(waiting_room__isnull=True),
+            organization=patient.organization,
+            patient=patient,
+            starts_at=starts_at,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .first()
+    )
+    if visit is not None and visit.waiting_room_id is None:
+        visit.waiting_room = waiting_room
+        visit.save(update_fields=["waiting_room", "updated_at"])
+    return visit
 
 
 @transaction.atomic
