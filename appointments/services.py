@@ -175,7 +175,9 @@ def appointment_book(
     except VendorError as exc:
         # Solo refuses a slot that is taken. When it is taken by this very visit (an earlier
         # attempt whose answer was lost, mirrored since by its webhook), that visit is the answer.
-        same = _open_visit_at(patient, waiting_room, starts_at) if exc.status == 409 else None
+        same = (
+            _unclaimed_visit_at(patient, waiting_room, starts_at, by) if exc.status == 409 else None
+        )
         if same is None:
             raise
         return same
@@ -197,8 +199,10 @@ def appointment_book(
     )
 
 
-def _open_visit_at(patient, waiting_room, starts_at) -> Appointment | None:
-    # A visit mirrored from a webhook has no room (Get Appointment does not say it): ours.
+def _unclaimed_visit_at(patient, waiting_room, starts_at, by) -> Appointment | None:
+    """The open visit at this time that Solo told us about (its webhook) but that no booking
+    through the portal has claimed: the portal's own earlier attempt whose answer was lost.
+    A visit the portal booked stays a refusal (the slot is taken)."""
     visit = (
         Appointment.objects.filter(
             Q(waiting_room=waiting_room) | Q(waiting_room__isnull=True),
@@ -207,11 +211,13 @@ def _open_visit_at(patient, waiting_room, starts_at) -> Appointment | None:
             starts_at=starts_at,
         )
         .exclude(status=AppointmentStatus.CANCELLED)
+        .exclude(changes__source=AppointmentChange.Source.PORTAL)
         .first()
     )
-    if visit is not None and visit.waiting_room_id is None:
-        visit.waiting_room = waiting_room
-        visit.save(update_fields=["waiting_room", "updated_at"])
+    if visit is not None:
+        # Get Appointment does not say the room; the booking does.
+        visit.waiting_room, visit.booked_by = waiting_room, by
+        visit.save(update_fields=["waiting_room", "booked_by", "updated_at"])
     return visit
 
 
