@@ -136,14 +136,13 @@ class SoloClient(VendorClient):
         self, appointment_id, *, content: bytes, mime_type: str, file_name: str
     ) -> dict:
         """Upload attachment — POST /appointments/{id}/attachments?fileName, raw body."""
-        response = self.request(
+        return self.json(  # json(): a broken answer is a VendorError, not a ValueError
             "POST",
             self._q(f"appointments/{appointment_id}/attachments"),
             params={"fileName": file_name},
             data=content,
             headers={"Content-Type": mime_type},
         )
-        return response.json()
 
     def attachments(self, appointment_id) -> dict:
         """Get Appointment Attachments — {"attachments": [...]}."""

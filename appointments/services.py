@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -169,7 +170,17 @@ def appointment_book(
         body["duration"] = duration_seconds
     if reasons:
         body["reasons"] = reasons
-    created = client.appointment_create(solo_patient_id, body)
+    try:
+        created = client.appointment_create(solo_patient_id, body)
+    except VendorError as exc:
+        # Solo refuses a slot that is taken. When it is taken by this very visit (an earlier
+        # attempt whose answer was lost, mirrored since by its webhook), that visit is the answer.
+        same = (
+            _unclaimed_visit_at(patient, waiting_room, starts_at, by) if exc.status == 409 else None
+        )
+        if same is None:
+            raise
+        return same
     try:
         current = client.appointment_get(created["id"])
         duration = int(current.get("duration") or duration_seconds or 900)
@@ -186,6 +197,28 @@ def appointment_book(
         by=by,
         request=request,
     )
+
+
+def _unclaimed_visit_at(patient, waiting_room, starts_at, by) -> Appointment | None:
+    """The open visit at this time that Solo told us about (its webhook) but that no booking
+    through the portal has claimed: the portal's own earlier attempt whose answer was lost.
+    A visit the portal booked stays a refusal (the slot is taken)."""
+    visit = (
+        Appointment.objects.filter(
+            Q(waiting_room=waiting_room) | Q(waiting_room__isnull=True),
+            organization=patient.organization,
+            patient=patient,
+            starts_at=starts_at,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .exclude(changes__source=AppointmentChange.Source.PORTAL)
+        .first()
+    )
+    if visit is not None:
+        # Get Appointment does not say the room; the booking does.
+        visit.waiting_room, visit.booked_by = waiting_room, by
+        visit.save(update_fields=["waiting_room", "booked_by", "updated_at"])
+    return visit
 
 
 @transaction.atomic

@@ -181,11 +181,7 @@ def device_assign(*, device: Device, patient, by=None, request=None) -> DeviceAs
     device = _locked(device)
     _refuse(assignment_problem(device, patient))
     client = ImpiloClient.for_organization(device.organization)
-    body = _vendor(
-        lambda: client.associate_device(
-            device.impilo_device_id, patient_id=patient.impilo_patient_id
-        )
-    )
+    body = _vendor(lambda: _associate(client, device, patient))
     now = timezone.now()
     _record_status(device, _status_from(body, DeviceStatus.ASSIGNED), note="Assigned", by=by)
     device.assigned_patient = patient
@@ -210,6 +206,22 @@ def device_assign(*, device: Device, patient, by=None, request=None) -> DeviceAs
         detail={"assignment_id": assignment.pk},
     )
     return assignment
+
+
+def _associate(client: ImpiloClient, device: Device, patient) -> dict:
+    """Associate Device; when Impilo refuses because the device already is this patient's
+    (an earlier attempt whose answer was lost), that earlier association is the answer."""
+    try:
+        return client.associate_device(
+            device.impilo_device_id, patient_id=patient.impilo_patient_id
+        )
+    except VendorError as exc:
+        if exc.status != 409:
+            raise
+        current = client.get_device(device.impilo_device_id)
+        if current.get("patientId") != patient.impilo_patient_id:
+            raise
+        return current
 
 
 @transaction.atomic

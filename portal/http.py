@@ -5,7 +5,12 @@
 - retries with exponential backoff (and `Retry-After`) on 429/5xx, connection errors and
   timeouts, but only for idempotent calls: GET/PUT/DELETE, or a POST the caller marks
   idempotent (e.g. one carrying an idempotency key);
-- every failure becomes one `VendorError` carrying the HTTP status and the vendor's message.
+- every failure becomes one `VendorError` carrying the HTTP status and the vendor's message:
+  timeouts, refused and reset connections, broken chunked bodies and 200s whose body is not
+  JSON included (never a `requests` exception or a `ValueError` escaping to a view);
+- a call that is not retried (a plain POST) and got no usable answer after it may have reached
+  the vendor is marked `uncertain`: the vendor may have applied it, so staff are told to check
+  rather than that nothing changed.
 
 Logs carry vendor, method, path (never the query string: Validic puts tokens there) and status.
 """
@@ -21,12 +26,14 @@ from urllib.parse import urljoin
 
 import requests
 from django.conf import settings
+from urllib3.exceptions import NewConnectionError
 
 logger = logging.getLogger("portal.vendor")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 MAX_RETRY_AFTER_SECONDS = 30.0
+MALFORMED_ANSWER = "malformed_answer"
 
 
 class VendorError(Exception):
@@ -41,21 +48,30 @@ class VendorError(Exception):
         status: int | None = None,
         code: str | None = None,
         body: Any = None,
+        uncertain: bool = False,
     ):
         self.vendor = vendor
         self.message = message
         self.status = status
         self.code = code
         self.body = body
+        self.uncertain = uncertain
         super().__init__(f"{vendor}: {message}" + (f" (HTTP {status})" if status else ""))
 
     @property
     def is_outage(self) -> bool:
-        """True when the vendor did not decide anything (no answer, 5xx, 429): try again later."""
-        return self.status is None or self.status in RETRY_STATUSES
+        """True when the vendor gave no decision we can use (no answer, 5xx, 429, a body that
+        is not JSON): try again later."""
+        return self.status is None or self.status in RETRY_STATUSES or self.code == MALFORMED_ANSWER
 
     @property
     def staff_message(self) -> str:
+        if self.uncertain:
+            return (
+                f"{self.vendor} did not answer in time, so it may have made the change anyway. "
+                f"Nothing was changed in the portal; it shows the change once {self.vendor} "
+                "confirms it (the next sync). Please check before you try again."
+            )
         if self.is_outage:
             return (
                 f"{self.vendor} did not answer (it may be down or slow). Nothing was changed; "
@@ -184,7 +200,11 @@ class VendorClient:
                     "vendor=%s %s %s timeout attempt=%d", self.vendor, method, path, attempt + 1
                 )
                 if last:
-                    raise VendorError(label, "timed out waiting for an answer") from exc
+                    raise VendorError(
+                        label,
+                        "timed out waiting for an answer",
+                        uncertain=not idempotent and _may_have_arrived(exc),
+                    ) from exc
                 self._sleep(attempt, None)
                 continue
             except requests.RequestException as exc:
@@ -196,7 +216,11 @@ class VendorClient:
                     attempt + 1,
                 )
                 if last:
-                    raise VendorError(label, "could not be reached") from exc
+                    raise VendorError(
+                        label,
+                        "could not be reached",
+                        uncertain=not idempotent and _may_have_arrived(exc),
+                    ) from exc
                 self._sleep(attempt, None)
                 continue
             elapsed_ms = int((time.monotonic() - started) * 1000)
@@ -230,15 +254,29 @@ class VendorClient:
             time.sleep(delay)
 
     def json(self, method: str, path: str, **kwargs) -> Any:
-        """`request()` and decode the JSON body; a body that is not JSON is a VendorError."""
+        """`request()` and decode the JSON body; a body that is not JSON is a VendorError (an
+        outage: the vendor may have applied a POST, so that one is `uncertain`)."""
         response = self.request(method, path, **kwargs)
         if response.status_code == 204 or not response.content:
             return None
         try:
             return response.json()
         except ValueError as exc:
+            idempotent = kwargs.get("idempotent")
+            if idempotent is None:
+                idempotent = method.upper() in IDEMPOTENT_METHODS
             raise VendorError(
                 self.vendor_label or self.vendor,
                 "answered with a body that is not valid JSON",
                 status=response.status_code,
+                code=MALFORMED_ANSWER,
+                uncertain=not idempotent,
             ) from exc
+
+
+def _may_have_arrived(exc: requests.RequestException) -> bool:
+    """False only when the connection was never made (refused, or the connect timed out)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, NewConnectionError)

@@ -12,8 +12,8 @@ from portal.sandbox.state import FAULTS, STORE, FaultMode
 @csrf_exempt
 @require_http_methods(["POST", "DELETE"])
 def faults(request):
-    """POST {"vendor": "impilo", "mode": "error", "count": 2, "delay": 0, "path_contains": ""}
-    queues faults; DELETE clears them."""
+    """POST {"vendor": "impilo", "mode": "error", "count": 2, "delay": 0, "path_contains": "",
+    "after": false} queues faults (`after`: reset mode only); DELETE clears them."""
     if request.method == "DELETE":
         FAULTS.clear()
         return JsonResponse({"cleared": True})
@@ -22,6 +22,9 @@ def faults(request):
         vendor, mode = body["vendor"], body["mode"]
         count = int(body.get("count", 1))
         delay = float(body.get("delay", 0))
+        after = body.get("after", False)
+        if not isinstance(after, bool):
+            raise TypeError("after must be a boolean")
     except (ValueError, KeyError, TypeError):
         return JsonResponse(
             {
@@ -31,7 +34,14 @@ def faults(request):
             status=400,
         )
     try:
-        FAULTS.inject(vendor, mode, count, delay=delay, path_contains=body.get("path_contains", ""))
+        FAULTS.inject(
+            vendor,
+            mode,
+            count,
+            delay=delay,
+            path_contains=body.get("path_contains", ""),
+            after=after,
+        )
     except ValueError as exc:
         return JsonResponse({"error": "bad_request", "message": str(exc)}, status=400)
     return JsonResponse({"vendor": vendor, "pending": FAULTS.pending(vendor)}, status=201)

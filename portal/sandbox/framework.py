@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import struct
 import time
 from functools import wraps
 
@@ -41,6 +44,8 @@ def sandbox_view(vendor: str, *, methods: tuple[str, ...], error_body=None):
                     return HttpResponse(
                         b'{"truncated": tr', content_type="application/json", status=200
                     )
+                if fault.mode == FaultMode.RESET and not fault.after:
+                    return connection_reset(request)
                 if fault.mode == FaultMode.TIMEOUT:
                     time.sleep(fault.delay or TIMEOUT_HOLD_SECONDS)
                 elif fault.mode == FaultMode.SLOW:
@@ -50,11 +55,47 @@ def sandbox_view(vendor: str, *, methods: tuple[str, ...], error_body=None):
                 response["Allow"] = ", ".join(methods)
                 return response
             request.sandbox_error = make_error
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            if fault is not None and fault.mode == FaultMode.RESET:  # applied, answer lost
+                return connection_reset(request)
+            return response
 
         return wrapper
 
     return decorator
+
+
+def connection_reset(request) -> HttpResponse:
+    """Reset the client's TCP connection (RST, no byte of an answer), so its HTTP library
+    raises a connection error (`requests.exceptions.ConnectionError`), as when a proxy or the
+    vendor's server drops the connection.
+
+    Works under Django's development server, which serves the sandbox in the demo (runserver)
+    and the tests (pytest-django's live_server): `wsgi.input` there reads the connection's
+    socket file. SO_LINGER 0 turns the close of the socket into a RST; the close happens by
+    pointing the server's descriptor at a dead socket pair (`dup2`), so the server then writes
+    its answer into a broken pipe and ends the connection quietly, as for a client that left.
+    """
+    fd = _connection_fd(request)
+    if fd is None:
+        raise RuntimeError("the reset fault needs Django's development server")
+    with socket.socket(fileno=os.dup(fd)) as conn:  # a handle on the same TCP socket
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        os.dup2(ours.fileno(), fd)  # closes the TCP socket's last descriptor: RST
+    return HttpResponse(status=502)  # written into the dead pair, never seen
+
+
+def _connection_fd(request) -> int | None:
+    # Django's dev server: wsgi.input is LimitedStream(rfile), which keeps rfile's bound
+    # read method; rfile is the connection socket's buffered reader.
+    stream = request.META.get("wsgi.input")
+    reader = getattr(getattr(stream, "_read", None), "__self__", None)
+    try:
+        return reader.fileno() if reader is not None else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 class BadJson(Exception):

@@ -82,7 +82,8 @@ class FaultMode:
     SLOW = "slow"  # answer correctly after `delay` seconds
     MALFORMED = "malformed"  # 200 with a body that is not JSON
     UNAVAILABLE = "unavailable"  # 503 with Retry-After
-    MODES = (ERROR, TIMEOUT, SLOW, MALFORMED, UNAVAILABLE)
+    RESET = "reset"  # drop the TCP connection with a RST, no answer (after=True: once applied)
+    MODES = (ERROR, TIMEOUT, SLOW, MALFORMED, UNAVAILABLE, RESET)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Fault:
     mode: str
     delay: float = 0.0
     path_contains: str = ""
+    after: bool = False  # reset only: let the vendor apply the request, then lose the answer
 
 
 class Faults:
@@ -100,13 +102,22 @@ class Faults:
         self._queues: dict[str, deque[Fault]] = defaultdict(deque)
 
     def inject(
-        self, vendor: str, mode: str, count: int = 1, *, delay: float = 0.0, path_contains: str = ""
+        self,
+        vendor: str,
+        mode: str,
+        count: int = 1,
+        *,
+        delay: float = 0.0,
+        path_contains: str = "",
+        after: bool = False,
     ) -> None:
         if mode not in FaultMode.MODES:
             raise ValueError(f"unknown fault mode {mode!r}; one of {FaultMode.MODES}")
+        if after and mode != FaultMode.RESET:
+            raise ValueError("after applies to the reset mode only")
         with self.lock:
             for _ in range(count):
-                self._queues[vendor].append(Fault(mode, delay, path_contains))
+                self._queues[vendor].append(Fault(mode, delay, path_contains, after))
 
     def take(self, vendor: str, path: str) -> Fault | None:
         with self.lock:
