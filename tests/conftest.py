@@ -100,6 +100,9 @@ def sandbox():
     STORE.reset()
     yield STORE
     FAULTS.clear()
+    # A held answer (a "timeout" fault, or a call the client gave up on under load) still
+    # applies its change when it wakes: let it land here, not in the next test's fresh store.
+    wait_for(lambda: STORE.in_flight == 0, timeout=30, message="sandbox requests to finish")
 
 
 @pytest.fixture

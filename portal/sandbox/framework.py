@@ -31,6 +31,13 @@ def sandbox_view(vendor: str, *, methods: tuple[str, ...], error_body=None):
         @csrf_exempt
         @wraps(view)
         def wrapper(request, *args, **kwargs):
+            STORE.enter()
+            try:
+                return answer(request, *args, **kwargs)
+            finally:
+                STORE.leave()
+
+        def answer(request, *args, **kwargs):
             STORE.ensure_seeded()
             fault = FAULTS.take(vendor, request.path)
             if fault is not None:

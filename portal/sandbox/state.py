@@ -26,6 +26,15 @@ class Store:
         self._ids: dict[str, itertools.count] = {}
         self.seeded = False
         self.outbox: list[dict] = []  # calls the sandbox made (e.g. webhooks), for inspection
+        self.in_flight = 0  # requests being answered (a held "timeout" answer included)
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def collection(self, vendor: str, name: str) -> dict:
         return self._data[(vendor, name)]

@@ -14,8 +14,8 @@ from tests.appointments.conftest import (  # noqa: F401
 from tests.readings.conftest import cuff  # noqa: F401
 
 # --- the vendor fault matrix (test_vendor_faults_*.py) ----------------------------------------
-READ_TIMEOUT = 1.0  # the client's read timeout in the matrix (seconds)
-HOLD = 1.6  # a "timeout" fault answers after this, too late for the client
+READ_TIMEOUT = 2.0  # the client's read timeout in the matrix (seconds)
+HOLD = 2.6  # a "timeout" fault answers after this, too late for the client
 SLOW = 0.4  # a "slow" fault answers after this, within the timeout
 
 # What each cell injects: the sandbox mode and its options.
