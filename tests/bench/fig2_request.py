@@ -28,9 +28,9 @@ from tests.bench.common import Cast, Figure
 GOAL = 0.5
 SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", "8"))
 ROUNDS = 2
-CONNECTIONS = 8
-WORKERS = 2  # one per core
-THREADS = 4
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # one per core
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 HEART_RATE = "/api/v1/readings/heart-rate"
 BARE = "/bench/bare"
 
