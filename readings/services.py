@@ -639,6 +639,7 @@ def manual_reading_record(
     """A reading staff took over the phone. Stored with manual=true, then forwarded through the
     outbox: heart rate to Impilo's Record Heart Rate Reading (seed 000) when the patient is
     known to Impilo, anything else to patient-graph's metrics endpoint (seed 002)."""
+    from portal.celery import task_send
     from readings import tasks
 
     measured_at = measured_at_checked(measured_at, "measured_at")
@@ -675,7 +676,7 @@ def manual_reading_record(
     )
     messages = [message for reading in result.created if (message := _outbox_message_for(reading))]
     for message in messages:
-        transaction.on_commit(lambda pk=message.pk: tasks.outbox_deliver.delay(pk))
+        transaction.on_commit(lambda pk=message.pk: task_send(tasks.outbox_deliver, pk))
     return result.created
 
 
