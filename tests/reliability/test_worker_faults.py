@@ -129,7 +129,7 @@ def test_a_worker_killed_mid_webhook_is_replaced_and_every_delivery_applies_once
     _assert_applied_exactly_once(visits, [killed, *queued])
 
     # The broker hands the dead worker's message back an hour later: nothing happens twice.
-    assert tasks.solo_webhook_process.apply(args=[killed.pk]).get() == "processed"
+    assert tasks.solo_webhook_process(killed.pk) == "processed"
     _assert_applied_exactly_once(visits, [killed, *queued])
 
 
