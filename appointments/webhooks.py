@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from appointments import services, tasks
 from appointments.models import WebhookDelivery
+from portal.celery import task_send
 
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
@@ -37,7 +38,7 @@ def solo_webhook(request, receiver_id):
         )
     if delivery.status in (WebhookDelivery.Status.RECEIVED, WebhookDelivery.Status.RETRYING):
         pk = delivery.pk
-        transaction.on_commit(lambda: tasks.solo_webhook_process.delay(pk))
+        transaction.on_commit(lambda: task_send(tasks.solo_webhook_process, pk))
     logger.info(
         "solo webhook receiver=%s delivery=%s event=%s new=%s",
         receiver_id,

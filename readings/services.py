@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -85,13 +86,17 @@ class IngestResult:
 
 
 def numeric_reading(
-    *, patient, metric, value, unit=None, field_name="value", **kwargs
+    *, patient, metric, value, unit=None, field_name="value", unit_field="unit", **kwargs
 ) -> ReadingInput:
     """A numeric ReadingInput in the metric's canonical unit, range-checked."""
     try:
-        value, unit = to_canonical(metric, float(value), unit)
+        number = float(value)
+    except OverflowError:  # an integer no float holds (JSON allows 400 digits)
+        raise IngestError(422, "out_of_range", "is far too large", field_name) from None
+    try:
+        value, unit = to_canonical(metric, number, unit)
     except UnitError as exc:
-        raise IngestError(422, "unsupported_unit", str(exc), "unit") from exc
+        raise IngestError(422, "unsupported_unit", str(exc), unit_field) from exc
     problem = check_range(metric, value)
     if problem:
         raise IngestError(422, "out_of_range", problem, field_name)
@@ -429,11 +434,16 @@ def heart_rate_inputs(*, organization, data: dict) -> list[ReadingInput]:
 
 
 # --- shape 2: patient-graph metric entry (seed 002) -----------------------------------------
+# A decimal number in ASCII digits: float() alone also takes "1_000", "١٢" and "nan".
+DECIMAL_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
 def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
     """One patient-graph metric entry. Known metric keys map to our metrics (unit converted to
     UCUM); other keys are kept verbatim as their own series."""
     key = data["metric_key"].strip()
-    metric = known_metric(key) or key.lower()
+    # Lower case that keeps the length, so a 64-character key still fits (e.g. "İ" lowers to 2).
+    metric = known_metric(key) or "".join(c.lower() if len(c.lower()) == 1 else c for c in key)
     measured_at = measured_at_checked(data["recorded_at"], "recorded_at")
     raw_numeric = data.get("value_numeric")
     text = data.get("value_text") or ""
@@ -451,12 +461,11 @@ def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
     }
     record_id = "pg:" + body_hash({"patient": patient.pk, **data})[:40]
     if raw_numeric not in (None, ""):
-        try:
-            number = float(raw_numeric)
-        except ValueError:
+        if not DECIMAL_NUMBER.fullmatch(raw_numeric):
             raise IngestError(
                 422, "invalid", "value_numeric must be a decimal number.", "value_numeric"
-            ) from None
+            )
+        number = float(raw_numeric)
         if number != number or number in (float("inf"), float("-inf")):
             raise IngestError(422, "invalid", "value_numeric must be finite.", "value_numeric")
         if metric in METRICS:
@@ -557,11 +566,12 @@ def validic_record_inputs(
             value=entry["value"],
             unit=entry.get("unit"),
             field_name=f"metrics[{index}].value",
+            unit_field=f"metrics[{index}].unit",
             measured_at=measured_at,
             source=ReadingSource.VALIDIC,
             source_record_id=record["id"],
             source_checksum=record.get("checksum") or "",
-            measurement_group=f"validic:{record['id']}",
+            measurement_group=_validic_group(record["id"]),
             device=device,
             device_tz_offset=offset,
             metric_key=entry["type"],
@@ -570,6 +580,15 @@ def validic_record_inputs(
     if len({i.metric for i in items}) != len(items):
         raise IngestError(422, "duplicate_metric", "a metric type appears twice", "metrics")
     return items
+
+
+def _validic_group(record_id: str) -> str:
+    """`validic:<record id>`, or the id's hash when that would not fit the column (the
+    contract allows 128-character ids; the prefix would push those past it)."""
+    group = f"validic:{record_id}"
+    if len(group) <= Reading._meta.get_field("measurement_group").max_length:
+        return group
+    return "validic:sha256:" + hashlib.sha256(record_id.encode()).hexdigest()
 
 
 @dataclass
@@ -640,6 +659,7 @@ def manual_reading_record(
     """A reading staff took over the phone. Stored with manual=true, then forwarded through the
     outbox: heart rate to Impilo's Record Heart Rate Reading (seed 000) when the patient is
     known to Impilo, anything else to patient-graph's metrics endpoint (seed 002)."""
+    from portal.celery import task_send
     from readings import tasks
 
     measured_at = measured_at_checked(measured_at, "measured_at")
@@ -676,7 +696,7 @@ def manual_reading_record(
     )
     messages = [message for reading in result.created if (message := _outbox_message_for(reading))]
     for message in messages:
-        transaction.on_commit(lambda pk=message.pk: tasks.outbox_deliver.delay(pk))
+        transaction.on_commit(lambda pk=message.pk: task_send(tasks.outbox_deliver, pk))
     return result.created
 
 

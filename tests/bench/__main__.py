@@ -86,6 +86,7 @@ def main(argv: list[str]) -> int:
         fig3_chart,
         fig4_roster,
         fig5_webhook,
+        load_mixed,
     )
 
     call_command("migrate", verbosity=0)
@@ -111,6 +112,7 @@ def main(argv: list[str]) -> int:
         (3, lambda: fig3_chart.run(cast)),
         (4, fig4_roster.run),
         (5, lambda: fig5_webhook.run(cast)),
+        (6, lambda: load_mixed.run(cast)),
     ]
     failed = False
     for number, run in figures:
