@@ -37,6 +37,7 @@ from devices.sync import latest_sync_run, sync_run_start
 from devices.tasks import devices_sync_run
 from portal.access import ADMIN_ONLY, ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
+from portal.celery import task_send
 from portal.selectors import patients_search
 
 DEVICES_PER_PAGE = 25
@@ -95,7 +96,12 @@ def device_list(request):
 @staff_view(*ADMIN_ONLY)
 def sync_start(request):
     run = sync_run_start(organization=request.organization, by=request.user)
-    devices_sync_run.delay(run.pk)
+    if not task_send(devices_sync_run, run.pk):
+        # Nothing sweeps a queued sync, so say so rather than leave a run "running" forever.
+        run.finish(error="The task queue is unavailable; the sync did not start. Try again.")
+        if not request.htmx:
+            messages.error(request, "The sync could not start (task queue unavailable).")
+            return redirect("devices:list")
     if request.htmx:
         return render(request, "devices/_sync_status.html", {"sync_run": run, "can_sync": True})
     messages.success(request, "Inventory sync started.")

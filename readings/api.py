@@ -137,8 +137,8 @@ class HeartRateReadingView(IngestView):
             "201 with the Impilo reading object; 200 with the stored reading when the same "
             "reading was recorded before. 404 unknown device/patient; 409 "
             "`device_decommissioned` or `device_not_assigned`; 422 with the field for a "
-            "value out of range (heart rate 20 to 300 bpm), a timestamp in the future or without "
-            "an offset."
+            "value out of range (heart rate 20 to 300 bpm) or a timestamp in the future. "
+            "`readingTimestamp` is UTC (seed 000): one without an offset is read as UTC."
         ),
         request=HeartRateReadingRequest,
         responses={201: ImpiloReadingObject, 200: ImpiloReadingObject},

@@ -175,6 +175,27 @@ def test_admin_starts_a_sync_and_nurse_cannot(
     assert "Synced" in response.content.decode()
 
 
+def test_a_sync_that_cannot_be_queued_says_so(client, ada, org, monkeypatch):
+    """Redis (the broker) unreachable: no 500, a message, and the run is not left 'running'
+    (nothing would ever pick it up)."""
+    from kombu.exceptions import OperationalError
+
+    from devices import tasks
+    from portal.models import SyncRun
+
+    def unreachable(*args):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.devices_sync_run, "delay", unreachable)
+    client.force_login(ada)
+    response = client.post("/devices/sync/", follow=True)
+    assert response.status_code == HTTPStatus.OK
+    assert "The sync could not start (task queue unavailable)." in response.content.decode()
+    run = SyncRun.objects.get(organization=org)
+    assert run.status == SyncRun.Status.FAILED
+    assert "task queue is unavailable" in run.errors[-1]
+
+
 # --- tenancy and roles -----------------------------------------------------------------------
 PAGES = [
     ("get", "/devices/{d}/"),
