@@ -33,6 +33,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # one per core
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 HEART_RATE = "/api/v1/readings/heart-rate"
 BARE = "/bench/bare"
+AUTHENTICATED = "/bench/authenticated"  # DRF + key look-up + rate limit, fixed answer
 
 # Each request is a new reading (a replay would be the cheaper "already stored" path): the
 # timestamp walks back one second per request, offset per wrk thread.
@@ -270,13 +271,17 @@ def run(cast: Cast) -> Figure:
         if status != 201:
             raise RuntimeError(f"heart-rate answered {status}: {body[:300]!r}")
         before = Reading.objects.count()
-        bare, real = [], []
+        bare, real, framework = [], [], []
         stored = 0
         for _ in range(ROUNDS):
             rps, _total, bad = load(server.port, BARE, cast, binary)
             if bad:
                 raise RuntimeError(f"bare view: {bad} non-2xx answers")
             bare.append(rps)
+            rps, _total, bad = load(server.port, AUTHENTICATED, cast, binary)
+            if bad:
+                raise RuntimeError(f"authenticated view: {bad} non-2xx answers")
+            framework.append(rps)
             rps, total, bad = load(server.port, HEART_RATE, cast, binary)
             if bad:
                 raise RuntimeError(f"heart-rate: {bad} non-2xx answers of {total}")
@@ -291,7 +296,13 @@ def run(cast: Cast) -> Figure:
         f"{ROUNDS} x {SECONDS} s each, {'wrk' if binary else 'python client'})"
     )
     figure.check("of bare view", ratio, f">= {GOAL}", ratio >= GOAL)
+    framework_rps = sum(framework) / len(framework)
     figure.notes.append(
         f"{created:,} new readings stored; the load tool counted {stored:,} completed requests"
+    )
+    figure.notes.append(
+        f"the API's floor, a DRF view with Bearer-key authentication and the rate limit that "
+        f"answers a fixed JSON: {framework_rps:,.0f} req/s = {framework_rps / bare_rps:.2f} of "
+        f"bare; heart-rate = {real_rps / framework_rps:.2f} of that floor"
     )
     return figure
