@@ -383,6 +383,10 @@ class RosterState(models.Model):
     is_active = models.BooleanField()
     last_name = models.CharField(max_length=100)
     first_name = models.CharField(max_length=100)
+    # The patient's zone and whether the episode starts with the first device reading (no
+    # date set): copied so the single-reading path needs no look-up of the patient.
+    time_zone = models.CharField(max_length=64)
+    episode_from_data = models.BooleanField(default=True)
     crit_alerts = models.PositiveIntegerField(default=0, help_text="Open critical alerts.")
     warn_alerts = models.PositiveIntegerField(default=0, help_text="Open warning alerts.")
     last_reading_at = models.DateTimeField(null=True)

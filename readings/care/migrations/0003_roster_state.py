@@ -26,6 +26,16 @@ RETURNS date LANGUAGE sql STABLE AS $$
                 ELSE ((at AT TIME ZONE 'UTC') + off * interval '1 second')::date END
 $$;
 
+-- The bit of a reading's day in a period starting on `start` (0 for manual readings and days
+-- outside the period).
+CREATE OR REPLACE FUNCTION care_day_bit(
+    manual boolean, at timestamptz, off integer, zone text, start date)
+RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN NOT manual
+                 AND care_local_day(at, zone, off) BETWEEN start AND start + 29
+                THEN 1 << (care_local_day(at, zone, off) - start) ELSE 0 END
+$$;
+
 -- Lock state rows in patient order (two batches over the same patients cannot deadlock).
 CREATE OR REPLACE FUNCTION care_roster_lock(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -40,10 +50,11 @@ BEGIN
     IF coalesce(cardinality(ids), 0) = 0 THEN RETURN; END IF;
     PERFORM care_roster_lock(ids);
     INSERT INTO care_rosterstate AS s (
-        patient_id, organization_id, is_active, last_name, first_name, crit_alerts,
-        warn_alerts, last_reading_at, last_reading_id, episode_start, period_start,
+        patient_id, organization_id, is_active, last_name, first_name, time_zone,
+        episode_from_data, crit_alerts, warn_alerts, last_reading_at, last_reading_id, episode_start, period_start,
         period_end_at, period_day_bits, period_days, minutes_month, month_minutes, refreshed_at)
-    SELECT p.id, p.organization_id, p.is_active, p.last_name, p.first_name, a.crit, a.warn,
+    SELECT p.id, p.organization_id, p.is_active, p.last_name, p.first_name, p.time_zone,
+           p.monitoring_started_on IS NULL, a.crit, a.warn,
            l.measured_at, l.id, e.start, per.start,
            (per.start + 30)::timestamp AT TIME ZONE p.time_zone,
            d.bits, bit_count(d.bits::bit(32)), m.first, m.minutes, now()
@@ -91,6 +102,7 @@ BEGIN
     ON CONFLICT (patient_id) DO UPDATE SET
         organization_id = EXCLUDED.organization_id, is_active = EXCLUDED.is_active,
         last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
+        time_zone = EXCLUDED.time_zone, episode_from_data = EXCLUDED.episode_from_data,
         crit_alerts = EXCLUDED.crit_alerts, warn_alerts = EXCLUDED.warn_alerts,
         last_reading_at = EXCLUDED.last_reading_at, last_reading_id = EXCLUDED.last_reading_id,
         episode_start = EXCLUDED.episode_start, period_start = EXCLUDED.period_start,
@@ -102,12 +114,45 @@ END $$;
 -- Readings inserted (the hot path): one UPDATE for the whole statement. The newest reading
 -- wins, device days are OR-ed into the current period's bits; a patient whose period has
 -- ended, who has no episode yet, or whose episode this batch moves earlier is recomputed.
+-- One reading (the single-reading API) takes a shorter path: the same rules on one row with
+-- no join and no aggregate.
 CREATE OR REPLACE FUNCTION care_roster_readings_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
+    one record;
     ids bigint[];
     stale bigint[];
 BEGIN
+    SELECT n.*, count(*) OVER () AS batch INTO one FROM new_rows n LIMIT 1;
+    IF one.batch = 1 THEN
+        UPDATE care_rosterstate s SET
+            last_reading_at = CASE
+                WHEN s.last_reading_at IS NULL
+                  OR (one.measured_at, one.id) > (s.last_reading_at, s.last_reading_id)
+                THEN one.measured_at ELSE s.last_reading_at END,
+            last_reading_id = CASE
+                WHEN s.last_reading_at IS NULL
+                  OR (one.measured_at, one.id) > (s.last_reading_at, s.last_reading_id)
+                THEN one.id ELSE s.last_reading_id END,
+            period_day_bits = s.period_day_bits | care_day_bit(
+                one.manual, one.measured_at, one.patient_tz_offset, s.time_zone, s.period_start),
+            period_days = bit_count((s.period_day_bits | care_day_bit(
+                one.manual, one.measured_at, one.patient_tz_offset, s.time_zone, s.period_start)
+                )::bit(32))
+        WHERE s.patient_id = one.patient_id
+          AND (one.manual
+               OR (s.period_end_at > now()
+                   AND NOT (s.episode_from_data
+                            AND (one.measured_at AT TIME ZONE s.time_zone)::date
+                                < s.episode_start)));
+        IF NOT FOUND THEN
+            PERFORM care_roster_refresh(ARRAY[one.patient_id]);
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF one.batch IS NULL THEN
+        RETURN NULL;
+    END IF;
     SELECT array_agg(DISTINCT patient_id) INTO ids FROM new_rows;
     IF cardinality(ids) > 1 THEN
         PERFORM care_roster_lock(ids);
@@ -327,6 +372,7 @@ DROP FUNCTION IF EXISTS care_roster_readings_deleted();
 DROP FUNCTION IF EXISTS care_roster_readings_inserted();
 DROP FUNCTION IF EXISTS care_roster_refresh(bigint[]);
 DROP FUNCTION IF EXISTS care_roster_lock(bigint[]);
+DROP FUNCTION IF EXISTS care_day_bit(boolean, timestamptz, integer, text, date);
 DROP FUNCTION IF EXISTS care_local_day(timestamptz, text, integer);
 """
 
@@ -364,6 +410,8 @@ class Migration(migrations.Migration):
                 ("is_active", models.BooleanField()),
                 ("last_name", models.CharField(max_length=100)),
                 ("first_name", models.CharField(max_length=100)),
+                ("time_zone", models.CharField(max_length=64)),
+                ("episode_from_data", models.BooleanField(default=True)),
                 (
                     "crit_alerts",
                     models.PositiveIntegerField(default=0, help_text="Open critical alerts."),
