@@ -9,7 +9,7 @@ Invariants the database holds:
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 
 from portal.models import ApiKey, Organization, Patient
 from readings.models import Reading
@@ -401,49 +401,9 @@ class RosterState(models.Model):
     month_minutes = models.PositiveIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True, help_text="Last full recomputation.")
 
-    class Meta:
-        # One index per roster order, each ending in the order's tie-breakers, partial on
-        # active patients (the roster shows no others): a page is a range of one of them.
-        indexes = [
-            models.Index(
-                F("organization"),
-                F("crit_alerts").desc(),
-                F("warn_alerts").desc(),
-                F("last_reading_at").asc(nulls_first=True),
-                F("last_name"),
-                F("first_name"),
-                F("patient"),
-                condition=Q(is_active=True),
-                name="roster_attention",
-            ),
-            models.Index(
-                F("organization"),
-                F("crit_alerts").desc(),
-                F("warn_alerts").desc(),
-                F("last_reading_at").asc(nulls_first=True),
-                F("last_name"),
-                F("first_name"),
-                F("patient"),
-                condition=Q(is_active=True) & (Q(crit_alerts__gt=0) | Q(warn_alerts__gt=0)),
-                name="roster_needs_attention",
-            ),
-            models.Index(
-                F("organization"),
-                F("last_name"),
-                F("first_name"),
-                F("patient"),
-                condition=Q(is_active=True),
-                name="roster_by_name",
-            ),
-            models.Index(
-                F("organization"),
-                F("last_reading_at").asc(nulls_first=True),
-                F("last_name"),
-                F("patient"),
-                condition=Q(is_active=True),
-                name="roster_by_last_reading",
-            ),
-        ]
+    # Its indexes (one per roster order: roster_attention, roster_needs_attention,
+    # roster_by_name, roster_by_last_reading) are created with the triggers, on PostgreSQL
+    # only: SQLite cannot declare NULLS FIRST and does not use this table.
 
     def __str__(self):
         return f"roster state of patient {self.patient_id}"

@@ -346,11 +346,26 @@ CREATE TRIGGER care_roster_patients_upd AFTER UPDATE ON portal_patient
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION care_roster_patients_changed();
 
+-- One index per roster order, on active patients, each ending in the order's tie-breakers
+-- (selectors.ROSTER_SORTS): a page is a range of one of them.
+CREATE INDEX roster_attention ON care_rosterstate (organization_id, crit_alerts DESC,
+    warn_alerts DESC, last_reading_at ASC NULLS FIRST, last_name, first_name, patient_id)
+    WHERE is_active;
+CREATE INDEX roster_needs_attention ON care_rosterstate (organization_id, crit_alerts DESC,
+    warn_alerts DESC, last_reading_at ASC NULLS FIRST, last_name, first_name, patient_id)
+    WHERE is_active AND (crit_alerts > 0 OR warn_alerts > 0);
+CREATE INDEX roster_by_name ON care_rosterstate (organization_id, last_name, first_name,
+    patient_id) WHERE is_active;
+CREATE INDEX roster_by_last_reading ON care_rosterstate (organization_id,
+    last_reading_at ASC NULLS FIRST, last_name, patient_id) WHERE is_active;
+
 -- Backfill: every existing patient.
 SELECT care_roster_refresh(ARRAY(SELECT id FROM portal_patient));
 """
 
 DROP = r"""
+DROP INDEX IF EXISTS roster_attention, roster_needs_attention, roster_by_name,
+    roster_by_last_reading;
 DROP TRIGGER IF EXISTS care_roster_readings_ins ON readings_reading;
 DROP TRIGGER IF EXISTS care_roster_readings_del ON readings_reading;
 DROP TRIGGER IF EXISTS care_roster_readings_upd ON readings_reading;
@@ -454,53 +469,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            options={
-                "indexes": [
-                    models.Index(
-                        models.F("organization"),
-                        models.OrderBy(models.F("crit_alerts"), descending=True),
-                        models.OrderBy(models.F("warn_alerts"), descending=True),
-                        models.OrderBy(models.F("last_reading_at"), nulls_first=True),
-                        models.F("last_name"),
-                        models.F("first_name"),
-                        models.F("patient"),
-                        condition=models.Q(("is_active", True)),
-                        name="roster_attention",
-                    ),
-                    models.Index(
-                        models.F("organization"),
-                        models.OrderBy(models.F("crit_alerts"), descending=True),
-                        models.OrderBy(models.F("warn_alerts"), descending=True),
-                        models.OrderBy(models.F("last_reading_at"), nulls_first=True),
-                        models.F("last_name"),
-                        models.F("first_name"),
-                        models.F("patient"),
-                        condition=models.Q(
-                            ("is_active", True),
-                            models.Q(
-                                ("crit_alerts__gt", 0), ("warn_alerts__gt", 0), _connector="OR"
-                            ),
-                        ),
-                        name="roster_needs_attention",
-                    ),
-                    models.Index(
-                        models.F("organization"),
-                        models.F("last_name"),
-                        models.F("first_name"),
-                        models.F("patient"),
-                        condition=models.Q(("is_active", True)),
-                        name="roster_by_name",
-                    ),
-                    models.Index(
-                        models.F("organization"),
-                        models.OrderBy(models.F("last_reading_at"), nulls_first=True),
-                        models.F("last_name"),
-                        models.F("patient"),
-                        condition=models.Q(("is_active", True)),
-                        name="roster_by_last_reading",
-                    ),
-                ],
-            },
         ),
         migrations.RunPython(install, uninstall),
     ]
