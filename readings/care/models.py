@@ -359,3 +359,51 @@ class CareTimer(models.Model):
 
     def __str__(self):
         return f"timer of user {self.user_id} on patient {self.patient_id}"
+
+
+class RosterState(models.Model):
+    """What the roster sorts and filters on, one row per patient, so a roster page is an index
+    range whatever the organization's size (docs/SCALE.md, "Figure 4").
+
+    Maintained by PostgreSQL triggers in the same statement that changes the facts (readings,
+    alerts, time entries, the patient; migration care 0003): whatever writes them — the
+    services, the bulk COPY path, admin, raw SQL — the state follows, and the ingestion hot
+    path pays one indexed UPDATE per statement. Never written from Python. On SQLite (the
+    demo) there are no triggers and the roster computes the same columns per query instead.
+
+    Two columns depend on the clock as well as on the facts; the roster reads them through
+    the clock, so no job has to roll them: `period_days` counts only while `period_end_at` is
+    in the future (a period with no reading since it began has no device days), and
+    `month_minutes` only while `minutes_month` is the current month."""
+
+    patient = models.OneToOneField(
+        Patient, primary_key=True, on_delete=models.CASCADE, related_name="roster_state"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    is_active = models.BooleanField()
+    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100)
+    # The patient's zone and whether the episode starts with the first device reading (no
+    # date set): copied so the single-reading path needs no look-up of the patient.
+    time_zone = models.CharField(max_length=64)
+    episode_from_data = models.BooleanField(default=True)
+    crit_alerts = models.PositiveIntegerField(default=0, help_text="Open critical alerts.")
+    warn_alerts = models.PositiveIntegerField(default=0, help_text="Open warning alerts.")
+    last_reading_at = models.DateTimeField(null=True)
+    # Not a foreign key: the reading's own row is not locked or checked on the hot path.
+    last_reading_id = models.BigIntegerField(null=True)
+    episode_start = models.DateField(null=True)
+    period_start = models.DateField(null=True, help_text="Current 30-day period when written.")
+    period_end_at = models.DateTimeField(null=True, help_text="Its end, local midnight as UTC.")
+    period_day_bits = models.IntegerField(default=0, help_text="Bit i: device data on start+i.")
+    period_days = models.PositiveSmallIntegerField(default=0)
+    minutes_month = models.DateField(null=True, help_text="First day of the month counted.")
+    month_minutes = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True, help_text="Last full recomputation.")
+
+    # Its indexes (one per roster order: roster_attention, roster_needs_attention,
+    # roster_by_name, roster_by_last_reading) are created with the triggers, on PostgreSQL
+    # only: SQLite cannot declare NULLS FIRST and does not use this table.
+
+    def __str__(self):
+        return f"roster state of patient {self.patient_id}"

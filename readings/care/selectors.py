@@ -1,8 +1,9 @@
 """Every read of the care-team workspace, already filtered by organization.
 
-The roster is one query for its rows (every column a correlated subquery on an index, so the
-cost follows the page, not the organization) plus one per page section (last readings,
-devices, appointments); the billing report is one query per kind of evidence."""
+The roster is one query for its rows plus one per page section (last readings, devices,
+appointments); on PostgreSQL its rows are a range of an index of the maintained RosterState, so
+a page costs what its rows cost, not what the organization holds. The billing report is one
+query per kind of evidence."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DateField,
     DateTimeField,
@@ -25,6 +28,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -111,12 +115,15 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
 
 
 # --- roster ---------------------------------------------------------------------------------
+# Every order ends in the patient's name and id, so pages never overlap. On PostgreSQL each is
+# the key of one RosterState index (models.RosterState.Meta.indexes), except "days" and
+# "minutes" whose values depend on the clock (see _roster_from_state).
 ROSTER_SORTS = {
-    "attention": ("-crit_alerts", "-warn_alerts", "last_at", "last_name", "first_name", "id"),
-    "name": ("last_name", "first_name", "id"),
-    "last_reading": ("last_at", "last_name", "id"),  # oldest (or none) first
-    "days": ("period_days", "last_name", "id"),
-    "minutes": ("month_minutes", "last_name", "id"),
+    "attention": ("-crit_alerts", "-warn_alerts", "last_at", "sort_last", "sort_first", "id"),
+    "name": ("sort_last", "sort_first", "id"),
+    "last_reading": ("last_at", "sort_last", "id"),  # oldest (or none) first
+    "days": ("period_days", "sort_last", "id"),
+    "minutes": ("month_minutes", "sort_last", "id"),
 }
 
 
@@ -131,8 +138,88 @@ class RosterFilters:
 
 
 def roster_patients(organization, filters: RosterFilters, *, user=None, now=None):
-    """The organization's monitored patients with the roster's columns annotated."""
+    """The organization's monitored patients with the roster's columns annotated: last_at,
+    last_reading_id, crit_alerts, warn_alerts, month_minutes, episode_start, period_start,
+    period_days.
+
+    PostgreSQL reads them from the maintained RosterState (a page costs what its rows cost,
+    whatever the organization's size: docs/SCALE.md); other databases (the SQLite demo)
+    compute them per query with roster_patients_computed, the reference the state is tested
+    against."""
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        qs = _roster_from_state(organization, now)
+        needs_attention = Q(crit_alerts__gt=0) | Q(warn_alerts__gt=0)  # the partial index
+    else:
+        qs = roster_patients_computed(organization, now=now).annotate(
+            sort_last=F("last_name"), sort_first=F("first_name")
+        )
+        needs_attention = Exists(
+            Alert.objects.filter(patient=OuterRef("pk"), status__in=OPEN_STATUSES)
+        )
+    if filters.query:
+        q = filters.query.strip()
+        qs = qs.filter(
+            Q(last_name__istartswith=q) | Q(first_name__istartswith=q) | Q(mrn__iexact=q)
+        )
+    if filters.attention:
+        qs = qs.filter(needs_attention)
+    if filters.no_data_days:
+        cutoff = now - dt.timedelta(days=filters.no_data_days)
+        qs = qs.filter(Q(last_at__isnull=True) | Q(last_at__lt=cutoff))
+    if filters.below_16:
+        qs = qs.filter(period_days__lt=billing.FULL_SUPPLY_MIN_DAYS)
+    if filters.mine and user is not None:
+        qs = qs.filter(primary_nurse=user)
+    order = ROSTER_SORTS.get(filters.sort, ROSTER_SORTS["attention"])
+    return qs.order_by(*(_nulls_first(o) for o in order))
+
+
+def _roster_from_state(organization, now):
+    """The roster's columns from RosterState, one join. The state's period and month are the
+    ones current when it was last written; read through the clock here, a period that has
+    ended since has no device days yet (any reading since would have rewritten the row) and a
+    past month has no minutes in this one — so the values are exact without a job rolling
+    them at midnight. Those two are the only sorts and filter (days, minutes, below 16) that
+    are not an index range: they evaluate a CASE over the organization's narrow state rows."""
+    month_first, _ = month_bounds(now.astimezone(organization_tz(organization)).date())
+    current = Q(roster_state__period_end_at__gt=now)
+    return Patient.objects.filter(
+        organization=organization,
+        roster_state__organization=organization,
+        roster_state__is_active=True,
+    ).annotate(
+        last_at=F("roster_state__last_reading_at"),
+        last_reading_id=F("roster_state__last_reading_id"),
+        crit_alerts=F("roster_state__crit_alerts"),
+        warn_alerts=F("roster_state__warn_alerts"),
+        sort_last=F("roster_state__last_name"),
+        sort_first=F("roster_state__first_name"),
+        episode_start=F("roster_state__episode_start"),
+        period_start=Case(
+            When(current, then=F("roster_state__period_start")),
+            default=PeriodStart(
+                F("roster_state__episode_start"),
+                LocalDay(Value(now, output_field=DateTimeField()), F("time_zone")),
+            ),
+            output_field=DateField(),
+        ),
+        period_days=Case(
+            When(current, then=F("roster_state__period_days")),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        month_minutes=Case(
+            When(roster_state__minutes_month=month_first, then=F("roster_state__month_minutes")),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def roster_patients_computed(organization, *, now):
+    """The roster's columns computed per patient from the facts (correlated subqueries):
+    what the SQLite demo uses and what RosterState must always equal on PostgreSQL."""
     month_first, month_last = month_bounds(now.astimezone(organization_tz(organization)).date())
     latest = Reading.objects.filter(patient=OuterRef("pk")).order_by("-measured_at", "-id")
     first_device = (
@@ -141,7 +228,7 @@ def roster_patients(organization, filters: RosterFilters, *, user=None, now=None
         .values("measured_at")[:1]
     )
     open_alerts = Alert.objects.filter(patient=OuterRef("pk"), status__in=OPEN_STATUSES)
-    qs = (
+    return (
         Patient.objects.filter(organization=organization, is_active=True)
         .annotate(
             last_at=Subquery(latest.values("measured_at")[:1], output_field=DateTimeField()),
@@ -198,22 +285,6 @@ def roster_patients(organization, filters: RosterFilters, *, user=None, now=None
             )
         )
     )
-    if filters.query:
-        q = filters.query.strip()
-        qs = qs.filter(
-            Q(last_name__istartswith=q) | Q(first_name__istartswith=q) | Q(mrn__iexact=q)
-        )
-    if filters.attention:
-        qs = qs.filter(Exists(open_alerts))
-    if filters.no_data_days:
-        cutoff = now - dt.timedelta(days=filters.no_data_days)
-        qs = qs.filter(Q(last_at__isnull=True) | Q(last_at__lt=cutoff))
-    if filters.below_16:
-        qs = qs.filter(period_days__lt=billing.FULL_SUPPLY_MIN_DAYS)
-    if filters.mine and user is not None:
-        qs = qs.filter(primary_nurse=user)
-    order = ROSTER_SORTS.get(filters.sort, ROSTER_SORTS["attention"])
-    return qs.order_by(*(_nulls_first(o) for o in order))
 
 
 def _nulls_first(name):

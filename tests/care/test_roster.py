@@ -8,6 +8,7 @@ from http import HTTPStatus
 import pytest
 
 from portal.models import AuditEvent, Patient
+from readings.care import selectors
 from readings.care.models import Alert
 from tests.care.factories import entry, evaluated, reading
 from tests.factories import PatientFactory
@@ -87,11 +88,57 @@ def names(response):
         ("q=sil", ["Silent"]),
         ("sort=name", ["Critical", "Full", "Mine", "Silent"]),
         ("sort=days", ["Mine", "Critical", "Silent", "Full"]),
+        ("sort=last_reading", ["Mine", "Silent", "Full", "Critical"]),  # none, then oldest
+        ("sort=minutes", ["Critical", "Full", "Mine", "Silent"]),  # all 0: by name
+        ("nodata=3&sort=name", ["Mine", "Silent"]),
+        ("attention=on&below16=on", ["Critical"]),
     ],
 )
 def test_roster_filters_and_sorts(nurse_client, cast, query, expected):
     response = nurse_client.get(f"/roster/?{query}")
     assert names(response) == expected
+
+
+def test_minutes_sort_puts_the_fewest_minutes_first(nurse_client, cast, alice):
+    entry(cast["full"], alice, minutes=25)
+    entry(cast["silent"], alice, minutes=5)
+    response = nurse_client.get("/roster/?sort=minutes")
+    assert names(response) == ["Critical", "Mine", "Silent", "Full"]
+
+
+def test_pages_of_every_sort_follow_the_reference_order(nurse_client, org, alice):
+    """30 patients with mixed alerts, data ages and minutes: each sort's two pages, joined,
+    are exactly the reference order computed from the facts in Python."""
+    for i in range(30):
+        p = PatientFactory(organization=org, last_name=f"Pt{i % 7}")
+        if i % 5 == 0:
+            evaluated(p, "systolic", 190, at=NOW - dt.timedelta(hours=i + 1))
+        elif i % 5 == 1:
+            evaluated(p, "systolic", 165, at=NOW - dt.timedelta(hours=i + 1))
+        elif i % 5 != 4:
+            reading(p, "heart_rate", 70, at=NOW - dt.timedelta(days=i % 4, hours=i))
+        if i % 3 == 0:
+            entry(p, alice, minutes=i + 1)
+    computed = list(selectors.roster_patients_computed(org, now=NOW))
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def key(p, sort):
+        name = (p.last_name, p.first_name, p.pk)
+        last = p.last_at or oldest  # none first
+        return {
+            "attention": (-p.crit_alerts, -p.warn_alerts, last, *name),
+            "name": name,
+            "last_reading": (last, p.last_name, p.pk),
+            "days": (p.period_days, p.last_name, p.pk),
+            "minutes": (p.month_minutes, p.last_name, p.pk),
+        }[sort]
+
+    for sort in selectors.ROSTER_SORTS:
+        shown = []
+        for page in (1, 2):
+            response = nurse_client.get(f"/roster/?sort={sort}&page={page}")
+            shown += [row.patient.pk for row in response.context["rows"]]
+        assert shown == [p.pk for p in sorted(computed, key=lambda p, s=sort: key(p, s))], sort
 
 
 def test_bad_filter_values_are_ignored_not_errors(nurse_client, cast):
@@ -130,11 +177,26 @@ def test_outsider_sees_none_of_our_patients(client, olga, cast):
 def _populate(org, alice, count):
     for i in range(count):
         p = PatientFactory(organization=org, primary_nurse=alice if i % 2 else None)
-        evaluated(p, "systolic", 150 + i, at=NOW - dt.timedelta(hours=i + 1))
+        evaluated(p, "systolic", 170 + i, at=NOW - dt.timedelta(hours=i + 1))
         reading(p, "weight", 180, at=NOW - dt.timedelta(days=1, hours=i))
         DeviceFactory(organization=org, assigned_patient=p)
         if i % 3 == 0:
             entry(p, alice, minutes=5)
+
+
+VARIANTS = [
+    "",
+    "?sort=name",
+    "?sort=last_reading",
+    "?sort=days",
+    "?sort=minutes",
+    "?attention=on",
+    "?below16=on",
+    "?nodata=1",
+    "?mine=on",
+    "?q=Test",
+    "?below16=on&nodata=1",
+]
 
 
 @pytest.mark.parametrize("count", [5, 50])
@@ -144,9 +206,11 @@ def test_roster_query_count_is_constant(
     _populate(org, alice, count)
     # session, user, membership, organization, count, rows, last readings, devices, next
     # appointments, audit, alert counts, and the session save (3)
-    with django_assert_max_num_queries(14):
-        response = nurse_client.get("/roster/?below16=on&nodata=1")
-    assert response.status_code == HTTPStatus.OK
+    for variant in VARIANTS:
+        with django_assert_max_num_queries(14):
+            response = nurse_client.get(f"/roster/{variant}")
+        assert response.status_code == HTTPStatus.OK
+    response = nurse_client.get("/roster/?below16=on&nodata=1")
     assert len(response.context["rows"]) == min(count, 25)
 
 
@@ -157,9 +221,12 @@ def test_roster_query_count_same_at_5_and_50(nurse_client, org, alice):
     counts = []
     for n in (5, 45):
         _populate(org, alice, n)
-        with CaptureQueriesContext(connection) as ctx:
-            nurse_client.get("/roster/")
-        counts.append(len(ctx.captured_queries))
+        per_variant = []
+        for variant in VARIANTS:
+            with CaptureQueriesContext(connection) as ctx:
+                nurse_client.get(f"/roster/{variant}")
+            per_variant.append(len(ctx.captured_queries))
+        counts.append(per_variant)
     assert counts[0] == counts[1]
     assert Patient.objects.filter(organization=org).count() == 50
     assert Alert.objects.count() > 25
