@@ -75,3 +75,16 @@ def staff(organization, role=Role.NURSE, **user_fields):
 
 def api_key(organization, scopes=None, name="integration") -> tuple[ApiKey, str]:
     return ApiKey.generate(organization=organization, name=name, scopes=scopes)
+
+
+def demo_patient_mirrored(organization, person):
+    """One of portal.demo's cast as the portal mirrors it after enrolment: its MRN, time zone
+    and vendor ids (so the sandbox, seeded from the same cast, knows it)."""
+    return PatientFactory(
+        organization=organization,
+        mrn=person.mrn,
+        time_zone=person.time_zone,
+        impilo_patient_id=person.impilo_patient_id,
+        validic_user_id=person.validic_user_id,
+        patient_graph_id=person.patient_graph_id,
+    )

@@ -11,21 +11,12 @@ from readings import tasks
 from readings.clients import ImpiloReadingsClient
 from readings.models import Reading
 from readings.services import impilo_readings_sync, validic_measurements_sync
-from tests.factories import PatientFactory
+from tests.factories import demo_patient_mirrored
 
 
 @pytest.fixture
 def demo_cast(org):
-    return [
-        PatientFactory(
-            organization=org,
-            mrn=p.mrn,
-            time_zone=p.time_zone,
-            impilo_patient_id=p.impilo_patient_id,
-            validic_user_id=p.validic_user_id,
-        )
-        for p in demo.demo_patients()
-    ]
+    return [demo_patient_mirrored(org, p) for p in demo.demo_patients()]
 
 
 def impilo_readings():

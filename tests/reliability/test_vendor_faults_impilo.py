@@ -29,7 +29,7 @@ from readings.models import OutboxMessage, OutboxStatus, Reading
 from readings.services import impilo_readings_sync, manual_reading_record
 from tests.conftest import wait_for
 from tests.devices.conftest import demo_sites, shelf_device  # noqa: F401
-from tests.factories import PatientFactory
+from tests.factories import demo_patient_mirrored
 from tests.reliability.conftest import APPLIED_ANYWAY, EVERY
 
 DEMO = demo.demo_patients()
@@ -38,17 +38,7 @@ DEMO = demo.demo_patients()
 @pytest.fixture
 def followed(org):
     """The first five demo patients, mirrored with their Impilo ids."""
-    return [
-        PatientFactory(
-            organization=org,
-            mrn=p.mrn,
-            time_zone=p.time_zone,
-            impilo_patient_id=p.impilo_patient_id,
-            validic_user_id=p.validic_user_id,
-            patient_graph_id=p.patient_graph_id,
-        )
-        for p in DEMO[:5]
-    ]
+    return [demo_patient_mirrored(org, p) for p in DEMO[:5]]
 
 
 def impilo_inventory(sandbox, org):

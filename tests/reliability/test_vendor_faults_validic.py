@@ -19,7 +19,7 @@ from portal.models import SyncRun
 from readings.models import Reading
 from readings.services import validic_measurements_sync
 from tests.conftest import wait_for
-from tests.factories import PatientFactory
+from tests.factories import demo_patient_mirrored
 from tests.reliability.conftest import APPLIED_ANYWAY, EVERY
 
 DEMO = demo.demo_patients()
@@ -29,16 +29,7 @@ IMEI = demo._imei(9999)  # a Luhn-valid IMEI nobody has connected
 @pytest.fixture
 def followed(org):
     """The first five demo patients, known to Validic (provisioned users)."""
-    return [
-        PatientFactory(
-            organization=org,
-            mrn=p.mrn,
-            time_zone=p.time_zone,
-            impilo_patient_id=p.impilo_patient_id,
-            validic_user_id=p.validic_user_id,
-        )
-        for p in DEMO[:5]
-    ]
+    return [demo_patient_mirrored(org, p) for p in DEMO[:5]]
 
 
 # --- connect a Smart Meter (patient page form) ----------------------------------------------

@@ -11,7 +11,6 @@ after the restart run, and the sweep re-sends every delivery whose message was l
 delivery is applied exactly once."""
 
 import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
@@ -31,6 +30,7 @@ from readings.models import OutboxMessage, OutboxStatus
 from readings.services import manual_reading_record
 from tests.conftest import wait_for
 from tests.factories import PatientFactory
+from tests.reliability.test_redis_restart import _redis, _redis_up, _start_redis
 
 # Under VENDOR_READ_TIMEOUT (2 s in tests): the slowed Get Appointment still succeeds if it is
 # allowed to finish, so only the kill can stop it.
@@ -134,26 +134,6 @@ def test_a_worker_killed_mid_webhook_is_replaced_and_every_delivery_applies_once
 
 
 # --- Redis restarted ------------------------------------------------------------------------
-def _redis(*args):
-    return subprocess.run(
-        ["redis-cli", "-p", os.environ["REDIS_PORT"], *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=10,
-    )
-
-
-def _redis_up() -> bool:
-    return _redis("ping").stdout.strip() == "PONG"
-
-
-def _start_redis():
-    from tests.reliability.test_redis_restart import _start_redis as start
-
-    start()
-
-
 @pytest.fixture
 def redis_restartable():
     if not os.environ.get("REDIS_PORT"):
