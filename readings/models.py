@@ -67,6 +67,15 @@ class Reading(models.Model):
                 condition=Q(value__isnull=False) | ~Q(value_text=""),
                 name="reading_has_a_value",
             ),
+            # One Impilo measurement reaches us twice when a hub posts it to our Impilo-shaped
+            # endpoint (keyed by a hash of its body) and we also pull it from Impilo (keyed by
+            # Impilo's id). A device takes one value of a metric at one instant, so that pair
+            # is the same reading: the second insert hits this and stores nothing.
+            models.UniqueConstraint(
+                fields=["patient", "metric", "measured_at", "device"],
+                condition=Q(source="impilo", device__isnull=False),
+                name="reading_impilo_once_per_device_instant",
+            ),
         ]
         indexes = [
             # `value` rides along so a chart's bucketed aggregate is an index-only scan: its

@@ -349,15 +349,33 @@ def readings_ingest(
 
 
 def _stored_for(organization, items: list[ReadingInput]) -> list[Reading]:
+    """The stored rows of items that inserted nothing: the same source record, or — for an
+    Impilo device reading — the same measurement stored under the other path's key
+    (constraint `reading_impilo_once_per_device_instant`)."""
     keys = {i.key for i in items}
     if not keys:
         return []
+    related = ("patient", "device", "device__item")
     rows = Reading.objects.filter(
         organization=organization,
         source__in={k[0] for k in keys},
         source_record_id__in={k[1] for k in keys},
-    ).select_related("patient", "device", "device__item")
-    return [r for r in rows if (r.source, r.source_record_id, r.metric) in keys]
+    ).select_related(*related)
+    found = [r for r in rows if (r.source, r.source_record_id, r.metric) in keys]
+    missing = keys - {(r.source, r.source_record_id, r.metric) for r in found}
+    twins = {
+        (i.patient.pk, i.metric, i.measured_at, i.device.pk)
+        for i in items
+        if i.key in missing and i.source == ReadingSource.IMPILO and i.device is not None
+    }
+    if twins:
+        rows = Reading.objects.filter(
+            source=ReadingSource.IMPILO,
+            patient_id__in={t[0] for t in twins},
+            measured_at__in={t[2] for t in twins},
+        ).select_related(*related)
+        found += [r for r in rows if (r.patient_id, r.metric, r.measured_at, r.device_id) in twins]
+    return found
 
 
 def _drop_changed_records(organization, items: list[ReadingInput]) -> None:
