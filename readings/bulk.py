@@ -23,6 +23,7 @@ from readings.services import _COLUMNS as READING_COLUMNS
 from readings.services import (
     IngestError,
     ReadingInput,
+    _drop_changed_records,
     _insert,
     _reading_from,
     validic_record_inputs,
@@ -77,7 +78,7 @@ def readings_bulk_insert(
     with transaction.atomic():
         if connection.vendor != "postgresql":
             if replace_changed:
-                result.replaced = _drop_changed(organization, items)
+                result.replaced = _drop_changed_records(organization, items)
             created_by_key, now = _insert(organization, items)
             result.created = len(created_by_key)
             _alerts_evaluate(organization, items, created_by_key, now)
@@ -138,20 +139,6 @@ def _alerts_evaluate(organization, items, created_by_key, now) -> None:
     )
     created = [_reading_from(organization, stored[i][1], stored[i][0], now) for i in keep]
     alerts_evaluate_readings(readings=created)
-
-
-def _drop_changed(organization, items: list[ReadingInput]) -> int:
-    by_record = {(i.source, i.source_record_id): i.source_checksum for i in items}
-    stale = Reading.objects.filter(
-        organization=organization,
-        source__in={s for s, _ in by_record},
-        source_record_id__in={r for _, r in by_record},
-    ).values_list("pk", "source", "source_record_id", "source_checksum")
-    drop = [pk for pk, s, r, c in stale if by_record.get((s, r), c) != c]
-    if not drop:
-        return 0
-    deleted, _ = Reading.objects.filter(pk__in=drop).delete()
-    return deleted
 
 
 @transaction.atomic

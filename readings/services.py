@@ -378,7 +378,9 @@ def _stored_for(organization, items: list[ReadingInput]) -> list[Reading]:
     return found
 
 
-def _drop_changed_records(organization, items: list[ReadingInput]) -> None:
+def _drop_changed_records(organization, items: list[ReadingInput]) -> int:
+    """Delete the stored rows of source records whose checksum changed (a vendor's corrected
+    record, about to be stored again). Returns what the ORM deleted (cascades included)."""
     by_record = {(i.source, i.source_record_id): i.source_checksum for i in items}
     stale = Reading.objects.filter(
         organization=organization,
@@ -386,8 +388,10 @@ def _drop_changed_records(organization, items: list[ReadingInput]) -> None:
         source_record_id__in={r for _, r in by_record},
     ).values_list("pk", "source", "source_record_id", "source_checksum")
     drop = [pk for pk, s, r, c in stale if by_record.get((s, r), c) != c]
-    if drop:
-        Reading.objects.filter(pk__in=drop).delete()
+    if not drop:
+        return 0
+    deleted, _ = Reading.objects.filter(pk__in=drop).delete()
+    return deleted
 
 
 # --- shape 1: Impilo HeartRateReadingRequest (seed 000) -------------------------------------
@@ -396,15 +400,20 @@ def heart_rate_inputs(*, organization, data: dict) -> list[ReadingInput]:
     device id, device identifier, or patient id is required (seed 000)."""
     device = None
     if data.get("deviceId") is not None:
-        devices = Device.objects.filter(organization=organization).select_related("item")
-        device = devices.filter(impilo_device_id=data["deviceId"]).first()
-        if device is None:
-            raise IngestError(404, "unknown_device", "No such device.", "deviceId")
+        by = ("deviceId", {"impilo_device_id": data["deviceId"]})
     elif data.get("deviceIdentifier"):
-        devices = Device.objects.filter(organization=organization).select_related("item")
-        device = devices.filter(identifier=data["deviceIdentifier"]).first()
+        by = ("deviceIdentifier", {"identifier": data["deviceIdentifier"]})
+    else:
+        by = None  # a patient id alone: no device look-up on the hot path
+    if by is not None:
+        field_name, lookup = by
+        device = (
+            Device.objects.filter(organization=organization, **lookup)
+            .select_related("item")
+            .first()
+        )
         if device is None:
-            raise IngestError(404, "unknown_device", "No such device.", "deviceIdentifier")
+            raise IngestError(404, "unknown_device", "No such device.", field_name)
     patient = None
     if data.get("patientId") is not None:
         patient = Patient.objects.filter(
