@@ -38,7 +38,7 @@ format: install
 ## make test — lint, then every test on a throwaway PostgreSQL + Redis, browser tests included
 test: install lint
 	PORTAL_SANDBOX=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
-	bin/with-services $(BIN)/pytest $(PYTEST_ARGS)
+	bin/with-services bin/run-tests $(PYTEST_ARGS)
 
 ## make bench — performance figures as ratios against a baseline measured in the same run, on a
 ## durable PostgreSQL (fsync on); sizes scale with BENCH_SCALE (1 = the issue's). See docs/SCALE.md.

@@ -103,7 +103,19 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # The demo serves several requests at once (runserver's threads, the sandbox calling back):
+    # WAL lets readers go on beside a writer, and IMMEDIATE takes the write lock when a
+    # transaction begins, so two writers queue for `timeout` seconds instead of one failing
+    # with "database is locked" when it upgrades a read lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
+    # Tests on SQLite (make test's second pass) use a file beside the database, not memory, so
+    # the live server's threads open their own connections, as the demo's do.
+    if DATABASES["default"]["NAME"] != ":memory:":
+        DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")

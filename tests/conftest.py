@@ -13,10 +13,75 @@ from tests import factories
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def pytest_configure(config):
+    _celery_join_flag_per_thread()
+
+
 def pytest_collection_modifyitems(config, items):
+    on_sqlite = _database_vendor() == "sqlite"
     for item in items:
         if "tests/browser" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
+        # The SQLite pass (make test's second run, `-m both_databases`) knows which rules the
+        # demo's database still gets wrong: those fail there as expected, and strictly, so a
+        # fix shows up as "XPASS(strict)" until the mark is removed.
+        expected = item.get_closest_marker("sqlite_xfail")
+        if on_sqlite and expected is not None:
+            reason = expected.kwargs.get("reason") or (expected.args[0] if expected.args else "")
+            item.add_marker(pytest.mark.xfail(reason=f"SQLite: {reason}", strict=True))
+
+
+def _database_vendor():
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return "sqlite" if engine.endswith("sqlite3") else "postgresql"
+
+
+# --- process-wide state, isolated per test ----------------------------------------------
+def _celery_join_flag_per_thread():
+    """Celery keeps "inside a task" (which makes `result.get()` raise) in one process-wide
+    flag, set and restored around every eager task without a lock: right for a worker
+    process, which runs one task at a time, wrong for a test process, where the live server's
+    threads run eager tasks (a Solo webhook, a sandbox callback) while the test thread runs
+    its own. Two overlapping tasks restore each other's value and leave the flag set for the
+    rest of the run. Each thread gets its own flag here, so no thread sees another's task."""
+    import threading
+
+    from celery import _state, result
+
+    flag = threading.local()
+
+    def task_join_will_block():
+        return getattr(flag, "blocks", False)
+
+    def set_task_join_will_block(blocks):
+        flag.blocks = blocks
+
+    for module in (_state, result):
+        module.task_join_will_block = task_join_will_block
+        module._set_task_join_will_block = set_task_join_will_block
+
+
+@pytest.fixture(autouse=True)
+def _isolated_process_state():
+    """Nothing a test leaves in this process's memory or in the shared cache reaches the next
+    one: the cache (Redis under make test: rate-limit windows, throttles), the threshold rule
+    cache, queued sandbox faults, and this thread's Celery join flag. Database rows are
+    pytest-django's job; the sandbox's store is reset by the `sandbox` fixture for the tests
+    that use it."""
+    from celery.result import _set_task_join_will_block
+    from django.core.cache import cache
+
+    from readings.care import thresholds
+
+    _set_task_join_will_block(False)
+    FAULTS.clear()
+    thresholds._cache.clear()
+    cache.clear()
+    yield
+    _set_task_join_will_block(False)
+    FAULTS.clear()
 
 
 # --- the cast ----------------------------------------------------------------------------
@@ -101,8 +166,13 @@ def sandbox():
     yield STORE
     FAULTS.clear()
     # A held answer (a "timeout" fault, or a call the client gave up on under load) still
-    # applies its change when it wakes: let it land here, not in the next test's fresh store.
-    wait_for(lambda: STORE.in_flight == 0, timeout=30, message="sandbox requests to finish")
+    # applies its change when it wakes, and Solo's webhooks are posted from a background pool:
+    # let both land here, not in the next test (the live server lives for the whole session).
+    wait_for(
+        lambda: STORE.in_flight == 0 and all(e["status"] is not None for e in list(STORE.outbox)),
+        timeout=30,
+        message="sandbox requests and webhook deliveries to finish",
+    )
 
 
 @pytest.fixture

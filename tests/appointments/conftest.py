@@ -72,18 +72,3 @@ def book(rooms, solo_patient, bob):
         )
 
     return _book
-
-
-@pytest.fixture(autouse=True)
-def _solo_webhooks_drained():
-    """Let the sandbox finish posting this test's webhooks before the next test starts, so no
-    delivery lands in another test (the live server lives for the whole session)."""
-    yield
-    from portal.sandbox.state import STORE
-    from tests.conftest import wait_for
-
-    wait_for(
-        lambda: all(entry["status"] is not None for entry in list(STORE.outbox)),
-        timeout=15,
-        message="sandbox webhooks delivered",
-    )

@@ -16,6 +16,8 @@ from readings.care import selectors
 from tests.care.factories import entry, reading
 from tests.factories import PatientFactory
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 OCTOBER = dt.date(2026, 10, 1)
 EPISODE = dt.date(2026, 10, 1)  # period 1: Oct 1–30, period 2: Oct 31–Nov 29
@@ -77,6 +79,10 @@ def test_several_readings_on_one_day_count_once(monitored):
     assert line_for(monitored, OCTOBER).periods[0].days == [EPISODE, EPISODE + dt.timedelta(days=1)]
 
 
+@pytest.mark.sqlite_xfail(
+    reason="billing days are counted in UTC on SQLite when no offset was sent; the clinical "
+    "issue stores each reading's local day at ingest"
+)
 def test_days_are_counted_in_the_patients_time_zone(monitored):
     # 23:30 in Chicago on Oct 5 is Oct 6 in UTC: it counts on Oct 5.
     reading(
@@ -85,6 +91,10 @@ def test_days_are_counted_in_the_patients_time_zone(monitored):
     assert line_for(monitored, OCTOBER).periods[0].days == [dt.date(2026, 10, 5)]
 
 
+@pytest.mark.sqlite_xfail(
+    reason="billing days are counted in UTC on SQLite when no offset was sent; the clinical "
+    "issue stores each reading's local day at ingest"
+)
 def test_a_dst_day_is_one_day(org):
     # US DST ends Sunday Nov 1, 2026: 00:30 and 23:30 local are 24 h 60 min apart, one day.
     patient = PatientFactory(

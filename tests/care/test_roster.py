@@ -14,6 +14,8 @@ from tests.care.factories import entry, evaluated, reading
 from tests.factories import PatientFactory
 from tests.readings.factories import DeviceFactory
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 NOW = dt.datetime.now(tz=dt.UTC)
 
 

@@ -13,6 +13,8 @@ from readings.care.models import CareTimer, TimeEntry
 from tests import factories
 from tests.care.factories import entry
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 NOW = dt.datetime.now(tz=dt.UTC)
 
 

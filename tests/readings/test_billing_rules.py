@@ -14,6 +14,8 @@ from readings.billing import (
     shortfall,
 )
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 START = dt.date(2026, 10, 1)
 PERIOD = (START, START + dt.timedelta(days=29))
 

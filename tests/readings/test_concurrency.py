@@ -1,5 +1,5 @@
-"""Two concurrent posts of the same record store one (PostgreSQL's ON CONFLICT DO NOTHING on
-the unique source key, not a check-then-insert race)."""
+"""Two concurrent posts of the same record store one (ON CONFLICT DO NOTHING on the unique
+source key, not a check-then-insert race), on PostgreSQL and on the demo's SQLite."""
 
 import threading
 from http import HTTPStatus
@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 
 from readings.models import Reading
 from tests.readings.test_ingest_measurements import SAMPLE
+
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,8 +26,6 @@ from tests.readings.test_ingest_measurements import SAMPLE
     ],
 )
 def test_concurrent_posts_of_one_record_store_it_once(org_key, oximeter, url, body):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
     barrier = threading.Barrier(6)
     statuses = []
 

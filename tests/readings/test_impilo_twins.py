@@ -10,7 +10,7 @@ import pytest
 from readings.models import Reading
 from readings.services import impilo_readings_sync
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]  # also on SQLite
 
 AT = "2026-11-20T14:30:00Z"
 INSTANT = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)

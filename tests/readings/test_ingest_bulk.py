@@ -14,6 +14,8 @@ from readings.models import Reading
 from readings.services import IngestError
 from tests.readings.test_ingest_measurements import SAMPLE
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 
 def record(n=0, **changes):
     """Seed 004's sample, made the n-th record of a stream (own id, one minute apart)."""

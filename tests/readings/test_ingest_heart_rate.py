@@ -7,6 +7,8 @@ import pytest
 from portal.models import AuditEvent
 from readings.models import Reading
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 URL = "/api/v1/readings/heart-rate"
 
 

@@ -7,6 +7,8 @@ import pytest
 
 from readings.models import Reading
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 URL = "/api/v1/measurements"
 
 # seed 004 "Sample Data", verbatim.

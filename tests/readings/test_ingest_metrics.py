@@ -6,6 +6,8 @@ import pytest
 
 from readings.models import Reading
 
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
+
 # seed 002 request schema: metric_key, value_numeric (string), value_text, unit,
 # source (manual | api | upload), is_phi, recorded_at (date-time); required metric_key,
 # source, recorded_at.

@@ -3,8 +3,12 @@ returns must be exactly what the database holds."""
 
 from datetime import UTC, datetime
 
+import pytest
+
 from readings.models import Reading
 from readings.services import heart_rate_inputs, readings_ingest
+
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 
 FIELDS = [f.attname for f in Reading._meta.concrete_fields]
 

@@ -3,8 +3,12 @@ offset was used (DESIGN.md "Data rules"; seed 001 Device Timezones)."""
 
 from datetime import UTC, date, datetime
 
+import pytest
+
 from readings.charts import local_text
 from tests.readings.factories import ReadingFactory
+
+pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 
 HR = "/api/v1/readings/heart-rate"
 

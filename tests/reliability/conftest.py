@@ -5,7 +5,6 @@ import pytest
 
 from portal.sandbox.state import FaultMode
 from tests.appointments.conftest import (  # noqa: F401
-    _solo_webhooks_drained,
     book,
     rooms,
     solo_account,
@@ -47,15 +46,3 @@ def fault(faults, settings):
         faults.inject(vendor, options.pop("mode"), count, path_contains=path_contains, **options)
 
     return inject
-
-
-@pytest.fixture(autouse=True)
-def _celery_join_flag_reset():
-    """Celery's eager apply_async marks "inside a task" in one process-wide flag, set and
-    restored without a lock: concurrent eager tasks (the live server's threads under the
-    webhook flood) can leave it set, and every later `.get()` on an eager result in this
-    process would then raise "Never call result.get() within a task!"."""
-    yield
-    from celery._state import _set_task_join_will_block
-
-    _set_task_join_will_block(False)
