@@ -4,7 +4,8 @@ After the password, a user who has a second factor reaches nothing but the secon
 sign-out) until it is done; a user whom the policy requires to have one (organization setting,
 or any superuser) reaches nothing but enrolment. Deny by default: a view is reachable only if
 it is on the list for that step, so a new page or endpoint is covered without doing anything.
-Pages redirect (HTMX requests get HX-Redirect); the session API answers 403 JSON. API keys
+Pages redirect (HTMX requests get HX-Redirect); the session API and the passkey endpoints answer
+403 JSON. API keys
 (`Authorization: Bearer`), webhooks and the sandbox carry no session and are not affected.
 """
 
@@ -19,6 +20,7 @@ from portal.second_factor import selectors, services
 
 VERIFY = "verify"
 ENROL = "enrol"
+PASSKEY_PATH = "/accounts/passkeys/"
 EXEMPT_PREFIXES = ("/webhooks/", "/sandbox/", "/static/", "/healthz", "/readyz")
 ALWAYS = {"logout", "admin:logout", "second_factor:verify", "otp_webauthn:js-i18n-catalog"}
 ALLOWED = {
@@ -79,9 +81,11 @@ class SecondFactorMiddleware:
 
 
 def refusal(request, step: str):
+    code, message = MESSAGES[step]
     if request.path.startswith("/api/"):
-        code, message = MESSAGES[step]
         return JsonResponse({"error": code, "message": message, "fields": {}}, status=403)
+    if request.path.startswith(PASSKEY_PATH):  # django-otp-webauthn's script reads its own shape
+        return JsonResponse({"detail": message, "code": code}, status=403)
     target = reverse("second_factor:verify" if step == VERIFY else "second_factor:security")
     if request.method == "GET" and not request.htmx:
         target += "?" + urlencode({"next": request.get_full_path()})

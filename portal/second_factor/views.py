@@ -52,7 +52,7 @@ def app_setup(request):
     except services.SecondFactorError as exc:
         messages.error(request, str(exc))
         return redirect("second_factor:security")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if services.totp_device_confirm(
             request=request, device=device, token=form.cleaned_data["code"]
@@ -119,7 +119,7 @@ def verify(request):
     enrolled = services.session_enrolment_record(request)
     if not enrolled or request.user.is_verified():
         return redirect(next_url or "home")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         result = services.second_factor_verify(request=request, token=form.cleaned_data["code"])
         if result.ok:
@@ -157,7 +157,7 @@ def verify(request):
 def organization_security(request):
     organization = request.organization
     form = PolicyForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={"require_second_factor": organization.require_second_factor},
     )
     if request.method == "POST" and form.is_valid():
