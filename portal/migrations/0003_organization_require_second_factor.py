@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0002_organization_thresholds_version'),
+        ("portal", "0002_organization_thresholds_version"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='require_second_factor',
-            field=models.BooleanField(default=False, help_text='Staff must sign in with a second factor (authenticator app or passkey).'),
+            model_name="organization",
+            name="require_second_factor",
+            field=models.BooleanField(
+                default=False,
+                help_text="Staff must sign in with a second factor (authenticator app or passkey).",
+            ),
         ),
     ]

@@ -19,9 +19,7 @@ def authenticator_apps(user):
 
 
 def passkeys(user):
-    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by(
-        "created_at", "pk"
-    )
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
 def backup_codes_left(user) -> int:

@@ -81,9 +81,7 @@ def totp_device_pending(*, request) -> TOTPDevice:
     """The user's authenticator app being set up: one unconfirmed device, reused until
     confirmed so reloading the page keeps the same QR code."""
     _require_verified(request, "add an authenticator app")
-    device = (
-        TOTPDevice.objects.filter(user=request.user, confirmed=False).order_by("-pk").first()
-    )
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).order_by("-pk").first()
     if device is None:
         device = TOTPDevice.objects.create(
             user=request.user, name="Authenticator app", confirmed=False

@@ -20,7 +20,8 @@ def code_for(device: TOTPDevice) -> str:
     device.refresh_from_db()
     now_t = int((time.time() - device.t0) // device.step) + device.drift
     ahead = max(0, device.last_t + 1 - now_t)
-    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + ahead):06d}"
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + ahead)
+    return f"{code:06d}"
 
 
 def wrong_code_for(device: TOTPDevice) -> str:

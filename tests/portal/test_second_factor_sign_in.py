@@ -131,7 +131,9 @@ def test_api_keys_are_unaffected(api, alice):
 def test_htmx_requests_are_sent_to_the_second_step(client, alice):
     app_for(alice)
     sign_in(client, alice)
-    response = client.get("/patients/?q=x", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="patient-results")
+    response = client.get(
+        "/patients/?q=x", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="patient-results"
+    )
     assert response.status_code == HTTPStatus.OK
     assert response["HX-Redirect"] == "/accounts/verify/"
     assert b"patient-results" not in response.content
