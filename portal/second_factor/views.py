@@ -35,6 +35,7 @@ def security(request):
     services.session_enrolment_record(request)
     context = _security_context(request)
     if context["required"] and not context["has_second_factor"]:
+        context["nav_items"] = []  # every other page sends the user back here until enrolled
         messages.warning(
             request,
             "Your organization requires a second factor. Add an authenticator app or a passkey "
@@ -147,6 +148,9 @@ def verify(request):
             "has_passkey": selectors.passkeys(user).exists(),
             "backup_codes_left": selectors.backup_codes_left(user),
             "passkeys_possible": passkeys_possible(request),
+            # Half signed in: no menu of pages that would only send the user back here.
+            "second_step": True,
+            "nav_items": [],
         },
     )
 

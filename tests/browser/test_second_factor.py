@@ -61,6 +61,7 @@ def test_passkey_registration_and_sign_in(
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text("Second factor on")).to_be_visible()  # the page reloaded
     expect(page.get_by_role("button", name=re.compile(r"Remove passkey"))).to_have_count(1)
+    page.screenshot(path=f"{screenshot_dir}/account-security-passkey.png", full_page=True)
     credential = WebAuthnCredential.objects.get(user=ada)
     assert credential.confirmed
     cdp, authenticator = virtual_authenticator
@@ -70,6 +71,8 @@ def test_passkey_registration_and_sign_in(
     page.get_by_role("button", name="Sign out").click()
     localhost_sign_in(ada)
     expect(page).to_have_url(re.compile(r"/accounts/verify/"))
+    expect(page.get_by_role("button", name="Use your passkey")).to_be_visible()
+    page.screenshot(path=f"{screenshot_dir}/second-step-passkey.png", full_page=True)
     page.get_by_role("button", name="Use your passkey").click()
     expect(page).to_have_url(re.compile(r"/roster/$"))
     event = AuditEvent.objects.filter(actor=ada, action="second_factor.verify").get()
