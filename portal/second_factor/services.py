@@ -210,6 +210,8 @@ def second_factor_verify(*, request, token: str) -> Verification:
 
 
 def second_factor_verified(*, request, device, method: str) -> None:
+    # Fully signed in now: a new session key, as at the password step (session fixation).
+    request.session.cycle_key()
     otp_login(request, device)
     request.session[ENROLLED_SESSION_KEY] = True
     detail = {"method": method, "device": device.persistent_id}

@@ -186,3 +186,12 @@ def test_sign_out_is_reachable_before_the_second_step(client, alice):
     sign_in(client, alice)
     assert client.post("/accounts/logout/").status_code == HTTPStatus.FOUND
     assert client.get("/accounts/verify/")["Location"].startswith("/accounts/login/")
+
+
+def test_second_step_gives_the_session_a_new_key(client, alice):
+    device = app_for(alice)
+    sign_in(client, alice)
+    half_signed_in = client.session.session_key
+    client.post("/accounts/verify/", {"code": code_for(device)})
+    assert client.session.session_key != half_signed_in
+    assert client.get("/patients/").status_code == HTTPStatus.OK
