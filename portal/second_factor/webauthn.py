@@ -10,6 +10,7 @@ import json
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.http.request import split_domain_port
 from django_otp_webauthn import views as library
 from django_otp_webauthn.helpers import WebAuthnHelper
 
@@ -17,7 +18,7 @@ from portal.second_factor import services
 
 
 def relying_party_id(request) -> str:
-    return settings.WEBAUTHN_RP_ID or request.get_host().rsplit(":", 1)[0].strip("[]")
+    return settings.WEBAUTHN_RP_ID or split_domain_port(request.get_host())[0].strip("[]")
 
 
 def passkeys_possible(request) -> bool:

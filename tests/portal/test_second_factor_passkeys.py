@@ -25,6 +25,7 @@ COMPLETE_AUTHENTICATION = "/accounts/passkeys/authentication/complete/"
         ("portal.example.org", "portal.example.org", True),
         ("127.0.0.1:8000", "127.0.0.1", False),
         ("[::1]:8000", "::1", False),
+        ("[::1]", "::1", False),
     ],
 )
 def test_relying_party_id_is_the_request_host(settings, host, rp_id, possible):
