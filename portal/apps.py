@@ -6,4 +6,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal core"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from portal import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from portal.second_factor.services import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="second_factor_enrolment")

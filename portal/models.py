@@ -31,6 +31,10 @@ class Organization(models.Model):
     impilo_customer_id = models.CharField(max_length=64, blank=True)
     solo_brand = models.CharField(max_length=64, blank=True)
     patient_graph_brand_id = models.CharField(max_length=64, blank=True)
+    require_second_factor = models.BooleanField(
+        default=False,
+        help_text="Staff must sign in with a second factor (authenticator app or passkey).",
+    )
     # Replaced whenever one of the organization's threshold rules is written, so every process
     # knows when its cached rules are stale (readings.care.thresholds).
     thresholds_version = models.UUIDField(default=uuid.uuid4, editable=False)

@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "portal",
     "devices",
     "readings",
@@ -69,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.second_factor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -189,6 +195,29 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# Second factor (portal.second_factor; README: Sign-in and the second factor).
+# Superusers edit every organization's shared data: they always need a second factor unless
+# this is switched off (demo data has no superuser; tests that need one switch it off).
+SUPERUSER_SECOND_FACTOR_REQUIRED = env.bool("SUPERUSER_SECOND_FACTOR_REQUIRED", default=True)
+OTP_TOTP_ISSUER = env("SECOND_FACTOR_ISSUER", default="Vitals Portal")
+OTP_TOTP_THROTTLE_FACTOR = 1  # waits of 1, 2, 4, 8 … s after successive wrong codes
+OTP_STATIC_THROTTLE_FACTOR = 1
+# WebAuthn (passkeys, django-otp-webauthn). The relying-party id is a host name, never an IP
+# address: empty means the host the request came in on (already checked by ALLOWED_HOSTS),
+# which suits one host name per deployment; set it when several host names share passkeys.
+WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", default="")
+# Origins a passkey ceremony may come from; empty means the request's own scheme and host.
+WEBAUTHN_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[])
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_RP_ID_CALLABLE = "portal.second_factor.webauthn.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "portal.second_factor.webauthn.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second step, after the password
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "portal.second_factor"
+# django-otp-webauthn's check wants a fixed origin list; ours may come from the request
+# (PortalWebAuthnHelper.get_allowed_origins), so that one check is silenced.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)

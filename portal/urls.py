@@ -32,6 +32,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("", include("portal.second_factor.urls")),
+    path("accounts/passkeys/", include("portal.second_factor.passkey_urls")),
     path("patients/", include(patient_urls)),
     path("devices/", include("devices.urls")),
     path("readings/", include("readings.urls")),

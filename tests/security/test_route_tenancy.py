@@ -62,6 +62,33 @@ EXPECT = {
     "accounts/logout/": Public("signing out is harmless"),
     "accounts/password/": Page(),
     "accounts/password/done/": Page(),
+    # --- second factor (tests/portal/test_second_factor_*.py)
+    "accounts/verify/": Page(ok=HTTPStatus.FOUND),  # nothing to verify: on to the home page
+    "accounts/security/": Page(),
+    "accounts/security/app/": Page(),
+    "accounts/security/backup-codes/": Page(ok=HTTPStatus.FOUND),  # codes only answer a POST
+    "accounts/security/<slug:kind>/<int:pk>/remove/": Page(
+        url=lambda w: "/accounts/security/app/1/remove/", methods=("POST",)
+    ),
+    "organization/security/": Page(roles=(Role.ORG_ADMIN,)),
+    "organization/security/staff/<int:user_id>/reset/": Page(
+        url=lambda w: "/organization/security/staff/1/reset/",
+        methods=("POST",),
+        roles=(Role.ORG_ADMIN,),
+    ),
+    **{
+        f"accounts/passkeys/{step}/": Public(
+            "django-otp-webauthn's JSON ceremony: registration refuses anonymous callers, "
+            "sign-in needs the password step first (tests/portal/test_second_factor_passkeys.py)"
+        )
+        for step in (
+            "registration/begin",
+            "registration/complete",
+            "authentication/begin",
+            "authentication/complete",
+        )
+    },
+    "accounts/passkeys/jsi18n/": Public("the passkey script's translations"),
     "patients/": Page(),
     "patients/<int:pk>/": Page(url=lambda w: f"/patients/{w['patient'].pk}/", scoped=True),
     "api/v1/patients": Api(),
