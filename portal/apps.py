@@ -6,4 +6,4 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal core"
 
     def ready(self):
-        from portal import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from portal import checks, schema  # noqa: F401  (register deploy checks, OpenAPI auth)
