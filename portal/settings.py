@@ -280,6 +280,16 @@ VENDOR_READ_TIMEOUT = env.float("VENDOR_READ_TIMEOUT", default=15)
 VENDOR_RETRIES = env.int("VENDOR_RETRIES", default=3)
 VENDOR_RETRY_BACKOFF = env.float("VENDOR_RETRY_BACKOFF", default=0.5)
 
+# Where vendor clients may call (portal/http.py checks every request; VendorAccount checks the
+# base URL when it is saved): per vendor, comma-separated host names, `.example.com` for its
+# subdomains. HTTPS only. With PORTAL_SANDBOX the sandbox on 127.0.0.1/localhost is allowed too.
+VENDOR_ALLOWED_HOSTS = {
+    "impilo": env.list("VENDOR_ALLOWED_HOSTS_IMPILO", default=[]),
+    "validic": env.list("VENDOR_ALLOWED_HOSTS_VALIDIC", default=[]),
+    "patient_graph": env.list("VENDOR_ALLOWED_HOSTS_PATIENT_GRAPH", default=[]),
+    "solo": env.list("VENDOR_ALLOWED_HOSTS_SOLO", default=[]),
+}
+
 # Where the portal reaches itself (sandbox base URLs in the demo, webhook URLs given to Solo).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
