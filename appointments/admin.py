@@ -13,7 +13,7 @@ from appointments.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from portal.admin_scoping import OrganizationScopedAdmin
+from portal.admin_scoping import OrganizationScopedAdmin, OrganizationScopedInline
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
@@ -25,7 +25,7 @@ class WaitingRoomAdmin(OrganizationScopedAdmin):
     readonly_fields = ["solo_id", "created_at", "updated_at"]
 
 
-class ChangeInline(admin.TabularInline):
+class ChangeInline(OrganizationScopedInline, admin.TabularInline):
     model = AppointmentChange
     extra = 0
     can_delete = False

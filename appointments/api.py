@@ -58,7 +58,11 @@ def _raise_for(exc):
 )
 class AppointmentList(generics.ListCreateAPIView):
     serializer_class = AppointmentSerializer
-    required_scopes = {"GET": ApiScope.APPOINTMENTS_READ, "POST": ApiScope.APPOINTMENTS_WRITE}
+    # Each visit carries its patient's MRN.
+    required_scopes = {
+        "GET": (ApiScope.APPOINTMENTS_READ, ApiScope.PATIENTS_READ),
+        "POST": (ApiScope.APPOINTMENTS_WRITE, ApiScope.APPOINTMENTS_READ, ApiScope.PATIENTS_READ),
+    }
 
     def get_queryset(self):
         from django.utils.dateparse import parse_datetime
@@ -129,7 +133,7 @@ class AppointmentList(generics.ListCreateAPIView):
 @extend_schema_view(get=extend_schema(summary="Get one appointment"))
 class AppointmentDetail(generics.RetrieveAPIView):
     serializer_class = AppointmentSerializer
-    required_scopes = ApiScope.APPOINTMENTS_READ
+    required_scopes = (ApiScope.APPOINTMENTS_READ, ApiScope.PATIENTS_READ)
 
     def get_object(self):
         visit = selectors.appointment_for_org(self.request.organization, self.kwargs["pk"])
@@ -140,7 +144,12 @@ class AppointmentDetail(generics.RetrieveAPIView):
 
 
 class _Action(APIView):
-    required_scopes = ApiScope.APPOINTMENTS_WRITE
+    # Changes the visit in Solo and answers with it (and its patient's MRN).
+    required_scopes = (
+        ApiScope.APPOINTMENTS_WRITE,
+        ApiScope.APPOINTMENTS_READ,
+        ApiScope.PATIENTS_READ,
+    )
 
     def visit(self, request, pk):
         return selectors.appointment_for_org(request.organization, pk)
@@ -196,7 +205,8 @@ class AppointmentCancel(_Action):
 
 
 class AppointmentProviderLink(_Action):
-    required_scopes = ApiScope.APPOINTMENTS_READ
+    # A fresh link is made in Solo and grants entry to the visit: a write, not a read.
+    required_scopes = (ApiScope.APPOINTMENTS_WRITE, ApiScope.APPOINTMENTS_READ)
 
     @extend_schema(
         summary="Get a fresh provider video link (or the MS Teams one)",

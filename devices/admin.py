@@ -4,17 +4,19 @@
 from django.contrib import admin
 
 from devices.models import Device, DeviceAssignment, DeviceStatusChange, Item, SmartMeterConnection
-from portal.admin_scoping import OrganizationScopedAdmin
+from portal.admin_scoping import OrganizationScopedAdmin, OrganizationScopedInline, SharedDataAdmin
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(SharedDataAdmin):
+    """The catalogue every organization shares: read-only to organization admins."""
+
     list_display = ["name", "kind", "impilo_item_id", "is_serialized"]
     list_filter = ["kind"]
     search_fields = ["name"]
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(OrganizationScopedInline, admin.TabularInline):
     model = DeviceStatusChange
     extra = 0
     can_delete = False
@@ -24,7 +26,7 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(OrganizationScopedInline, admin.TabularInline):
     model = DeviceAssignment
     fk_name = "device"
     extra = 0

@@ -53,7 +53,8 @@ def actor(request):
 
 
 class DeviceActionView(APIView):
-    required_scopes = ApiScope.DEVICES_WRITE
+    # Every action answers with the device and its history.
+    required_scopes = (ApiScope.DEVICES_WRITE, ApiScope.DEVICES_READ)
     allowed_roles = ACTION_ROLES
 
     def device(self):
@@ -213,7 +214,10 @@ class DeviceSetStatus(DeviceActionView):
 )
 class SmartMeterList(generics.ListAPIView):
     serializer_class = serializers.SmartMeterConnectionSerializer
-    required_scopes = {"GET": ApiScope.DEVICES_READ, "POST": ApiScope.DEVICES_WRITE}
+    required_scopes = {
+        "GET": ApiScope.DEVICES_READ,
+        "POST": (ApiScope.DEVICES_WRITE, ApiScope.DEVICES_READ),
+    }
     allowed_roles = {"POST": ACTION_ROLES}
     pagination_class = None
 
@@ -247,7 +251,7 @@ class SmartMeterList(generics.ListAPIView):
 
 
 class SmartMeterDisconnect(APIView):
-    required_scopes = ApiScope.DEVICES_WRITE
+    required_scopes = (ApiScope.DEVICES_WRITE, ApiScope.DEVICES_READ)
     allowed_roles = ACTION_ROLES
 
     @extend_schema(
@@ -270,7 +274,7 @@ class SmartMeterDisconnect(APIView):
 
 
 class SmartMeterDisconnectAll(APIView):
-    required_scopes = ApiScope.DEVICES_WRITE
+    required_scopes = (ApiScope.DEVICES_WRITE, ApiScope.DEVICES_READ)
     allowed_roles = ACTION_ROLES
 
     @extend_schema(

@@ -54,18 +54,21 @@ class AssignDeviceForm(forms.Form):
 
 class ReplaceForm(forms.Form):
     replacement = forms.IntegerField(label="Replacement device")
+    # Required in the browser too; the service refuses a blank reason for the page and API.
     note = forms.CharField(
         required=False,
         max_length=1000,
         label="What is wrong with the old device?",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "required": True}),
     )
 
     def __init__(self, *args, replacements=None, **kwargs):
         super().__init__(*args, **kwargs)
         if replacements is not None:
+            replacements = list(replacements)
+            empty = "Choose a device on the shelf…" if replacements else "None on the shelf"
             self.fields["replacement"].widget = forms.Select(
-                choices=[("", "Choose a device on the shelf…")]
+                choices=[("", empty)]
                 + [
                     (d.pk, f"{d.identifier} · {d.item.name} · {d.site.name if d.site else '—'}")
                     for d in replacements

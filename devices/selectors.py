@@ -69,6 +69,20 @@ def devices_assignable(organization, *, query: str = "") -> QuerySet:
     return qs.annotate(is_available=available).order_by("-is_available", "identifier")
 
 
+def device_replacements(device: Device, *, limit: int = 100) -> QuerySet:
+    """What the replace dialog offers: devices on the shelf of the same kind as `device` (the
+    service refuses any other kind, so the dialog never offers one)."""
+    return (
+        devices_assignable(device.organization)
+        .filter(
+            current_status=DeviceStatus.AVAILABLE_AT_SITE,
+            assigned_patient__isnull=True,
+            item__kind=device.item.kind,
+        )
+        .exclude(pk=device.pk)[:limit]
+    )
+
+
 def device_history(device: Device) -> tuple[list, list]:
     """(status changes, assignments) of a device, newest first, with who did it."""
     changes = list(device.status_changes.select_related("changed_by"))

@@ -115,8 +115,19 @@ class AssignInput(StrictSerializer):
 
 
 class ReplaceInput(StrictSerializer):
-    replacement_device_id = serializers.IntegerField()
-    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    replacement_device_id = serializers.IntegerField(
+        help_text="A device of the same kind (catalogue item kind) on the shelf; another kind "
+        "is 409 `replacement_kind_mismatch`."
+    )
+    # Blank is accepted here so that the service refuses it with its own code (one rule for
+    # page and API): 422 `note_required`.
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        default="",
+        help_text="Required: what is wrong with the old device (blank is 422 `note_required`).",
+    )
 
 
 class StatusInput(StrictSerializer):

@@ -123,6 +123,19 @@ def assignment_problem(device: Device, patient) -> Problem | None:
     return None
 
 
+def replacement_kind_problem(device: Device, replacement: Device) -> Problem | None:
+    """A device is replaced only by one of the same kind (the catalogue item's kind): a blood
+    pressure cuff swapped for a scale would silently end the patient's BP monitoring."""
+    if replacement.item.kind != device.item.kind:
+        return Problem(
+            "replacement_kind_mismatch",
+            f"A {device.item.get_kind_display().lower()} can only be replaced by another "
+            f"{device.item.get_kind_display().lower()}; "
+            f"{replacement.identifier} is a {replacement.item.get_kind_display().lower()}.",
+        )
+    return None
+
+
 def _refuse(problem: Problem | None) -> None:
     if problem is not None:
         raise DeviceRuleError(problem.code, problem.message)
@@ -267,16 +280,29 @@ def device_replace(
 ) -> DeviceAssignment:
     """Device Replacement (seed 001): the defective device goes back to Impilo and the
     replacement is assigned to the same patient; both periods stay in the patient's history,
-    linked by `replaced_by`, so the patient's readings history is continuous."""
+    linked by `replaced_by`, so the patient's readings history is continuous. The replacement
+    must be of the same kind (a cuff for a cuff: the patient keeps the same monitoring) and
+    the reason is required (it is the returned device's status note)."""
+    note = (note or "").strip()
     if device.pk == replacement.pk:
         raise DeviceRuleError(
             "same_device", "Pick a different device as the replacement.", status=422
+        )
+    if not note:
+        raise DeviceRuleError(
+            "note_required",
+            "Say what is wrong with the old device: a replacement needs a reason.",
+            status=422,
+            field="note",
         )
     first, second = sorted([device, replacement], key=lambda d: d.pk)  # lock in one order
     locked = {d.pk: _locked(d) for d in (first, second)}
     device, replacement = locked[device.pk], locked[replacement.pk]
     if replacement.organization_id != device.organization_id:
         raise DeviceRuleError("device_not_owned", "The replacement is not one of your devices.")
+    problem = replacement_kind_problem(device, replacement)
+    if problem:
+        raise DeviceRuleError(problem.code, problem.message, field="replacement_device_id")
     old = _open_assignment(device)
     if old is None or device.source != DeviceSource.IMPILO:
         raise DeviceRuleError(
@@ -294,7 +320,7 @@ def device_replace(
         lambda: client.replace_device(
             device.impilo_device_id,
             replacement_device_id=replacement.impilo_device_id,
-            note=note or None,
+            note=note,
         )
     )
     returned, new = body.get("returnedDevice") or {}, body.get("replacementDevice") or {}
@@ -302,7 +328,7 @@ def device_replace(
     _record_status(
         device,
         _status_from(returned, DeviceStatus.RETURNED),
-        note=note or "Replaced (defective)",
+        note=note,
         by=by,
     )
     device.site = _site_for(device.organization, returned.get("siteId"), device.site)

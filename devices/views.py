@@ -129,11 +129,7 @@ def device_detail(request, pk):
     audit_event_record(
         action="device.view", request=request, patient=device.assigned_patient, obj=device
     )
-    replacements = (
-        selectors.devices_assignable(request.organization)
-        .filter(current_status=DeviceStatus.AVAILABLE_AT_SITE, assigned_patient__isnull=True)
-        .exclude(pk=device.pk)[:100]
-    )
+    replacements = selectors.device_replacements(device)
     return render(
         request,
         "devices/device_detail.html",
@@ -206,6 +202,8 @@ def device_replace_view(request, pk):
     back = _back(request, reverse("devices:detail", args=[device.pk]))
     form = ReplaceForm(request.POST)
     if not form.is_valid():
+        # The reason is checked by the service (one rule for page and API); only a missing
+        # or malformed device id stops here.
         messages.error(request, "Pick the replacement device.")
         return redirect(back)
     replacement = selectors.device_for_org(request.organization, form.cleaned_data["replacement"])

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from portal.admin_scoping import OrganizationScopedAdmin, admin_organization
+from portal.admin_scoping import OrganizationScopedAdmin
 from portal.audit import audit_event_record
 from portal.models import (
     ApiKey,
@@ -16,16 +16,15 @@ from portal.models import (
 
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin):
-    organization_path = "pk"
     list_display = ["name", "slug", "time_zone", "impilo_customer_id", "solo_brand"]
     search_fields = ["name", "slug"]
+    # The organization's tenant ids at the vendors: set by a superuser at onboarding (pointing
+    # them elsewhere would sync another customer's data in).
+    VENDOR_IDS = ["slug", "impilo_customer_id", "solo_brand", "patient_graph_brand_id"]
 
-    def get_queryset(self, request):
-        qs = admin.ModelAdmin.get_queryset(self, request)
-        org = admin_organization(request)
-        if org is None:
-            return qs
-        return qs.filter(pk=org.pk) if org else qs.none()
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else [*fields, *self.VENDOR_IDS]
 
 
 @admin.register(Site)
@@ -102,8 +101,20 @@ class ApiKeyAdmin(OrganizationScopedAdmin):
 
 @admin.register(VendorAccount)
 class VendorAccountAdmin(OrganizationScopedAdmin):
+    """Only superusers set where the portal calls (base URL, checked against the allow-list)
+    and add accounts; organization admins may rotate credentials and switch one off."""
+
     list_display = ["organization", "vendor", "base_url", "is_enabled", "updated_at"]
     list_filter = ["vendor", "is_enabled"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return [*fields, "organization", "vendor", "base_url"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
 
 
 @admin.register(AuditEvent)

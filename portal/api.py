@@ -30,7 +30,11 @@ from portal.services import PatientConflict, patient_create
 )
 class PatientList(generics.ListCreateAPIView):
     serializer_class = PatientSerializer
-    required_scopes = {"GET": ApiScope.PATIENTS_READ, "POST": ApiScope.PATIENTS_WRITE}
+    # Enrolling answers with the stored patient: the write scope and the read scope.
+    required_scopes = {
+        "GET": ApiScope.PATIENTS_READ,
+        "POST": (ApiScope.PATIENTS_WRITE, ApiScope.PATIENTS_READ),
+    }
     allowed_roles = {"POST": ("nurse", "coordinator", "org_admin")}
 
     def create(self, request, *args, **kwargs):

@@ -68,16 +68,20 @@ def api_organization(request):
 
 class IsOrganizationMember(permissions.BasePermission):
     """An API key, or a signed-in staff member with a membership. A view may narrow further:
-    `required_scopes = {"GET": "patients:read", "POST": ...}` for keys and
-    `allowed_roles = {...}` for staff (per method, or "*" for all methods)."""
+    `required_scopes = {"GET": "patients:read", "POST": (..., ...)}` for keys and
+    `allowed_roles = {...}` for staff (per method, or "*" for all methods). A key needs every
+    scope listed for the method: the scope of each kind of data the answer carries and of
+    what the request changes."""
 
     message = "Authentication credentials were not provided."
 
     def has_permission(self, request, view):
         if isinstance(request.auth, ApiKey):
-            scope = _for_method(getattr(view, "required_scopes", None), request.method)
-            if scope and scope not in request.auth.scopes:
-                self.message = f"This API key lacks the '{scope}' scope."
+            needed = required_scopes_for(view, request.method)
+            missing = [scope for scope in needed if scope not in request.auth.scopes]
+            if missing:
+                names = " and ".join(f"'{scope}'" for scope in missing)
+                self.message = f"This API key lacks the {names} scope{'s' * (len(missing) > 1)}."
                 return False
             request.organization = request.auth.organization
             return True
@@ -94,6 +98,16 @@ class IsOrganizationMember(permissions.BasePermission):
         request.membership = membership
         request.organization = membership.organization
         return True
+
+
+def required_scopes_for(view, method: str) -> tuple[str, ...]:
+    """The scopes a key needs for `method` on `view`. HEAD runs the GET handler, so it needs
+    GET's scopes."""
+    method = "GET" if method == "HEAD" else method
+    scopes = _for_method(getattr(view, "required_scopes", None), method)
+    if not scopes:
+        return ()
+    return (scopes,) if isinstance(scopes, str) else tuple(scopes)
 
 
 def _for_method(mapping, method):

@@ -8,7 +8,7 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from portal import schema  # noqa: F401  (registers the OpenAPI auth extensions)
+        from portal import checks, schema  # noqa: F401  (register deploy checks, OpenAPI auth)
         from portal.second_factor.services import on_user_logged_in
 
         user_logged_in.connect(on_user_logged_in, dispatch_uid="second_factor_enrolment")

@@ -12,7 +12,15 @@
   the vendor is marked `uncertain`: the vendor may have applied it, so staff are told to check
   rather than that nothing changed.
 
-Logs carry vendor, method, path (never the query string: Validic puts tokens there) and status.
+Logs carry vendor, method, path (never the query string: Validic puts tokens there) and status,
+never a response body.
+
+Where a client may call is checked on every request, not only when the base URL is saved
+(`vendor_url_problem`): HTTPS to a host on the vendor's allow-list
+(settings.VENDOR_ALLOWED_HOSTS), or the portal's own sandbox on 127.0.0.1/localhost when
+PORTAL_SANDBOX is on. Redirects are not followed (they could lead anywhere). An answer that is
+not the vendor's JSON error is never passed on verbatim: staff see a generic message and the
+status.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import logging
 import threading
 import time
 from typing import Any, ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -34,6 +42,37 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 MAX_RETRY_AFTER_SECONDS = 30.0
 MALFORMED_ANSWER = "malformed_answer"
+URL_NOT_ALLOWED = "base_url_not_allowed"
+NOT_CONFIGURED = "not_configured"
+SANDBOX_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_VENDOR_MESSAGE = 300
+
+
+def vendor_url_problem(vendor: str, url: str) -> str | None:
+    """Why the portal may not call `url` for `vendor`, in an administrator's words; None when
+    it may: HTTPS on the standard port to a host on the vendor's allow-list (an entry
+    `.example.com` allows its subdomains), or — only with PORTAL_SANDBOX — the sandbox on
+    this machine over HTTP."""
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return "is not a valid URL."
+    if parts.username or parts.password:
+        return "must not contain a user name or password."
+    if settings.PORTAL_SANDBOX and host in SANDBOX_HOSTS and parts.scheme in ("http", "https"):
+        return None
+    if parts.scheme != "https":
+        return "must use https://."
+    if port not in (None, 443):
+        return "must use the standard HTTPS port."
+    allowed = [entry.lower() for entry in settings.VENDOR_ALLOWED_HOSTS.get(vendor, [])]
+    if not host or not any(
+        host == entry or (entry.startswith(".") and host.endswith(entry)) for entry in allowed
+    ):
+        setting = f"VENDOR_ALLOWED_HOSTS_{vendor.upper()}"
+        return f"host “{host}” is not on the allow-list for this vendor ({setting})."
+    return None
 
 
 class VendorError(Exception):
@@ -66,6 +105,11 @@ class VendorError(Exception):
 
     @property
     def staff_message(self) -> str:
+        if self.code in (NOT_CONFIGURED, URL_NOT_ALLOWED):
+            return (
+                f"{self.vendor} is not set up for this organization (ask an administrator). "
+                "Nothing was changed."
+            )
         if self.uncertain:
             return (
                 f"{self.vendor} did not answer in time, so it may have made the change anyway. "
@@ -127,7 +171,7 @@ class VendorClient:
             raise VendorError(
                 cls.vendor_label or cls.vendor,
                 f"{cls.vendor_label or cls.vendor} is not configured for this organization.",
-                code="not_configured",
+                code=NOT_CONFIGURED,
             )
         return cls(account.base_url, secrets=account.secrets or {}, **kwargs)
 
@@ -139,25 +183,30 @@ class VendorClient:
         return {}
 
     def error_message(self, response: requests.Response) -> tuple[str, str | None]:
-        """(message, code) from an error response; vendors differ, most use one of these."""
+        """(message, code) from an error response; vendors differ, most use one of these. Only a
+        JSON error's own message is passed on (shortened); anything else — an HTML page, plain
+        text, an unknown JSON shape — becomes a generic message with the status, never the
+        body itself."""
+        generic = (f"answered with an unexpected response (HTTP {response.status_code})", None)
         try:
             body = response.json()
         except ValueError:
-            text = response.text.strip()
-            return (text[:300] or response.reason or f"HTTP {response.status_code}", None)
+            return generic
         if isinstance(body, dict):
             code = body.get("error") if isinstance(body.get("error"), str) else body.get("code")
+            code = code[:64] if isinstance(code, str) else None
             for key in ("message", "detail", "error_description", "error", "title"):
                 value = body.get(key)
                 if isinstance(value, str) and value:
-                    return value, code if isinstance(code, str) else None
+                    return value[:MAX_VENDOR_MESSAGE], code
             errors = body.get("errors")
             if isinstance(errors, list) and errors:
                 first = errors[0]
-                if isinstance(first, dict):
-                    return str(first.get("message") or first), None
-                return str(first), None
-        return (response.reason or f"HTTP {response.status_code}", None)
+                if isinstance(first, dict) and isinstance(first.get("message"), str):
+                    return first["message"][:MAX_VENDOR_MESSAGE], None
+                if isinstance(first, str):
+                    return first[:MAX_VENDOR_MESSAGE], None
+        return generic
 
     # --- the one request path -------------------------------------------------------------
     def request(
@@ -175,12 +224,17 @@ class VendorClient:
     ) -> requests.Response:
         method = method.upper()
         url = urljoin(self.base_url, path.lstrip("/"))
+        label = self.vendor_label or self.vendor
+        # The joined URL, not only the base: a path can never take the call to another host.
+        problem = vendor_url_problem(self.vendor, url)
+        if problem:
+            logger.warning("vendor=%s %s refused: the base URL is not allowed", self.vendor, method)
+            raise VendorError(label, f"Its base URL {problem}", code=URL_NOT_ALLOWED)
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         attempts = 1 + (self.retries if idempotent else 0)
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
         all_params = {**self.auth_params(), **(params or {})}
-        label = self.vendor_label or self.vendor
         for attempt in range(attempts):
             last = attempt == attempts - 1
             started = time.monotonic()
@@ -194,6 +248,7 @@ class VendorClient:
                     files=files,
                     headers=all_headers,
                     timeout=self.timeout,
+                    allow_redirects=False,
                 )
             except requests.Timeout as exc:
                 logger.warning(
@@ -241,7 +296,7 @@ class VendorClient:
             try:
                 body = response.json()
             except ValueError:
-                body = response.text[:1000]
+                body = None  # not the vendor's JSON: kept nowhere, shown to no one
             raise VendorError(label, message, status=response.status_code, code=code, body=body)
         raise AssertionError("unreachable")  # pragma: no cover
 

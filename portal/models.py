@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from portal.crypto import EncryptedJSONField
+from portal.http import vendor_url_problem
 
 
 def validate_time_zone(value: str) -> None:
@@ -279,6 +280,16 @@ class VendorAccount(models.Model):
 
     def __str__(self):
         return f"{self.organization} → {self.get_vendor_display()}"
+
+    def clean_fields(self, exclude=None):
+        """The base URL must be one the portal is allowed to call (the HTTP layer checks it
+        again on every call, so a row saved around this check is still never called)."""
+        super().clean_fields(exclude=exclude)
+        if exclude and "base_url" in exclude:
+            return
+        problem = vendor_url_problem(self.vendor, self.base_url) if self.base_url else None
+        if problem:
+            raise ValidationError({"base_url": f"The base URL {problem}"})
 
     def secret(self, name: str, default: str = "") -> str:
         return (self.secrets or {}).get(name, default)

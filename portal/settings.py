@@ -18,8 +18,9 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=False)
 PORTAL_SANDBOX = env.bool("PORTAL_SANDBOX", default=False)
 
-_DEV_SECRET = "insecure-demo-only-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
-SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET if (DEBUG or PORTAL_SANDBOX) else None)
+# Public (it is in the repository): the demo's key. `check --deploy` fails while it is in use.
+DEMO_SECRET_KEY = "insecure-demo-only-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", default=DEMO_SECRET_KEY if (DEBUG or PORTAL_SANDBOX) else None)
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set (see README: Configuration).")
 
@@ -35,6 +36,13 @@ FIELD_ENCRYPTION_KEYS = env.list(
 )
 if not FIELD_ENCRYPTION_KEYS:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set (see README: Configuration).")
+# `check --deploy` fails while the key is derived from SECRET_KEY (portal/checks.py).
+FIELD_ENCRYPTION_KEY_DERIVED = _derived_fernet_key(SECRET_KEY) == FIELD_ENCRYPTION_KEYS[0]
+
+# The sandbox's fault-injection and reset endpoints (portal/sandbox/control.py) answer only in
+# the demo (DEBUG) and the test suite (SANDBOX_CONTROL=1, set by pytest's env): a sandbox
+# switched on by mistake elsewhere cannot be reset or made to fail from outside.
+SANDBOX_CONTROL = PORTAL_SANDBOX and env.bool("SANDBOX_CONTROL", default=DEBUG)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -312,6 +320,16 @@ VENDOR_CONNECT_TIMEOUT = env.float("VENDOR_CONNECT_TIMEOUT", default=3.05)
 VENDOR_READ_TIMEOUT = env.float("VENDOR_READ_TIMEOUT", default=15)
 VENDOR_RETRIES = env.int("VENDOR_RETRIES", default=3)
 VENDOR_RETRY_BACKOFF = env.float("VENDOR_RETRY_BACKOFF", default=0.5)
+
+# Where vendor clients may call (portal/http.py checks every request; VendorAccount checks the
+# base URL when it is saved): per vendor, comma-separated host names, `.example.com` for its
+# subdomains. HTTPS only. With PORTAL_SANDBOX the sandbox on 127.0.0.1/localhost is allowed too.
+VENDOR_ALLOWED_HOSTS = {
+    "impilo": env.list("VENDOR_ALLOWED_HOSTS_IMPILO", default=[]),
+    "validic": env.list("VENDOR_ALLOWED_HOSTS_VALIDIC", default=[]),
+    "patient_graph": env.list("VENDOR_ALLOWED_HOSTS_PATIENT_GRAPH", default=[]),
+    "solo": env.list("VENDOR_ALLOWED_HOSTS_SOLO", default=[]),
+}
 
 # Where the portal reaches itself (sandbox base URLs in the demo, webhook URLs given to Solo).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")

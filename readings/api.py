@@ -127,6 +127,9 @@ def impilo_reading_object(reading: Reading) -> dict:
 
 class HeartRateReadingView(IngestView):
     endpoint = "readings.heart-rate"
+    # Impilo's answer names the patient (MRN as externalId) and the device's current status,
+    # which a caller posting by device id did not send: it needs those read scopes too.
+    required_scopes = (ApiScope.READINGS_WRITE, ApiScope.PATIENTS_READ, ApiScope.DEVICES_READ)
 
     @extend_schema(
         summary="Record a heart rate reading (Impilo shape)",

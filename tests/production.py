@@ -8,7 +8,13 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_ONLY = {"PORTAL_SANDBOX", "DEBUG", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+TEST_ONLY = {
+    "PORTAL_SANDBOX",
+    "SANDBOX_CONTROL",
+    "DEBUG",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def production_env(**overrides) -> dict:

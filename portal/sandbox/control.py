@@ -1,7 +1,11 @@
-"""`/sandbox/_faults` and `/sandbox/_reset`: test and demo control of the sandbox."""
+"""`/sandbox/_faults` and `/sandbox/_reset`: test and demo control of the sandbox. They answer
+only when settings.SANDBOX_CONTROL is on (the demo and the test suite); anywhere else they are a
+404, so a sandbox switched on by mistake cannot be reset or made to fail by a stranger."""
 
 import json
+from functools import wraps
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -9,7 +13,18 @@ from django.views.decorators.http import require_http_methods
 from portal.sandbox.state import FAULTS, STORE, FaultMode
 
 
+def control_only(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not settings.SANDBOX_CONTROL:
+            return JsonResponse({"error": "not_found", "message": "Not found."}, status=404)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 @csrf_exempt
+@control_only
 @require_http_methods(["POST", "DELETE"])
 def faults(request):
     """POST {"vendor": "impilo", "mode": "error", "count": 2, "delay": 0, "path_contains": "",
@@ -48,6 +63,7 @@ def faults(request):
 
 
 @csrf_exempt
+@control_only
 @require_http_methods(["POST"])
 def reset(request):
     FAULTS.clear()

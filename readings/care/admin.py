@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.admin_scoping import OrganizationScopedAdmin
+from portal.admin_scoping import OrganizationScopedAdmin, OrganizationScopedInline
 from readings.care.models import Alert, AlertEvent, ThresholdRule, TimeEntry, TimeEntryRevision
 
 
@@ -15,7 +15,7 @@ class ThresholdRuleAdmin(OrganizationScopedAdmin):
     readonly_fields = ["created_at", "superseded_at", "superseded_by", "created_by"]
 
 
-class AlertEventInline(admin.TabularInline):
+class AlertEventInline(OrganizationScopedInline, admin.TabularInline):
     model = AlertEvent
     extra = 0
     can_delete = False
@@ -44,7 +44,7 @@ class AlertAdmin(ReadOnlyAdmin):
     inlines = [AlertEventInline]
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(OrganizationScopedInline, admin.TabularInline):
     model = TimeEntryRevision
     extra = 0
     can_delete = False

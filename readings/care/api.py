@@ -64,7 +64,8 @@ class RosterPagination(pagination.PageNumberPagination):
     responses=RosterPatientSerializer(many=True),
 )
 class RosterView(generics.GenericAPIView):
-    required_scopes = ApiScope.PATIENTS_READ
+    # Patients (names, MRN), their readings, alerts and minutes, and their devices.
+    required_scopes = (ApiScope.PATIENTS_READ, ApiScope.READINGS_READ, ApiScope.DEVICES_READ)
     pagination_class = RosterPagination
     serializer_class = RosterPatientSerializer
 
@@ -148,7 +149,8 @@ class AlertList(generics.ListAPIView):
 
 
 class AlertActionView(APIView):
-    required_scopes = ApiScope.CARE_WRITE
+    # Answers with the alert.
+    required_scopes = (ApiScope.CARE_WRITE, ApiScope.READINGS_READ)
     allowed_roles = {"POST": CLINICAL}
     service = None
 
@@ -190,7 +192,10 @@ class AlertResolve(AlertActionView):
 )
 class TimeEntryList(generics.ListCreateAPIView):
     serializer_class = TimeEntrySerializer
-    required_scopes = {"GET": ApiScope.READINGS_READ, "POST": ApiScope.CARE_WRITE}
+    required_scopes = {
+        "GET": ApiScope.READINGS_READ,
+        "POST": (ApiScope.CARE_WRITE, ApiScope.READINGS_READ),
+    }
     allowed_roles = {"POST": ANY_STAFF}
 
     def get_queryset(self):
@@ -250,7 +255,7 @@ class TimeEntryDetail(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = TimeEntrySerializer
     required_scopes = {
         "GET": ApiScope.READINGS_READ,
-        "PATCH": ApiScope.CARE_WRITE,
+        "PATCH": (ApiScope.CARE_WRITE, ApiScope.READINGS_READ),
         "DELETE": ApiScope.CARE_WRITE,
     }
     http_method_names = ["get", "patch", "delete", "head", "options"]
@@ -314,7 +319,8 @@ class BillingPagination(pagination.PageNumberPagination):
     responses=BillingLineSerializer(many=True),
 )
 class BillingSummary(generics.GenericAPIView):
-    required_scopes = ApiScope.READINGS_READ
+    # Each line names the patient by MRN.
+    required_scopes = (ApiScope.READINGS_READ, ApiScope.PATIENTS_READ)
     pagination_class = BillingPagination
     serializer_class = BillingLineSerializer
 

@@ -153,7 +153,10 @@ def cast_create(*, patients: int, slug: str = "bench") -> Cast:
         batch_size=2000,
     )
     devices = list(Device.objects.filter(organization=organization).order_by("assigned_patient_id"))
+    # The heart-rate answer names the patient and the device: those read scopes too.
     _key, raw = ApiKey.generate(
-        organization=organization, name="bench", scopes=[ApiScope.READINGS_WRITE]
+        organization=organization,
+        name="bench",
+        scopes=[ApiScope.READINGS_WRITE, ApiScope.PATIENTS_READ, ApiScope.DEVICES_READ],
     )
     return Cast(organization, people, devices, raw)

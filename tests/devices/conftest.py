@@ -58,11 +58,13 @@ def harriet(org):
 
 
 def shelf_device(org, demo_sites, identifier):
-    from tests.devices.factories import DeviceFactory
+    from tests.devices.factories import DeviceFactory, ItemFactory
 
     d = SHELF[identifier]
+    _, name, kind = next(item for item in demo.ITEMS if item[0] == d.item_id)
     return DeviceFactory(
         organization=org,
+        item=ItemFactory(impilo_item_id=d.item_id, name=name, kind=kind),
         impilo_device_id=d.impilo_device_id,
         identifier=d.identifier,
         site=demo_sites[d.site_id],
@@ -79,3 +81,9 @@ def cuff(org, demo_sites, vendor_accounts):
 def spare_cuff(org, demo_sites, vendor_accounts):
     """BT105-S702: another cuff on the shelf (main clinic), used as a replacement."""
     return shelf_device(org, demo_sites, "BT105-S702")
+
+
+@pytest.fixture
+def spare_scale(org, demo_sites, vendor_accounts):
+    """BT005-S701: a weight scale on the shelf (main clinic) — not a cuff."""
+    return shelf_device(org, demo_sites, "BT005-S701")

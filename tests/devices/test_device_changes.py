@@ -73,7 +73,7 @@ def test_replace_refuses_an_unavailable_replacement(assigned, org, demo_sites):
 
     boxed = DeviceFactory(organization=org, impilo_device_id=80073, site=demo_sites[900])
     with pytest.raises(DeviceRuleError) as caught:
-        device_replace(device=assigned, replacement=boxed)
+        device_replace(device=assigned, replacement=boxed, note="Screen dead")
     assert caught.value.code == "device_at_vendor_site"
     assert caught.value.message.startswith("The replacement cannot be assigned: Rule 3")
 
@@ -81,7 +81,7 @@ def test_replace_refuses_an_unavailable_replacement(assigned, org, demo_sites):
 def test_replace_outage_changes_nothing(assigned, spare_cuff, faults):
     faults.inject("impilo", FaultMode.ERROR, 1, path_contains="/replace")
     with pytest.raises(DeviceVendorError):
-        device_replace(device=assigned, replacement=spare_cuff)
+        device_replace(device=assigned, replacement=spare_cuff, note="Screen dead")
     assigned.refresh_from_db()
     assert assigned.assignments.get().ended_at is None
     assert spare_cuff.assignments.count() == 0

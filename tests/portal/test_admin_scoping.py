@@ -65,3 +65,92 @@ def test_new_api_key_is_shown_once_in_admin(client, ada, org):
     text = response.content.decode()
     assert "copy it now" in text
     assert "vp_" in text
+
+
+# --- shared data, choices and validation (see also test_admin_walk.py) ---------------------
+def test_org_admin_cannot_change_add_or_delete_the_shared_catalogue(client, ada, other_org):
+    from devices.models import Item, ItemKind
+    from tests.devices.factories import DeviceFactory, ItemFactory
+
+    item = ItemFactory()
+    DeviceFactory(organization=other_org, item=item, identifier="LAKE-SERIAL-1")
+    client.force_login(ada)
+    change = f"/admin/devices/item/{item.pk}/change/"
+    assert client.get(change).status_code == HTTPStatus.OK  # may look
+    body = {"name": "Renamed by Ada", "kind": ItemKind.WEIGHT_SCALE, "is_serialized": "on"}
+    assert client.post(change, body).status_code == HTTPStatus.FORBIDDEN
+    assert client.post("/admin/devices/item/add/", body).status_code == HTTPStatus.FORBIDDEN
+    delete = client.get(f"/admin/devices/item/{item.pk}/delete/")
+    assert delete.status_code == HTTPStatus.FORBIDDEN
+    assert b"LAKE-SERIAL-1" not in delete.content
+    item.refresh_from_db()
+    assert (item.name, item.kind) == ("BodyTrace BT105 Blood Pressure Monitor", "blood_pressure")
+    assert not Item.objects.filter(name="Renamed by Ada").exists()
+
+
+def test_superuser_still_edits_the_catalogue(client, db):
+    from django.contrib.auth import get_user_model
+
+    from tests.devices.factories import ItemFactory
+
+    item = ItemFactory()
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 20)
+    client.force_login(root)
+    body = {"name": "BT105 v2", "kind": "blood_pressure", "is_serialized": "on"}
+    response = client.post(f"/admin/devices/item/{item.pk}/change/", body)
+    assert response.status_code == HTTPStatus.FOUND
+    item.refresh_from_db()
+    assert item.name == "BT105 v2"
+
+
+def patient_form(patient, **changes):
+    body = {
+        "organization": patient.organization_id,
+        "mrn": patient.mrn,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "zip_code": patient.zip_code,
+        "time_zone": patient.time_zone,
+        "is_active": "on",
+    }
+    body.update(changes)
+    return body
+
+
+def test_a_patient_cannot_get_another_organizations_nurse(client, ada, alice, olga, patient):
+    client.force_login(ada)
+    url = f"/admin/portal/patient/{patient.pk}/change/"
+    page = client.get(url).content.decode()
+    assert f'<option value="{alice.pk}"' in page
+    assert f'<option value="{olga.pk}"' not in page
+    refused = client.post(url, patient_form(patient, primary_nurse=olga.pk))
+    assert refused.status_code == HTTPStatus.OK
+    assert "Select a valid choice" in refused.content.decode()
+    assert b"olga" not in refused.content
+    patient.refresh_from_db()
+    assert patient.primary_nurse is None
+    accepted = client.post(url, patient_form(patient, primary_nurse=alice.pk))
+    assert accepted.status_code == HTTPStatus.FOUND
+    patient.refresh_from_db()
+    assert patient.primary_nurse == alice
+
+
+def test_a_patient_cannot_be_moved_to_another_organization(client, ada, patient, other_org):
+    client.force_login(ada)
+    url = f"/admin/portal/patient/{patient.pk}/change/"
+    response = client.post(url, patient_form(patient, organization=other_org.pk))
+    assert response.status_code == HTTPStatus.OK
+    patient.refresh_from_db()
+    assert patient.organization_id != other_org.pk
+
+
+def test_waiting_room_filter_lists_only_our_rooms(client, ada, org, other_org):
+    from appointments.models import WaitingRoom
+
+    WaitingRoom.objects.create(organization=org, solo_id="wr-ours", name="Our Cardiology")
+    WaitingRoom.objects.create(organization=other_org, solo_id="wr-theirs", name="Their Podiatry")
+    client.force_login(ada)
+    page = client.get("/admin/appointments/appointment/").content.decode()
+    assert "Our Cardiology" in page
+    assert "Their Podiatry" not in page
