@@ -47,3 +47,12 @@ def sign_in_with_app(client, user, device):
     response = client.post("/accounts/verify/", {"code": code_for(device)})
     assert response.status_code == 302, response.content
     return client
+
+
+def superuser_signed_in(client, username="root"):
+    """A superuser signed in with both steps (superusers always need a second factor)."""
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser(username, f"{username}@example.org", PASSWORD)
+    sign_in_with_app(client, root, app_for(root))
+    return root

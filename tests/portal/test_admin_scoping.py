@@ -1,6 +1,7 @@
 from http import HTTPStatus
 
 from portal.models import AuditEvent, VendorAccount
+from tests.portal.second_factor_helpers import superuser_signed_in
 
 
 def test_org_admin_sees_only_own_patients(client, ada, patient, other_patient):
@@ -89,13 +90,10 @@ def test_org_admin_cannot_change_add_or_delete_the_shared_catalogue(client, ada,
 
 
 def test_superuser_still_edits_the_catalogue(client, db):
-    from django.contrib.auth import get_user_model
-
     from tests.devices.factories import ItemFactory
 
     item = ItemFactory()
-    root = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 20)
-    client.force_login(root)
+    superuser_signed_in(client)
     body = {"name": "BT105 v2", "kind": "blood_pressure", "is_serialized": "on"}
     response = client.post(f"/admin/devices/item/{item.pk}/change/", body)
     assert response.status_code == HTTPStatus.FOUND

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from devices.clients import ImpiloClient
 from portal.http import VendorError
 from portal.models import VendorAccount
+from tests.portal.second_factor_helpers import superuser_signed_in
 
 ALLOW = {"impilo": ["api.impilo.example", ".impilo-eu.example"], "validic": [], "solo": []}
 SECRET_PAGE = "<html><h1>internal metadata: aws-secret-key=AKIA-NOT-FOR-STAFF</h1></html>"
@@ -176,10 +177,7 @@ def test_org_admin_cannot_change_a_base_url_or_add_an_account(client, ada, org):
 
 
 def test_superuser_base_urls_are_checked_against_the_allow_list(client, production_urls, org):
-    from django.contrib.auth import get_user_model
-
-    root = get_user_model().objects.create_superuser("root", "root@example.org", "x" * 20)
-    client.force_login(root)
+    superuser_signed_in(client)
     body = {"organization": org.pk, "vendor": "impilo", "secrets": "{}", "is_enabled": "on"}
     refused = client.post(
         "/admin/portal/vendoraccount/add/", {**body, "base_url": "https://evil.example/"}
