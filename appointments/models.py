@@ -3,11 +3,13 @@ appointments with their status history, episodes, visit notes, attachment metada
 subscription and inbox, virtual-nursing assistance requests and report jobs."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from portal import dates
 from portal.crypto import EncryptedJSONField
 from portal.models import Organization, Patient
 
@@ -159,11 +161,19 @@ class Appointment(models.Model):
     def __str__(self):
         return f"Appointment {self.pk} (Solo {self.solo_id})"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # A visit stored before start times were range-checked (e.g. 9999-12-31T23:59:59Z)
+        # must still render in any patient's time zone.
+        instance = super().from_db(db, field_names, values)
+        if "starts_at" in instance.__dict__:
+            instance.starts_at = dates.showable(instance.starts_at)
+        return instance
+
     @property
     def ends_at(self):
-        from datetime import timedelta
-
-        return self.starts_at + timedelta(seconds=self.duration_seconds)
+        # Clamped: a visit stored near year 9999 must not take the organization's lists down.
+        return dates.add_time(self.starts_at, timedelta(seconds=self.duration_seconds))
 
     @property
     def is_open(self) -> bool:
@@ -197,6 +207,13 @@ class AppointmentChange(models.Model):
 
     def __str__(self):
         return f"Appointment change {self.pk}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)  # as Appointment.from_db
+        if "starts_at" in instance.__dict__:
+            instance.starts_at = dates.showable(instance.starts_at)
+        return instance
 
 
 class VisitNote(models.Model):
