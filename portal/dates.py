@@ -94,7 +94,7 @@ MONITORING_START = Span(
 )
 BIRTH_DATE = Span(lambda: EARLIEST_BIRTH_DAY, _today, "between 1900-01-01 and today")
 # The time log itself refuses a day after the patient's today (their time zone, not ours).
-CARE_DAY = Span(lambda: EARLIEST_DAY, lambda: LATEST_DAY, "on or after 2000-01-01")
+CARE_DAY = Span(lambda: EARLIEST_DAY, lambda: dt.date.max, "on or after 2000-01-01")
 QUERY_DAY = Span(lambda: EARLIEST_DAY, lambda: LATEST_DAY, "between 2000-01-01 and 2100-12-31")
 QUERY_INSTANT = Span(
     lambda: EARLIEST_INSTANT,
