@@ -161,14 +161,11 @@ class Appointment(models.Model):
     def __str__(self):
         return f"Appointment {self.pk} (Solo {self.solo_id})"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        # A visit stored before start times were range-checked (e.g. 9999-12-31T23:59:59Z)
-        # must still render in any patient's time zone.
-        instance = super().from_db(db, field_names, values)
-        if "starts_at" in instance.__dict__:
-            instance.starts_at = dates.showable(instance.starts_at)
-        return instance
+    @property
+    def shown_starts_at(self):
+        """starts_at for templates, which convert it to the patient's zone: a visit stored
+        before start times were checked (9999-12-31T23:59:59Z) must still render."""
+        return dates.showable(self.starts_at)
 
     @property
     def ends_at(self):
@@ -208,12 +205,9 @@ class AppointmentChange(models.Model):
     def __str__(self):
         return f"Appointment change {self.pk}"
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)  # as Appointment.from_db
-        if "starts_at" in instance.__dict__:
-            instance.starts_at = dates.showable(instance.starts_at)
-        return instance
+    @property
+    def shown_starts_at(self):
+        return dates.showable(self.starts_at)  # as Appointment.shown_starts_at
 
 
 class VisitNote(models.Model):
