@@ -109,15 +109,11 @@ def numeric_reading(
 def measured_at_checked(value: datetime, field_name: str) -> datetime:
     if timezone.is_naive(value):
         raise IngestError(422, "naive_timestamp", "must carry a UTC offset (e.g. ...Z)", field_name)
-    # Compared before converting: a time near year 1 or 9999 must be refused, not overflow.
-    if value < dates.EARLIEST_INSTANT:
-        raise IngestError(
-            422, "timestamp_out_of_range", "must be on or after 2000-01-01T00:00:00Z", field_name
-        )
-    if value > timezone.now() + dates.READING_AHEAD:
-        raise IngestError(
-            422, "future_timestamp", "is in the future (more than one day ahead)", field_name
-        )
+    try:  # before converting: a time near year 1 or 9999 is refused, never an overflow
+        dates.READING_TIME.check(value)
+    except dates.DateRefused as exc:
+        code = "timestamp_out_of_range" if value < dates.EARLIEST_INSTANT else "future_timestamp"
+        raise IngestError(422, code, str(exc), field_name) from None
     return value.astimezone(UTC)
 
 
