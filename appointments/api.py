@@ -18,6 +18,7 @@ from appointments.serializers import (
     ProviderLinkOutput,
     RescheduleInput,
 )
+from portal import dates
 from portal.access import patient_for_org
 from portal.api_helpers import ApiError
 from portal.audit import audit_event_record
@@ -65,17 +66,13 @@ class AppointmentList(generics.ListCreateAPIView):
     }
 
     def get_queryset(self):
-        from django.utils.dateparse import parse_datetime
-
         qs = selectors.appointments_for(self.request.organization)
         params = self.request.query_params
         for name, lookup in (("from", "starts_at__gte"), ("to", "starts_at__lt")):
-            if params.get(name):
-                value = parse_datetime(params[name])
-                if value is None or value.tzinfo is None:
-                    raise ApiError(
-                        422, "validation_error", f"{name}: use ISO 8601 with an offset.", {}
-                    )
+            value = dates.query_param(
+                params, name, dates.parse_instant, status=422, code="validation_error"
+            )
+            if value is not None:
                 qs = qs.filter(**{lookup: value})
         if params.get("status"):
             if params["status"] not in AppointmentStatus.values:

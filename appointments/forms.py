@@ -1,6 +1,7 @@
 from django import forms
 
 from appointments.models import AppointmentStatus, EpisodeStatus
+from portal import dates
 
 STATUS_FILTERS = [("", "Any status"), ("open", "Open (not closed)"), *AppointmentStatus.choices]
 
@@ -8,7 +9,11 @@ STATUS_FILTERS = [("", "Any status"), ("open", "Open (not closed)"), *Appointmen
 class ListFilterForm(forms.Form):
     RANGE_CHOICES = [("today", "Today"), ("week", "This week")]
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False)
-    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[dates.QUERY_DAY.validate],
+    )
     waiting_room = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
 
@@ -21,21 +26,37 @@ class ListFilterForm(forms.Form):
 
 class SlotSearchForm(forms.Form):
     waiting_room = forms.TypedChoiceField(coerce=int, label="Waiting room")
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Day")
+    day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Day",
+        validators=[dates.QUERY_DAY.validate],
+    )
 
     def __init__(self, *args, rooms=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["waiting_room"].choices = [(r.pk, r.name) for r in rooms]
 
 
+class SlotField(forms.IntegerField):
+    """A free slot as Solo gives it (Unix seconds), cleaned to an aware UTC instant. Only the
+    plausible range is checked here; the booking service refuses the past and > 365 days."""
+
+    def clean(self, value):
+        seconds = super().clean(value)
+        try:
+            return dates.from_timestamp(seconds)
+        except dates.DateRefused as exc:
+            raise forms.ValidationError(f"That time cannot be booked. {exc}") from None
+
+
 class BookForm(forms.Form):
     waiting_room = forms.IntegerField(widget=forms.HiddenInput)
-    slot = forms.IntegerField(error_messages={"required": "Pick a free time first."})
+    slot = SlotField(error_messages={"required": "Pick a free time first."})
     reason = forms.CharField(max_length=200, required=False, label="Reason for the visit")
 
 
 class RescheduleForm(forms.Form):
-    slot = forms.IntegerField(error_messages={"required": "Pick a new time first."})
+    slot = SlotField(error_messages={"required": "Pick a new time first."})
 
 
 class CancelForm(forms.Form):
@@ -58,9 +79,16 @@ class AttachmentForm(forms.Form):
 class EpisodeForm(forms.Form):
     name = forms.CharField(max_length=200)
     kind = forms.CharField(max_length=100, label="Type", initial="rpm")
-    starts_on = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[dates.QUERY_DAY.validate],
+    )
     ends_on = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[dates.QUERY_DAY.validate],
     )
     status = forms.ChoiceField(choices=EpisodeStatus.choices, initial=EpisodeStatus.ACTIVE)
     objective = forms.CharField(max_length=500, required=False)
@@ -73,8 +101,16 @@ class EpisodeForm(forms.Form):
 
 
 class CsvDumpForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[dates.QUERY_DAY.validate],
+    )
+    end = forms.DateField(
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[dates.QUERY_DAY.validate],
+    )
 
     def clean(self):
         data = super().clean()

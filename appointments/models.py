@@ -3,11 +3,13 @@ appointments with their status history, episodes, visit notes, attachment metada
 subscription and inbox, virtual-nursing assistance requests and report jobs."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from portal import dates
 from portal.crypto import EncryptedJSONField
 from portal.models import Organization, Patient
 
@@ -160,10 +162,15 @@ class Appointment(models.Model):
         return f"Appointment {self.pk} (Solo {self.solo_id})"
 
     @property
-    def ends_at(self):
-        from datetime import timedelta
+    def shown_starts_at(self):
+        """starts_at for templates, which convert it to the patient's zone: a visit stored
+        before start times were checked (9999-12-31T23:59:59Z) must still render."""
+        return dates.showable(self.starts_at)
 
-        return self.starts_at + timedelta(seconds=self.duration_seconds)
+    @property
+    def ends_at(self):
+        # Clamped: a visit stored near year 9999 must not take the organization's lists down.
+        return dates.add_time(self.starts_at, timedelta(seconds=self.duration_seconds))
 
     @property
     def is_open(self) -> bool:
@@ -197,6 +204,10 @@ class AppointmentChange(models.Model):
 
     def __str__(self):
         return f"Appointment change {self.pk}"
+
+    @property
+    def shown_starts_at(self):
+        return dates.showable(self.starts_at)  # as Appointment.shown_starts_at
 
 
 class VisitNote(models.Model):

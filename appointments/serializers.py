@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from appointments.models import MAX_DURATION_SECONDS, Appointment
+from portal import dates
 from portal.api_helpers import StrictSerializer
 
 
@@ -38,7 +39,10 @@ class AppointmentSerializer(serializers.ModelSerializer):
 class BookInput(StrictSerializer):
     patient = serializers.IntegerField(help_text="The portal's patient id.")
     waiting_room = serializers.CharField(max_length=200, help_text="Waiting room name, as in Solo.")
-    starts_at = serializers.DateTimeField(help_text="ISO 8601 with an offset, e.g. a free slot.")
+    starts_at = serializers.DateTimeField(
+        help_text="ISO 8601 with an offset (e.g. a free slot), at most 365 days ahead.",
+        validators=[dates.VISIT_START.validate],
+    )
     duration_seconds = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_DURATION_SECONDS
     )
@@ -48,7 +52,9 @@ class BookInput(StrictSerializer):
 
 
 class RescheduleInput(StrictSerializer):
-    starts_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(
+        help_text="In the future, at most 365 days ahead.", validators=[dates.VISIT_START.validate]
+    )
 
 
 class CancelInput(StrictSerializer):

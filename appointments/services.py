@@ -31,6 +31,7 @@ from appointments.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from portal import dates
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
@@ -137,6 +138,8 @@ def _check_start(starts_at: datetime) -> None:
         raise VisitRefused("The start time needs a time zone.")
     if starts_at <= timezone.now():
         raise VisitRefused("That time has already passed; pick a time in the future.")
+    if starts_at > timezone.now() + dates.VISIT_AHEAD:
+        raise VisitRefused("Visits can be booked at most 365 days ahead.")
 
 
 def appointment_book(

@@ -4,7 +4,7 @@ data writes one audit event."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
@@ -23,6 +23,7 @@ from appointments.forms import (
     SlotSearchForm,
 )
 from appointments.models import Attachment
+from portal import dates
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
 from portal.http import VendorError
@@ -50,6 +51,13 @@ def _rooms(request):
     return rooms
 
 
+def _first_error(form) -> str:
+    """The first problem of an invalid form, for a message to staff."""
+    name, errors = next(iter(form.errors.items()))
+    label = form.fields[name].label if name in form.fields else None
+    return f"{label}: {errors[0]}" if label and name != "slot" else errors[0]
+
+
 def _redirect_back(request, url):
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -62,6 +70,8 @@ def appointment_list(request):
     rooms = list(selectors.waiting_rooms_for(request.organization))
     form = ListFilterForm(request.GET or None, rooms=rooms)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    if form.is_bound and form.errors:
+        messages.warning(request, f"{_first_error(form)} Showing today instead.")
     span = data.get("range") or "today"
     day = data.get("day") or _org_today(request)
     if span == "week":
@@ -83,8 +93,8 @@ def appointment_list(request):
     )
     by_day = {d: [] for d in days}
     for visit in visits:
-        by_day.setdefault(timezone.localtime(visit.starts_at, request.organization_tz).date(), [])
-        by_day[timezone.localtime(visit.starts_at, request.organization_tz).date()].append(visit)
+        by_day.setdefault(dates.local_date(visit.starts_at, request.organization_tz), [])
+        by_day[dates.local_date(visit.starts_at, request.organization_tz)].append(visit)
     audit_event_record(
         action="appointment.list",
         request=request,
@@ -97,8 +107,8 @@ def appointment_list(request):
         "day": day,
         "days": [(d, by_day.get(d, [])) for d in days],
         "count": len(visits),
-        "previous_day": day - timedelta(days=step),
-        "next_day": day + timedelta(days=step),
+        "previous_day": dates.add_days(day, -step),
+        "next_day": dates.add_days(day, step),
         "today": _org_today(request),
         "org_tz": request.organization.time_zone,
         "query_rest": "&".join(
@@ -131,7 +141,7 @@ def schedule(request, patient_pk):
             room = selectors.waiting_room_for_org(
                 request.organization, form.cleaned_data["waiting_room"]
             )
-            starts_at = datetime.fromtimestamp(form.cleaned_data["slot"], UTC)
+            starts_at = form.cleaned_data["slot"]
             reason = form.cleaned_data["reason"]
             try:
                 visit = services.appointment_book(
@@ -154,7 +164,7 @@ def schedule(request, patient_pk):
                 )
                 return _redirect_back(request, visit_url(visit))
         else:
-            messages.error(request, "Pick a free time first.")
+            messages.error(request, _first_error(form))
         return _redirect_back(request, request.path)
     today = timezone.localdate(timezone=patient.tz)
     search = SlotSearchForm(
@@ -168,9 +178,8 @@ def schedule(request, patient_pk):
             request.organization, search.cleaned_data["waiting_room"]
         )
         day = search.cleaned_data["day"]
-        if day < today:
-            slot_error = "That day has passed; pick today or a later day."
-        else:
+        slot_error = dates.visit_day_problem(day, today)
+        if slot_error is None:
             slots, slot_error = _slots(request, room, day, patient)
     audit_event_record(
         action="appointment.schedule.view", request=request, patient=patient, obj=patient
@@ -275,12 +284,12 @@ def reschedule(request, pk):
     if request.method == "POST":
         form = RescheduleForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Pick a new time first.")
+            messages.error(request, _first_error(form))
             return _redirect_back(request, visit_url(visit))
         try:
             services.appointment_reschedule(
                 appointment=visit,
-                starts_at=datetime.fromtimestamp(form.cleaned_data["slot"], UTC),
+                starts_at=form.cleaned_data["slot"],
                 by=request.user,
                 request=request,
             )
@@ -301,11 +310,12 @@ def reschedule(request, pk):
     if visit.waiting_room is None:
         slot_error = "This visit was created in Solo without a known waiting room; move it in Solo."
     elif not form.is_valid():
-        slot_error = "Pick a day."
-    elif form.cleaned_data["day"] < today:
-        slot_error = "That day has passed; pick today or a later day."
+        slot_error = "Pick a day between 2000-01-01 and 2100-12-31."
     else:
-        slots, slot_error = _slots(request, visit.waiting_room, form.cleaned_data["day"], patient)
+        slot_error = dates.visit_day_problem(form.cleaned_data["day"], today)
+        if slot_error is None:
+            day = form.cleaned_data["day"]
+            slots, slot_error = _slots(request, visit.waiting_room, day, patient)
     audit_event_record(
         action="appointment.reschedule.view", request=request, patient=patient, obj=visit
     )

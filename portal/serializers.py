@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from portal import dates
 from portal.api_helpers import StrictSerializer
 from portal.models import Patient, validate_time_zone
 
@@ -33,22 +34,22 @@ class PatientCreateSerializer(StrictSerializer):
     mrn = serializers.CharField(max_length=64)
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
-    birth_date = serializers.DateField()
+    birth_date = serializers.DateField(
+        validators=[dates.BIRTH_DATE.validate], help_text="1900-01-01 to today."
+    )
     zip_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", required=False, allow_blank=True)
     time_zone = serializers.CharField(max_length=64, validators=[validate_time_zone])
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    monitoring_started_on = serializers.DateField(required=False, allow_null=True)
+    monitoring_started_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[dates.MONITORING_START.validate],
+        help_text="2000-01-01 to 365 days from today.",
+    )
     impilo_patient_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     solo_id = serializers.CharField(max_length=64, required=False, allow_null=True)
     solo_spid = serializers.CharField(max_length=128, required=False, allow_null=True)
     solo_hsid = serializers.CharField(max_length=128, required=False, allow_null=True)
     validic_user_id = serializers.CharField(max_length=64, required=False, allow_null=True)
     patient_graph_id = serializers.CharField(max_length=64, required=False, allow_null=True)
-
-    def validate_birth_date(self, value):
-        from django.utils import timezone
-
-        if value > timezone.localdate() or value.year < 1900:
-            raise serializers.ValidationError("Birth date must be a past date after 1900.")
-        return value

@@ -5,7 +5,7 @@ selector, shape the answer."""
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 from django.db import IntegrityError
@@ -15,6 +15,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import dates
 from portal.access import CLINICAL, patient_for_org
 from portal.api_helpers import ApiError
 from portal.audit import audit_event_record
@@ -346,30 +347,18 @@ class MeasurementsView(IngestView):
 # --- reads ----------------------------------------------------------------------------------
 RANGE_PARAMS = [
     OpenApiParameter("metric", str, description="A metric (heart_rate, systolic, weight, …)."),
-    OpenApiParameter("from", str, description="ISO date-time with offset (default: 30 days ago)."),
-    OpenApiParameter("to", str, description="ISO date-time with offset (default: now)."),
+    OpenApiParameter(
+        "from", str, description="ISO date-time with offset, 2000–2100 (default: 30 days ago)."
+    ),
+    OpenApiParameter("to", str, description="ISO date-time with offset, 2000–2100 (default: now)."),
 ]
 
 
-def _instant(request, name, default):
-    raw = request.query_params.get(name)
-    if not raw:
-        return default
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise ApiError(400, "invalid_parameter", f"{name} must be an ISO 8601 date-time.") from None
-    if value.tzinfo is None:
-        raise ApiError(400, "invalid_parameter", f"{name} needs a UTC offset (e.g. Z).")
-    return value
-
-
 def _window(request):
-    from datetime import timedelta
-
     now = datetime.now(tz=UTC)
-    start = _instant(request, "from", now - timedelta(days=30))
-    end = _instant(request, "to", now + timedelta(minutes=1))
+    params = request.query_params
+    start = dates.query_param(params, "from", dates.parse_instant, now - timedelta(days=30))
+    end = dates.query_param(params, "to", dates.parse_instant, now + timedelta(minutes=1))
     if end <= start:
         raise ApiError(400, "invalid_parameter", "to must be after from.")
     return start, end
@@ -494,7 +483,7 @@ class ObservationsView(APIView):
         if metric:
             qs = qs.filter(metric__in=selectors.chart_metrics(metric))
         qs = qs.order_by("-measured_at", "measurement_group", "id")
-        before = _instant(request, "before", None)
+        before = dates.query_param(request.query_params, "before", dates.parse_instant)
         page_qs = qs.filter(measured_at__lt=before) if before else qs
         rows = list(page_qs[: self.page_size])
         next_url = None

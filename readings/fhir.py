@@ -4,9 +4,6 @@ Observation with systolic and diastolic components."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from datetime import timezone as dt_timezone
-
 from readings.models import Reading
 from readings.units import BP_PANEL_LOINC, METRICS, Metric, unit_label
 
@@ -34,8 +31,7 @@ VITAL_SIGNS = {
 
 
 def _effective(reading: Reading) -> str:
-    seconds, _why = reading.offset_used
-    return reading.measured_at.astimezone(dt_timezone(timedelta(seconds=seconds))).isoformat()
+    return reading.local_measured_at.isoformat()
 
 
 def _quantity(value: float, unit: str) -> dict:

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from devices.models import Device
+from portal import dates
 from portal.models import Organization, Patient, Vendor
 from readings.units import Metric, is_out_of_range, metric_label, unit_label
 
@@ -106,7 +107,7 @@ class Reading(models.Model):
         else the patient's time zone at that instant."""
         if self.patient_tz_offset is not None:
             return self.patient_tz_offset, "patient offset sent with the reading"
-        offset = self.measured_at.astimezone(self.patient.tz).utcoffset()
+        offset = dates.in_zone(self.measured_at, self.patient.tz).utcoffset()
         return int(offset.total_seconds()), f"patient time zone {self.patient.time_zone}"
 
     @property
@@ -115,7 +116,7 @@ class Reading(models.Model):
         from datetime import timezone as dt_timezone
 
         seconds, _ = self.offset_used
-        return self.measured_at.astimezone(dt_timezone(timedelta(seconds=seconds)))
+        return dates.in_zone(self.measured_at, dt_timezone(timedelta(seconds=seconds)))
 
     @property
     def local_day(self):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Max, Q
 
+from portal import dates
 from readings.models import Reading
 from readings.units import METRICS, Metric, metric_label
 
@@ -263,10 +264,13 @@ def parse_range(patient, range_key: str, start_text: str = "", end_text: str = "
     if range_key == "custom":
         zone = zoneinfo.ZoneInfo(patient.time_zone)
         try:
-            first = datetime.fromisoformat(start_text).date()
-            last = datetime.fromisoformat(end_text).date()
-        except ValueError:
-            raise RangeError("Enter both dates of a custom range (YYYY-MM-DD).") from None
+            first = dates.parse_day(start_text)
+            last = dates.parse_day(end_text)
+        except dates.DateRefused:
+            raise RangeError(
+                "Enter both dates of a custom range (YYYY-MM-DD), between 2000-01-01 and "
+                "2100-12-31."
+            ) from None
         if last < first:
             raise RangeError("The range ends before it starts.")
         if (last - first).days > 3 * 366:

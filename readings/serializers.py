@@ -4,6 +4,7 @@ from datetime import UTC
 
 from rest_framework import serializers
 
+from portal import dates
 from portal.api_helpers import StrictSerializer
 from readings.models import Reading
 
@@ -132,9 +133,13 @@ class ValidicMeasurementRecord(StrictSerializer):
 
     id = serializers.CharField(max_length=128)
     checksum = serializers.CharField(max_length=128)
-    created_at = serializers.DateTimeField(required=False)
-    deleted_at = serializers.DateTimeField(required=False, allow_null=True)
-    end_time = serializers.DateTimeField(required=False)
+    created_at = serializers.DateTimeField(
+        required=False, validators=[dates.QUERY_INSTANT.validate]
+    )
+    deleted_at = serializers.DateTimeField(
+        required=False, allow_null=True, validators=[dates.QUERY_INSTANT.validate]
+    )
+    end_time = serializers.DateTimeField(required=False, validators=[dates.QUERY_INSTANT.validate])
     start_time = serializers.DateTimeField()
     log_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     metrics = ValidicMetric(many=True, allow_empty=False)

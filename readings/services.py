@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from devices.models import Device
+from portal import dates
 from portal.audit import audit_event_record
 from portal.models import Patient, SyncRun, Vendor
 from readings.models import OutboxMessage, OutboxStatus, Reading, ReadingSource
@@ -29,7 +30,6 @@ from readings.units import (
 
 logger = logging.getLogger(__name__)
 
-FUTURE_TOLERANCE = timedelta(minutes=10)
 MAX_OFFSET_SECONDS = 14 * 3600
 
 
@@ -109,10 +109,12 @@ def numeric_reading(
 def measured_at_checked(value: datetime, field_name: str) -> datetime:
     if timezone.is_naive(value):
         raise IngestError(422, "naive_timestamp", "must carry a UTC offset (e.g. ...Z)", field_name)
-    value = value.astimezone(UTC)
-    if value > timezone.now() + FUTURE_TOLERANCE:
-        raise IngestError(422, "future_timestamp", "is in the future", field_name)
-    return value
+    try:  # before converting: a time near year 1 or 9999 is refused, never an overflow
+        dates.READING_TIME.check(value)
+    except dates.DateRefused as exc:
+        code = "timestamp_out_of_range" if value < dates.EARLIEST_INSTANT else "future_timestamp"
+        raise IngestError(422, code, str(exc), field_name) from None
+    return value.astimezone(UTC)
 
 
 def offset_checked(value, field_name):

@@ -245,7 +245,7 @@ def manual_reading(request, pk):
                 request=request,
             )
         except IngestError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(
                 request,

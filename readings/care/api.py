@@ -1,8 +1,6 @@
 """The care-team workspace API: roster, alerts (list, acknowledge, resolve), time entries
 (CRUD) and the monthly billing summary. Thin: input serializer, service, output serializer."""
 
-import datetime as dt
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import path
@@ -12,6 +10,7 @@ from rest_framework import generics, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal import dates
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org
 from portal.api_helpers import ApiError
 from portal.audit import audit_event_record
@@ -212,8 +211,9 @@ class TimeEntryList(generics.ListCreateAPIView):
                 )
             except ValueError:
                 raise ApiError(400, "invalid_parameter", "patient must be an id.") from None
-        if params.get("month"):
-            first, last = selectors.month_bounds(_month(params["month"]))
+        month = dates.query_param(params, "month", dates.parse_month)
+        if month:
+            first, last = selectors.month_bounds(month)
             qs = qs.filter(day__gte=first, day__lte=last)
         return qs
 
@@ -293,14 +293,6 @@ class TimeEntryDetail(generics.RetrieveUpdateDestroyAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _month(text: str) -> dt.date:
-    try:
-        year, month = text.split("-")
-        return dt.date(int(year), int(month), 1)
-    except (ValueError, TypeError):
-        raise ApiError(400, "invalid_parameter", "month must be YYYY-MM.") from None
-
-
 class BillingPagination(pagination.PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
@@ -315,7 +307,11 @@ class BillingPagination(pagination.PageNumberPagination):
         "codes (99470/99457/99458/99091), and the time entries as evidence. CMS 2026 rules "
         "(readings/billing.py)."
     ),
-    parameters=[OpenApiParameter("month", str, description="YYYY-MM (default: this month).")],
+    parameters=[
+        OpenApiParameter(
+            "month", str, description="YYYY-MM, 2000-01 to 2100-12 (default: this month)."
+        )
+    ],
     responses=BillingLineSerializer(many=True),
 )
 class BillingSummary(generics.GenericAPIView):
@@ -325,9 +321,9 @@ class BillingSummary(generics.GenericAPIView):
     serializer_class = BillingLineSerializer
 
     def get(self, request):
-        raw = request.query_params.get("month")
         tz = selectors.organization_tz(request.organization)
-        month = _month(raw) if raw else timezone.now().astimezone(tz).date().replace(day=1)
+        this_month = timezone.now().astimezone(tz).date().replace(day=1)
+        month = dates.query_param(request.query_params, "month", dates.parse_month, this_month)
         page = self.paginate_queryset(selectors.billing_patients(request.organization, month))
         lines = selectors.billing_lines(page, month)
         audit_event_record(

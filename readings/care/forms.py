@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 
+from portal import dates
 from readings.care.models import Activity, Direction, RuleKind, Severity
 from readings.units import Metric
 
@@ -31,7 +32,11 @@ class RosterFilterForm(forms.Form):
 
 
 class TimeEntryForm(forms.Form):
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date")
+    day = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Date",
+        validators=[dates.CARE_DAY.validate],
+    )
     minutes = forms.IntegerField(min_value=1, max_value=600, label="Minutes")
     activity = forms.ChoiceField(choices=Activity.choices, initial=Activity.REVIEW)
     interactive = forms.BooleanField(
@@ -78,7 +83,6 @@ class MonthForm(forms.Form):
         if not raw:
             return default.replace(day=1)
         try:
-            year, month = raw.split("-")
-            return dt.date(int(year), int(month), 1)
-        except (ValueError, TypeError):
-            raise forms.ValidationError("Choose a month as YYYY-MM.") from None
+            return dates.parse_month(raw)
+        except dates.DateRefused as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from devices.models import Device
+from portal import dates
 from portal.models import Patient
 from readings import billing
 from readings.care.models import OPEN_STATUSES, Alert, AlertStatus, Severity, TimeEntry
@@ -195,7 +196,13 @@ def _roster_from_state(organization, now):
         warn_alerts=F("roster_state__warn_alerts"),
         sort_last=F("roster_state__last_name"),
         sort_first=F("roster_state__first_name"),
-        episode_start=F("roster_state__episode_start"),
+        # A reading stored at year 1 puts the episode's local first day before year 1 (BC),
+        # which PostgreSQL holds and Python cannot: shown as the first day Python has.
+        episode_start=Case(
+            When(roster_state__episode_start__lt=dt.date.min, then=Value(dt.date.min)),
+            default=F("roster_state__episode_start"),
+            output_field=DateField(),
+        ),
         period_start=Case(
             When(current, then=F("roster_state__period_start")),
             default=PeriodStart(
@@ -480,10 +487,11 @@ def periods_ending_in(episode_start: dt.date, month: dt.date) -> list[tuple[dt.d
     out = []
     index = max(0, (first - episode_start).days // billing.PERIOD_DAYS - 1)
     while True:
-        start = episode_start + dt.timedelta(days=index * billing.PERIOD_DAYS)
-        end = start + dt.timedelta(days=billing.PERIOD_DAYS - 1)
+        # Clamped: an episode start stored near year 9999 must not overflow the page.
+        start = dates.add_days(episode_start, index * billing.PERIOD_DAYS)
         if start > last:
             break
+        end = dates.add_days(start, billing.PERIOD_DAYS - 1)
         if first <= end <= last:
             out.append((start, end))
         index += 1
@@ -531,7 +539,7 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
     for patient in patients:
         start = patient.monitoring_started_on
         if start is None and patient.pk in first_device:
-            start = first_device[patient.pk].astimezone(patient.tz).date()
+            start = dates.local_date(first_device[patient.pk], patient.tz)
         periods = []
         if start is not None:
             today = now.astimezone(patient.tz).date()

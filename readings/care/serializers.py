@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from portal import dates
 from portal.api_helpers import StrictSerializer
 from readings.care.models import Activity, Alert, TimeEntry
 from readings.models import Reading
@@ -112,7 +113,10 @@ class TimeEntrySerializer(serializers.ModelSerializer):
 
 class TimeEntryInput(StrictSerializer):
     patient = serializers.IntegerField()
-    day = serializers.DateField(help_text="The patient-local date of the care.")
+    day = serializers.DateField(
+        help_text="The patient-local date of the care: from 2000-01-01 to the patient's today.",
+        validators=[dates.CARE_DAY.validate],
+    )
     minutes = serializers.IntegerField(min_value=1, max_value=600)
     activity = serializers.ChoiceField(choices=Activity.choices, default=Activity.REVIEW)
     interactive = serializers.BooleanField(default=False)
@@ -121,7 +125,7 @@ class TimeEntryInput(StrictSerializer):
 
 
 class TimeEntryPatch(StrictSerializer):
-    day = serializers.DateField(required=False)
+    day = serializers.DateField(required=False, validators=[dates.CARE_DAY.validate])
     minutes = serializers.IntegerField(min_value=1, max_value=600, required=False)
     activity = serializers.ChoiceField(choices=Activity.choices, required=False)
     interactive = serializers.BooleanField(required=False)

@@ -307,7 +307,9 @@ def _month(request):
     try:
         return form.month_date(today), None
     except ValidationError:
-        return today.replace(day=1), "That month is not valid; showing this month."
+        return today.replace(day=1), (
+            "That month is not valid (YYYY-MM, 2000-01 to 2100-12); showing this month."
+        )
 
 
 @require_GET

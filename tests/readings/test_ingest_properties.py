@@ -36,7 +36,9 @@ MEASUREMENTS_URL = "/api/v1/measurements"
 DELETE = object()  # a mutation that removes the field
 
 NOW = datetime.now(UTC)
-EARLIEST = datetime(2000, 1, 1)
+# A day inside the plausible range (portal/dates.py), so the readings API window around an
+# instant (±1 s) is inside the query range too.
+EARLIEST = datetime(2000, 1, 2)
 LATEST = (NOW - timedelta(minutes=1)).replace(tzinfo=None)
 
 
@@ -88,14 +90,21 @@ BAD_TIMESTAMPS = st.one_of(
             "2026-11-20T10:00:00+25:00",
             "20-11-2026 10:00",
             "2026-11-20T10:00:00ZZ",
+            # outside the plausible range (portal/dates.py), near Python's calendar ends too
+            "1999-12-31T23:59:59Z",
+            "0001-01-01T00:00:00Z",
+            "0001-01-01T00:00:00+05:00",
+            "9999-12-31T23:59:59Z",
+            "9999-12-31T23:59:59-05:00",
         ]
     ),
     st.integers(),
     st.booleans(),
     st.lists(st.integers(), max_size=2),
-    st.datetimes(NOW.replace(tzinfo=None) + timedelta(minutes=11), datetime(9998, 12, 31)).map(
+    # more than a day ahead (the margin keeps it so however late in the run this executes)
+    st.datetimes(NOW.replace(tzinfo=None) + timedelta(days=2), datetime(9998, 12, 31)).map(
         lambda d: d.isoformat() + "Z"
-    ),  # in the future
+    ),
 )
 NOT_AN_INTEGER = st.one_of(
     st.text(max_size=5),
