@@ -210,7 +210,7 @@ REST_FRAMEWORK = {
         "portal.api_auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api_auth.IsOrganizationMember"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "portal.api_helpers.CursorPagination",
     "PAGE_SIZE": 50,
