@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -127,6 +128,9 @@ def _translate_unhandled(exc):
 
 
 def json_error_view(status: int, message: str):
+    # CSRF-exempt: it changes nothing, and an unmatched POST/PUT/DELETE must get this 404,
+    # not the CSRF middleware's 403 (which told an integrator the wrong thing).
+    @csrf_exempt
     def view(request, exception=None, **kwargs):
         return JsonResponse(error_body(status, message), status=status)
 
