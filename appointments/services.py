@@ -34,6 +34,7 @@ from appointments.models import (
     WebhookSubscription,
 )
 from portal.audit import audit_event_record
+from portal.downloads import csv_neutralised
 from portal.http import VendorError
 from portal.parsers import json_has_nul, json_loads
 
@@ -891,12 +892,14 @@ def appointment_episode_assign(
 
 # --- reports ---------------------------------------------------------------------------------
 def report_csv_dump(*, organization, start: date, end: date, by, request=None) -> bytes:
-    """Get CSV report (seed 003 "Data Download") for a date range."""
+    """Get CSV report (seed 003 "Data Download") for a date range, every cell made safe to
+    open in a spreadsheet (portal.downloads)."""
     if end < start:
         raise VisitRefused("The end date must not be before the start date.")
     if (end - start).days > 366:
         raise VisitRefused("Ask for at most one year at a time.")
     content = solo_client(organization).csv_data_dump(start=start, end=end)
+    content = csv_neutralised(content)  # Solo's cells (names, notes) must not run as formulas
     audit_event_record(
         action="appointment.report.csv",
         request=request,
