@@ -34,7 +34,8 @@ class PatientCreateSerializer(StrictSerializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
     birth_date = serializers.DateField()
-    zip_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", required=False, allow_blank=True)
+    # [0-9], not \d: Python's \d matches every script's digits.
+    zip_code = serializers.RegexField(r"^[0-9]{5}(-[0-9]{4})?$", required=False, allow_blank=True)
     time_zone = serializers.CharField(max_length=64, validators=[validate_time_zone])
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
