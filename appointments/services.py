@@ -33,6 +33,7 @@ from appointments.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from appointments.uploads import NotTheClaimedType, attachment_type_checked
 from portal.audit import audit_event_record
 from portal.downloads import csv_neutralised
 from portal.http import VendorError
@@ -708,23 +709,11 @@ def visit_note_update(
 
 # --- attachments -----------------------------------------------------------------------------
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-SNIFFED_TYPES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
-
-
-def attachment_type_sniff(head: bytes) -> str | None:
-    """The file's real type from its first bytes (never from its name or the browser's say)."""
-    for magic, mime in SNIFFED_TYPES:
-        if head.startswith(magic):
-            return mime
-    return None
 
 
 def attachment_upload(*, appointment: Appointment, upload, by, request=None) -> Attachment:
-    """Upload attachment (seed 003): at most 5 MB of PDF, PNG or JPEG, checked by content."""
+    """Upload attachment (seed 003): at most 5 MB of PDF, PNG or JPEG, checked by content (the
+    whole file: appointments.uploads)."""
     size = upload.size
     if size == 0:
         raise VisitRefused("The file is empty.")
@@ -733,7 +722,10 @@ def attachment_upload(*, appointment: Appointment, upload, by, request=None) -> 
             f"The file is {size / (1024 * 1024):.1f} MB; Solo accepts at most 5 MB per attachment."
         )
     content = upload.read()
-    mime = attachment_type_sniff(content[:16])
+    try:
+        mime = attachment_type_checked(content)  # the whole file, not just its first bytes
+    except NotTheClaimedType as exc:
+        raise VisitRefused(f"{exc} (Its content was checked, not just its name.)") from exc
     if mime is None:
         raise VisitRefused(
             "Only PDF, PNG and JPEG files can be attached, and this file is not one of them "
