@@ -19,7 +19,8 @@ SNIFFED_TYPES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
 )
-PILLOW_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+# Pillow names a phone's multi-picture JPEG (a JPEG with its depth map or preview) "MPO".
+PILLOW_FORMATS = {"image/png": {"PNG"}, "image/jpeg": {"JPEG", "MPO"}}
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 JPEG_END = b"\xff\xd9"
 PDF_END = re.compile(rb"%%EOF[\x00\t\n\f\r ]*\Z")  # trailing whitespace is common and harmless
@@ -57,7 +58,7 @@ def _check_image(content: bytes, mime: str) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(content)) as image:
-                if image.format != PILLOW_FORMATS[mime]:
+                if image.format not in PILLOW_FORMATS[mime]:
                     raise problem
                 if image.width * image.height > MAX_PIXELS:
                     raise NotTheClaimedType("This image has too many pixels to be checked.")

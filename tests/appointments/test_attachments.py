@@ -142,6 +142,16 @@ def test_a_png_and_a_jpeg_are_uploaded(nurse, book):
     assert [f["mimeType"] for f in solo_files(visit)] == ["image/png", "image/jpeg"]
 
 
+def test_a_phones_multi_picture_jpeg_is_accepted(nurse, book):
+    out = io.BytesIO()
+    photo = Image.new("RGB", (8, 8), (10, 120, 10))
+    photo.save(out, format="MPO", save_all=True, append_images=[Image.new("RGB", (4, 4))])
+    visit = book()
+    response = upload(nurse, visit, "photo.jpg", out.getvalue())
+    assert "Attached “photo.jpg”.".encode() in response.content
+    assert solo_files(visit)[0]["mimeType"] == "image/jpeg"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
