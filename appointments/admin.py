@@ -112,7 +112,17 @@ class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(OrganizationScopedAdmin):
     organization_path = "subscription__organization"
-    list_display = ["received_at", "event", "object_id", "status", "attempts", "processed_at"]
+    # A failing delivery shows why (the error holds no PHI) and when it is tried next.
+    list_display = [
+        "received_at",
+        "event",
+        "object_id",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "processed_at",
+    ]
     list_filter = ["status", "event"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
 

@@ -17,6 +17,8 @@ import os
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from portal.parsers import json_loads
+
 SALT_BYTES = 8
 IV_BYTES = 16
 SALT_CHARS = 12  # base64 of 8 bytes
@@ -72,9 +74,10 @@ def solo_encrypt_json(secret: str, value) -> str:
 
 
 def solo_decrypt_json(secret: str, text: str):
-    """Decrypt and parse; SoloCryptoError when either step fails."""
+    """Decrypt and parse (the portal's bounded JSON reader: a hostile payload nested 1,000
+    deep is refused, not a RecursionError); SoloCryptoError when either step fails."""
     plain = solo_decrypt(secret, text)
     try:
-        return json.loads(plain)
+        return json_loads(plain)
     except ValueError as exc:
         raise SoloCryptoError("decrypted text is not JSON") from exc

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import traceback
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -15,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.clients import SoloClient
-from appointments.crypto import SoloCryptoError, solo_decrypt_json, solo_encrypt_json
+from appointments.crypto import SoloCryptoError, solo_decrypt, solo_encrypt_json
 from appointments.models import (
     MAX_DURATION_SECONDS,
     Appointment,
@@ -31,9 +33,12 @@ from appointments.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from appointments.uploads import NotTheClaimedType, attachment_type_checked
 from portal import dates
 from portal.audit import audit_event_record
+from portal.downloads import csv_neutralised
 from portal.http import VendorError
+from portal.parsers import json_has_nul, json_loads
 
 logger = logging.getLogger(__name__)
 
@@ -482,6 +487,13 @@ def webhook_subscription_remove(*, subscription: WebhookSubscription) -> None:
 class WebhookRejected(Exception):
     """A delivery we cannot accept (unknown receiver, does not decrypt or parse)."""
 
+    def __init__(self, reason: str, *, malformed: bool = False):
+        super().__init__(reason)
+        self.malformed = malformed  # decrypted, but not an event we can store and apply
+
+
+OBJECT_ID_MAX_CHARS = 64  # WebhookDelivery.object_id
+
 
 def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelivery, bool]:
     """Decrypt, validate and persist one delivery (the inbox row) before Solo gets its 2xx.
@@ -493,30 +505,59 @@ def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelive
         raise WebhookRejected("unknown receiver")
     try:
         text = body.decode("ascii")
-        payload = solo_decrypt_json(subscription.encryption_key, text)
+        plain = solo_decrypt(subscription.encryption_key, text)
     except (UnicodeDecodeError, SoloCryptoError) as exc:
         raise WebhookRejected("does not decrypt") from exc
+    try:
+        payload = json_loads(plain)
+    except ValueError as exc:
+        raise WebhookRejected("not JSON, or nested too deep", malformed=True) from exc
     event = payload.get("event") if isinstance(payload, dict) else None
     if isinstance(event, dict):  # tolerate {"event": {"type": ...}} as in the payload schema
         event = event.get("type")
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(event, str) or not isinstance(data, dict):
-        raise WebhookRejected("not an event")
-    object_id = data.get("appointmentId") or data.get("patientId") or data.get("episodeId")
-    if object_id is None:
-        raise WebhookRejected("no object id")
+        raise WebhookRejected("not an event", malformed=True)
+    if json_has_nul({"event": event, "data": data}):
+        # PostgreSQL can store no NUL in text or jsonb: refuse it here, not with a 500 later.
+        raise WebhookRejected("holds a NUL character", malformed=True)
+    object_id = _webhook_object_id(event, data)
+    digest = hashlib.sha256(body).hexdigest()
     digest = hashlib.sha256(body).hexdigest()
     delivery = WebhookDelivery(
         subscription=subscription,
         digest=digest,
         event=event[:40],
-        object_id=str(object_id)[:64],
+        object_id=object_id,
         payload={"event": event, "data": data},
         received_at=timezone.now(),
     )
     if _inbox_insert(delivery):
         return delivery, True
     return WebhookDelivery.objects.get(digest=digest), False  # a replay (or its twin)
+
+
+_ID_KEYS = {"appointment": "appointmentId", "patient": "patientId", "episode": "episodeId"}
+
+
+def _webhook_object_id(event: str, data: dict) -> str:
+    """The id the event names, checked before anything is stored (seed 003 payload schemas):
+    an appointment event's id is an int (a string of ASCII digits is read too, liberally);
+    patient and episode ids are ints or short printable strings (uuids elsewhere in seed 003)."""
+    kind = event.split(":", 1)[0]
+    names = [_ID_KEYS[kind]] if kind in _ID_KEYS else list(_ID_KEYS.values())
+    name = next((n for n in names if data.get(n) not in (None, "")), None)
+    if name is None:
+        raise WebhookRejected("no object id", malformed=True)
+    value = data[name]
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise WebhookRejected(f"{name} is not an id", malformed=True)
+    text = str(value)
+    if not text.isprintable() or len(text) > OBJECT_ID_MAX_CHARS:
+        raise WebhookRejected(f"{name} is not an id", malformed=True)
+    if kind == "appointment" and not (text.isascii() and text.isdigit() and 0 < int(text) < 2**63):
+        raise WebhookRejected(f"{name} is not a Solo appointment id", malformed=True)
+    return text
 
 
 _INBOX_COLUMNS = ["subscription_id", "digest", "event", "object_id", "payload", "status"]
@@ -549,35 +590,26 @@ def _inbox_insert(delivery: WebhookDelivery) -> bool:
 
 def webhook_delivery_process(*, delivery: WebhookDelivery) -> str:
     """Apply one delivery by fetching the current object from Solo. Outages leave the row
-    `retrying` with a backoff (the periodic sweep picks it up); nothing is lost."""
+    `retrying` with a backoff (the periodic sweep picks it up); nothing is lost.
+
+    Any other failure (a bug, a value the database refuses) is caught too: its savepoint is
+    rolled back, the row records the exception's class (never its text, which may quote
+    patient data) and is retried with the same backoff, then `failed` after MAX_ATTEMPTS —
+    never left `received` for the sweep to re-queue every minute forever."""
     if delivery.status in (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED):
         return delivery.status
     organization = delivery.subscription.organization
     delivery.attempts += 1
     try:
-        if delivery.event.startswith("appointment:"):
-            result = appointment_sync_from_solo(
-                organization=organization, solo_appointment_id=int(delivery.object_id)
-            )
-            delivery.status = (
-                WebhookDelivery.Status.PROCESSED if result else WebhookDelivery.Status.IGNORED
-            )
-        elif delivery.event.startswith("episode:"):
-            result = episode_sync_from_solo(organization=organization, solo_id=delivery.object_id)
-            delivery.status = (
-                WebhookDelivery.Status.PROCESSED if result else WebhookDelivery.Status.IGNORED
-            )
-        else:
-            delivery.status = WebhookDelivery.Status.IGNORED  # patients come from the EHR
+        with transaction.atomic():  # a savepoint: a failure below leaves the row writable
+            delivery.status = _webhook_delivery_apply(delivery, organization)
         delivery.processed_at = timezone.now()
         delivery.last_error = ""
         delivery.next_attempt_at = None
     except VendorError as exc:
         delivery.last_error = str(exc)[:300]
         if exc.is_outage and delivery.attempts < MAX_ATTEMPTS:
-            delivery.status = WebhookDelivery.Status.RETRYING
-            delay = RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
-            delivery.next_attempt_at = timezone.now() + timedelta(seconds=min(delay, 3600))
+            _webhook_delivery_retry_later(delivery)
         elif exc.status == 404:
             delivery.status = WebhookDelivery.Status.IGNORED
         else:
@@ -589,8 +621,48 @@ def webhook_delivery_process(*, delivery: WebhookDelivery) -> str:
             delivery.attempts,
             exc.status,
         )
+    except Exception as exc:  # any failure must end in a recorded state
+        delivery.last_error = f"Processing error: {_error_place(exc)}"
+        if delivery.attempts < MAX_ATTEMPTS:
+            _webhook_delivery_retry_later(delivery)
+        else:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+        logger.error(
+            "solo webhook delivery=%s event=%s attempt=%d failed: %s",
+            delivery.pk,
+            delivery.event,
+            delivery.attempts,
+            _error_place(exc),
+        )
     delivery.save()
     return delivery.status
+
+
+def _webhook_delivery_apply(delivery: WebhookDelivery, organization) -> str:
+    if delivery.event.startswith("appointment:"):
+        result = appointment_sync_from_solo(
+            organization=organization, solo_appointment_id=int(delivery.object_id)
+        )
+    elif delivery.event.startswith("episode:"):
+        result = episode_sync_from_solo(organization=organization, solo_id=delivery.object_id)
+    else:
+        return WebhookDelivery.Status.IGNORED  # patients come from the EHR
+    return WebhookDelivery.Status.PROCESSED if result else WebhookDelivery.Status.IGNORED
+
+
+def _error_place(exc: Exception) -> str:
+    """The exception's class and the line that raised it: enough to find the bug, and free of
+    the exception's text (a database error quotes the values it refused)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"
+
+
+def _webhook_delivery_retry_later(delivery: WebhookDelivery) -> None:
+    delivery.status = WebhookDelivery.Status.RETRYING
+    delay = RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
+    delivery.next_attempt_at = timezone.now() + timedelta(seconds=min(delay, 3600))
 
 
 # --- visit notes -----------------------------------------------------------------------------
@@ -640,23 +712,11 @@ def visit_note_update(
 
 # --- attachments -----------------------------------------------------------------------------
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-SNIFFED_TYPES = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
-
-
-def attachment_type_sniff(head: bytes) -> str | None:
-    """The file's real type from its first bytes (never from its name or the browser's say)."""
-    for magic, mime in SNIFFED_TYPES:
-        if head.startswith(magic):
-            return mime
-    return None
 
 
 def attachment_upload(*, appointment: Appointment, upload, by, request=None) -> Attachment:
-    """Upload attachment (seed 003): at most 5 MB of PDF, PNG or JPEG, checked by content."""
+    """Upload attachment (seed 003): at most 5 MB of PDF, PNG or JPEG, checked by content (the
+    whole file: appointments.uploads)."""
     size = upload.size
     if size == 0:
         raise VisitRefused("The file is empty.")
@@ -665,7 +725,10 @@ def attachment_upload(*, appointment: Appointment, upload, by, request=None) -> 
             f"The file is {size / (1024 * 1024):.1f} MB; Solo accepts at most 5 MB per attachment."
         )
     content = upload.read()
-    mime = attachment_type_sniff(content[:16])
+    try:
+        mime = attachment_type_checked(content)  # the whole file, not just its first bytes
+    except NotTheClaimedType as exc:
+        raise VisitRefused(f"{exc} (Its content was checked, not just its name.)") from exc
     if mime is None:
         raise VisitRefused(
             "Only PDF, PNG and JPEG files can be attached, and this file is not one of them "
@@ -824,12 +887,14 @@ def appointment_episode_assign(
 
 # --- reports ---------------------------------------------------------------------------------
 def report_csv_dump(*, organization, start: date, end: date, by, request=None) -> bytes:
-    """Get CSV report (seed 003 "Data Download") for a date range."""
+    """Get CSV report (seed 003 "Data Download") for a date range, every cell made safe to
+    open in a spreadsheet (portal.downloads)."""
     if end < start:
         raise VisitRefused("The end date must not be before the start date.")
     if (end - start).days > 366:
         raise VisitRefused("Ask for at most one year at a time.")
     content = solo_client(organization).csv_data_dump(start=start, end=end)
+    content = csv_neutralised(content)  # Solo's cells (names, notes) must not run as formulas
     audit_event_record(
         action="appointment.report.csv",
         request=request,

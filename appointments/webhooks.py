@@ -33,6 +33,11 @@ def solo_webhook(request, receiver_id):
         logger.warning("solo webhook receiver=%s refused: %s", receiver_id, reason)
         if reason == "unknown receiver":
             return JsonResponse({"error": "not_found", "message": "Unknown webhook."}, status=404)
+        if exc.malformed:
+            return JsonResponse(
+                {"error": "malformed_request", "message": f"The event is malformed: {reason}."},
+                status=400,
+            )
         return JsonResponse(
             {"error": "bad_request", "message": "The body is not a valid Solo event."}, status=400
         )

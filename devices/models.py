@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from portal.identifiers import clean_identifier_fields
 from portal.models import Organization, Patient, Site
 
 
@@ -95,6 +96,10 @@ class Device(models.Model):
     @property
     def is_decommissioned(self) -> bool:
         return self.current_status == DeviceStatus.DECOMMISSIONED
+
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude)
+        clean_identifier_fields(self, ["identifier"], exclude)
 
 
 class DeviceStatusChange(models.Model):

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -127,20 +128,47 @@ def _translate_unhandled(exc):
 
 
 def json_error_view(status: int, message: str):
+    # CSRF-exempt: it changes nothing, and an unmatched POST/PUT/DELETE must get this 404,
+    # not the CSRF middleware's 403 (which told an integrator the wrong thing).
+    @csrf_exempt
     def view(request, exception=None, **kwargs):
         return JsonResponse(error_body(status, message), status=status)
 
     return view
 
 
+# Fields whose text DRF turns into a number or a date through int() and `\d` regexes, which read
+# any script's digits ("٢٠٢٦-01-05" is 2026-01-05): only ASCII digits are a contract's digits.
+ASCII_ONLY_FIELDS = (
+    serializers.IntegerField,
+    serializers.FloatField,
+    serializers.DecimalField,
+    serializers.DateField,
+    serializers.DateTimeField,
+    serializers.TimeField,
+    serializers.DurationField,
+)
+NON_ASCII_MESSAGE = "Use ASCII digits (0-9): digits of other scripts are not accepted."
+
+
 class StrictSerializer(serializers.Serializer):
-    """Input contracts refuse fields they do not define (a typo must not pass silently)."""
+    """Input contracts refuse fields they do not define (a typo must not pass silently), and
+    numbers, dates and timestamps written with anything but ASCII."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            non_ascii = {
+                name: [NON_ASCII_MESSAGE]
+                for name, field in self.fields.items()
+                if isinstance(field, ASCII_ONLY_FIELDS)
+                and isinstance(data.get(name), str)
+                and not data[name].isascii()
+            }
+            if non_ascii:
+                raise serializers.ValidationError(non_ascii)
         return super().to_internal_value(data)
 
 

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
@@ -34,6 +36,40 @@ class BodySizeLimitMiddleware:
                     status=413,
                 )
         return self.get_response(request)
+
+
+# C0 controls and DEL, except tab and line breaks (which a pasted search may carry).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class QueryControlCharsMiddleware:
+    """Refuse a query string holding a control character (a NUL above all): PostgreSQL stores
+    and compares no NUL, so `/patients/?q=%00` reached the search (or the audit row naming
+    the filter) and ended in a 500. No page or endpoint takes such a value, so one check
+    here covers them all: pages get the calm error page, machines the JSON error shape."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.GET and not request.path.startswith("/sandbox/") and _has_control(request):
+            message = "The address holds a control character; remove it and try again."
+            if wants_json(request):
+                return JsonResponse(
+                    {"error": "malformed_request", "message": message, "fields": {}}, status=400
+                )
+            html = render_to_string(
+                "error.html", {"status": 400, "title": "Bad request", "message": message}
+            )
+            return HttpResponse(html, status=400)
+        return self.get_response(request)
+
+
+def _has_control(request) -> bool:
+    return any(
+        _CONTROL.search(key) or any(_CONTROL.search(v) for v in values)
+        for key, values in request.GET.lists()
+    )
 
 
 class DatabaseUnavailableMiddleware:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal.crypto import EncryptedJSONField
 from portal.http import vendor_url_problem
+from portal.identifiers import clean_identifier_fields
 
 
 def validate_time_zone(value: str) -> None:
@@ -137,6 +138,28 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    IDENTIFIER_FIELDS = (
+        "mrn",
+        "solo_id",
+        "solo_spid",
+        "solo_hsid",
+        "validic_user_id",
+        "patient_graph_id",
+    )
+
+    def clean_fields(self, exclude=None):
+        errors = {}
+        try:
+            super().clean_fields(exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        try:
+            clean_identifier_fields(self, self.IDENTIFIER_FIELDS, exclude, zip_field="zip_code")
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def display_name(self) -> str:

@@ -37,7 +37,8 @@ class PatientCreateSerializer(StrictSerializer):
     birth_date = serializers.DateField(
         validators=[dates.BIRTH_DATE.validate], help_text="1900-01-01 to today."
     )
-    zip_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", required=False, allow_blank=True)
+    # [0-9], not \d: Python's \d matches every script's digits.
+    zip_code = serializers.RegexField(r"^[0-9]{5}(-[0-9]{4})?$", required=False, allow_blank=True)
     time_zone = serializers.CharField(max_length=64, validators=[validate_time_zone])
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)

@@ -4,11 +4,10 @@ selector, shape the answer."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
-from django.db import IntegrityError
+from django.db import transaction
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
@@ -67,24 +66,28 @@ class IngestView(APIView):
         if len(key) > 200:
             raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key is too long.")
         digest = body_hash({"body": request.data, "path": request.path})
+        # The key is claimed first, in the transaction that stores the reading: of concurrent
+        # requests with one key, exactly one ingests; the others see its committed answer.
+        with transaction.atomic():
+            claim = services.ingestion_replay_claim(
+                organization=request.organization,
+                endpoint=self.endpoint,
+                key=key,
+                request_hash=digest,
+            )
+            if claim is not None:
+                response = self.ingest(request, *args, **kwargs)  # an error rolls the claim back
+                if response.status_code < 300:
+                    services.ingestion_replay_complete(
+                        claim=claim, status_code=response.status_code, body=response.data
+                    )
+                else:
+                    claim.delete()  # only a success is replayed
+                return response
         found = services.ingestion_replay_find(
             organization=request.organization, endpoint=self.endpoint, key=key
         )
-        if found is None:
-            response = self.ingest(request, *args, **kwargs)
-            if response.status_code < 300:
-                # A concurrent twin may have stored its (identical) answer first.
-                with contextlib.suppress(IntegrityError):
-                    services.ingestion_replay_remember(
-                        organization=request.organization,
-                        endpoint=self.endpoint,
-                        key=key,
-                        request_hash=digest,
-                        status_code=response.status_code,
-                        body=response.data,
-                    )
-            return response
-        if found.request_hash != digest:
+        if found is None or found.request_hash != digest:
             raise ApiError(
                 422,
                 "idempotency_key_reused",

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from portal import dates
 from portal.api_helpers import StrictSerializer
+from portal.identifiers import validate_identifier
 from readings.models import Reading
 
 
@@ -67,10 +68,14 @@ class ImpiloReadingObject(serializers.Serializer):
 class PatientMetricRequest(StrictSerializer):
     """patient-graph metric entry request (seed 002)."""
 
-    metric_key = serializers.CharField(min_length=1, max_length=64)
+    metric_key = serializers.CharField(
+        min_length=1, max_length=64, validators=[validate_identifier]
+    )
     value_numeric = serializers.CharField(required=False, allow_blank=True, max_length=40)
     value_text = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    unit = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    unit = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, validators=[validate_identifier]
+    )
     source = serializers.ChoiceField(choices=["manual", "api", "upload"])
     is_phi = StrictBoolean(required=False)
     recorded_at = serializers.DateTimeField()

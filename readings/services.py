@@ -10,14 +10,20 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from devices.models import Device
 from portal import dates
 from portal.audit import audit_event_record
 from portal.models import Patient, SyncRun, Vendor
-from readings.models import OutboxMessage, OutboxStatus, Reading, ReadingSource
+from readings.models import (
+    IngestionReplay,
+    OutboxMessage,
+    OutboxStatus,
+    Reading,
+    ReadingSource,
+)
 from readings.units import (
     METRICS,
     Metric,
@@ -982,22 +988,34 @@ def _pull(organization, kind, triggered_by, *, fetch, normalise, maps) -> SyncRu
 
 # --- Idempotency-Key ------------------------------------------------------------------------
 def ingestion_replay_find(*, organization, endpoint: str, key: str):
-    from readings.models import IngestionReplay
-
     return IngestionReplay.objects.filter(
         organization=organization, endpoint=endpoint, key=key
     ).first()
 
 
-def ingestion_replay_remember(
-    *, organization, endpoint: str, key: str, request_hash: str, status_code: int, body
-) -> None:
-    """Keep the first successful answer for `key` (a concurrent twin keeps the first one)."""
-    from readings.models import IngestionReplay
+def ingestion_replay_claim(*, organization, endpoint: str, key: str, request_hash: str):
+    """Claim `key` for this request before anything is written, inside the caller's
+    transaction: the row's unique constraint lets one request hold it. On PostgreSQL a
+    concurrent claim waits for the holder to commit (then fails) or roll back (then wins);
+    SQLite serializes writers. Returns the claim, or None when another request committed one.
+    (A look-up first, a write, and a remember-afterwards let 11–16 of 20 parallel twins with
+    different bodies all store their reading.)"""
+    try:
+        with transaction.atomic():
+            return IngestionReplay.objects.create(
+                organization=organization,
+                endpoint=endpoint,
+                key=key,
+                request_hash=request_hash,
+                status_code=0,  # no one else sees this row until the answer is filled in
+                response_body={},
+            )
+    except IntegrityError:
+        return None
 
-    IngestionReplay.objects.get_or_create(
-        organization=organization,
-        endpoint=endpoint,
-        key=key,
-        defaults={"request_hash": request_hash, "status_code": status_code, "response_body": body},
-    )
+
+def ingestion_replay_complete(*, claim, status_code: int, body) -> None:
+    """Keep the first successful answer for the claimed key, in the same transaction."""
+    claim.status_code = status_code
+    claim.response_body = body
+    claim.save(update_fields=["status_code", "response_body"])

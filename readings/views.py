@@ -1,7 +1,6 @@
 """Readings pages: a patient's chart (HTMX swaps metric and range), the table of the same data,
 CSV export, manual entry, and the organization's out-of-range overview."""
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
+from portal.downloads import attachment_disposition, csv_writer
 from readings import charts, selectors
 from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP, RangeError
@@ -190,7 +190,7 @@ def patient_csv(request, pk):
         obj=patient,
         detail={"metric": request.GET.get("metric") or sel["metric"], "range": sel["range_key"]},
     )
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # text cells neutralised (CSV injection)
 
     def lines():
         yield writer.writerow(CSV_HEADER)
@@ -216,8 +216,8 @@ def patient_csv(request, pk):
             )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="readings-{patient.mrn}-{sel["range_key"]}.csv"'
+    response["Content-Disposition"] = attachment_disposition(
+        f"readings-{patient.mrn}-{sel['range_key']}.csv"
     )
     return response
 

@@ -1,6 +1,5 @@
 """Pages of the care-team workspace. Thin: parse, call a selector or service, render."""
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
+from portal.downloads import attachment_disposition, csv_writer
 from readings.care import selectors, services
 from readings.care.forms import (
     AlertActionForm,
@@ -382,8 +382,8 @@ def billing_csv(request):
     # Built in memory in chunks of 500 patients (three queries each): a 10,000-patient
     # month is a few MB. A plain response keeps error handling (and tests) simple.
     response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="rpm-billing-{month:%Y-%m}.csv"'
-    writer = csv.writer(response)
+    response["Content-Disposition"] = attachment_disposition(f"rpm-billing-{month:%Y-%m}.csv")
+    writer = csv_writer(response)  # every text cell neutralised (CSV injection), MRN included
     writer.writerow(CSV_HEADER)
     for start in range(0, len(patients), 500):
         for line in selectors.billing_lines(patients[start : start + 500], month):
@@ -410,8 +410,8 @@ def _csv_rows(line):
         yield [
             p.pk,
             p.mrn,
-            _safe(p.last_name),
-            _safe(p.first_name),
+            p.last_name,
+            p.first_name,
             p.time_zone,
             line.episode_start.isoformat() if line.episode_start else "",
             period.first.isoformat() if period else "",
@@ -422,11 +422,6 @@ def _csv_rows(line):
             line.time.management_minutes,
             line.time.interpretation_minutes,
             "yes" if line.time.interactive else "no",
-            _safe(entries),
+            entries,
             " ".join(codes),
         ]
-
-
-def _safe(text: str) -> str:
-    """No spreadsheet formulas from names or notes (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

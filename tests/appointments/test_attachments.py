@@ -1,11 +1,14 @@
 """Uploads: PDF/PNG/JPEG up to 5 MB, checked by content, never by name; refusals are clear
 messages and send nothing to Solo."""
 
+import io
 from http import HTTPStatus
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
+from pypdf import PdfWriter
 
 from appointments.models import Attachment
 from portal.models import AuditEvent
@@ -13,9 +16,41 @@ from portal.sandbox.state import STORE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def make_pdf(padding: int = 0) -> bytes:
+    """A real one-page PDF (pypdf); `padding` characters of metadata make it larger."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    if padding:
+        writer.add_metadata({"/Padding": "x" * padding})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_of_size(size: int) -> bytes:
+    """A valid PDF of exactly `size` bytes (the metadata string grows byte for byte)."""
+    padding = 1000
+    for _ in range(5):  # offsets in the xref table may gain a digit: converge in a few steps
+        pdf = make_pdf(padding=padding)
+        if len(pdf) == size:
+            return pdf
+        padding += size - len(pdf)
+    raise AssertionError(f"no PDF of exactly {size} bytes")
+
+
+def make_image(kind: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, format=kind)
+    return out.getvalue()
+
+
+PDF = make_pdf()
+PNG = make_image("PNG")
+JPEG = make_image("JPEG")
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
+HTML = b"<html><body><script>alert(document.cookie)</script></body></html>\n"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>\n'
 
 
 @pytest.fixture
@@ -60,12 +95,12 @@ def test_the_type_comes_from_the_content_not_the_name(nurse, book):
 
 def test_five_megabytes_plus_one_byte_is_refused(nurse, book):
     visit = book()
-    too_big = PDF + b"0" * (5 * 1024 * 1024 + 1 - len(PDF))
+    too_big = pdf_of_size(5 * 1024 * 1024 + 1)
     response = upload(nurse, visit, "scan.pdf", too_big)
     assert b"The file was not attached. The file is 5.0 MB; Solo accepts at most 5 MB" in (
         response.content
     )
-    exactly = PDF + b"0" * (5 * 1024 * 1024 - len(PDF))
+    exactly = pdf_of_size(5 * 1024 * 1024)
     assert b"Attached" in upload(nurse, visit, "max.pdf", exactly).content
     assert [f["size"] for f in solo_files(visit)] == [5 * 1024 * 1024]
 
@@ -98,3 +133,69 @@ def test_removing_an_attachment_deletes_it_in_solo(nurse, book):
     attachment.refresh_from_db()
     assert attachment.deleted_at is not None
     assert b"a.pdf" not in nurse.get(reverse("appointments:detail", args=[visit.pk])).content
+
+
+def test_a_png_and_a_jpeg_are_uploaded(nurse, book):
+    visit = book()
+    assert "Attached “scan.png”.".encode() in upload(nurse, visit, "scan.png", PNG).content
+    assert "Attached “photo.jpg”.".encode() in upload(nurse, visit, "photo.jpg", JPEG).content
+    assert [f["mimeType"] for f in solo_files(visit)] == ["image/png", "image/jpeg"]
+
+
+def test_a_phones_multi_picture_jpeg_is_accepted(nurse, book):
+    out = io.BytesIO()
+    photo = Image.new("RGB", (8, 8), (10, 120, 10))
+    photo.save(out, format="MPO", save_all=True, append_images=[Image.new("RGB", (4, 4))])
+    visit = book()
+    response = upload(nurse, visit, "photo.jpg", out.getvalue())
+    assert "Attached “photo.jpg”.".encode() in response.content
+    assert solo_files(visit)[0]["mimeType"] == "image/jpeg"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("a.png", b"\x89PNG\r\n\x1a\n" + SVG, "starts like a PNG image but is not a valid one"),
+        ("a.png", b"\x89PNG\r\n\x1a\n" + HTML + PNG[-12:], "not a valid one"),
+        ("a.png", PNG + HTML, "has other data after its end"),
+        ("a.png", PNG[:-40] + PNG[-12:], "not a valid one"),  # truncated pixel data
+        ("a.jpg", b"\xff\xd8\xff\xe0" + HTML + b"\xff\xd9", "not a valid one"),
+        ("a.jpg", JPEG + SVG, "has other data after its end"),
+        ("a.pdf", b"%PDF-1.7\n" + HTML, "starts like a PDF but is not a valid PDF"),
+        ("a.pdf", b"%PDF-1.7\n" + SVG + b"%%EOF\n", "starts like a PDF but is not a valid PDF"),
+        ("a.pdf", PDF + HTML, "has other data after its end"),
+        ("a.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "not a valid PDF"),
+    ],
+    ids=[
+        "png-header-then-svg",
+        "png-header-html-iend",
+        "png-then-html",
+        "png-truncated",
+        "jpeg-header-then-html",
+        "jpeg-then-svg",
+        "pdf-header-then-html",
+        "pdf-header-svg-eof",
+        "pdf-then-html",
+        "pdf-shell",
+    ],
+)
+def test_a_file_that_is_not_wholly_what_it_claims_is_refused(nurse, book, name, content, message):
+    visit = book()
+    response = upload(nurse, visit, name, content)
+    page = response.content.decode()
+    assert "The file was not attached." in page
+    assert message in page
+    assert not solo_files(visit)
+    assert not Attachment.objects.exists()
+
+
+def test_a_password_protected_pdf_is_refused_with_a_reason(nurse, book):
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    writer.encrypt("secret")
+    out = io.BytesIO()
+    writer.write(out)
+    visit = book()
+    response = upload(nurse, visit, "locked.pdf", out.getvalue())
+    assert b"password-protected" in response.content
+    assert not solo_files(visit)
