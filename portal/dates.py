@@ -134,7 +134,7 @@ def parse_instant(text: str, span: Span = QUERY_INSTANT) -> dt.datetime:
     return span.check(value)
 
 
-_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")  # [0-9]: \d also matches other scripts' digits
 
 
 def parse_month(text: str) -> dt.date:

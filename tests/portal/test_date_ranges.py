@@ -42,7 +42,9 @@ def test_billing_months_from_2000_01_to_2100_12(text, first_day):
     assert dates.parse_month(text) == (first_day or dt.date(2026, 7, 1))
 
 
-@pytest.mark.parametrize("text", ["1999-12", "2101-01", "9999-12", "0001-01", "2026-13", "x"])
+@pytest.mark.parametrize(
+    "text", ["1999-12", "2101-01", "9999-12", "0001-01", "2026-13", "x", "٢٠٢٦-01", "2026-٠٧"]
+)
 def test_other_months_are_refused(text):
     with pytest.raises(dates.DateRefused):
         dates.parse_month(text)
