@@ -1,7 +1,9 @@
+import zoneinfo
+
 from rest_framework import serializers
 
 from portal.api_helpers import StrictSerializer
-from portal.models import Patient, validate_time_zone
+from portal.models import Patient
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -35,7 +37,8 @@ class PatientCreateSerializer(StrictSerializer):
     last_name = serializers.CharField(max_length=100)
     birth_date = serializers.DateField()
     zip_code = serializers.RegexField(r"^\d{5}(-\d{4})?$", required=False, allow_blank=True)
-    time_zone = serializers.CharField(max_length=64, validators=[validate_time_zone])
+    # A choice, so that the schema lists the IANA names it accepts.
+    time_zone = serializers.ChoiceField(choices=sorted(zoneinfo.available_timezones()))
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     monitoring_started_on = serializers.DateField(required=False, allow_null=True)

@@ -36,6 +36,18 @@ class StrictBoolean(serializers.BooleanField):
 class HeartRateReadingRequest(StrictSerializer):
     """Impilo `HeartRateReadingRequest` (seed 000)."""
 
+    # Seed 000: the device (by id or identifier) or the patient must be named.
+    openapi_extra = {
+        "anyOf": [
+            {"required": ["deviceId"], "properties": {"deviceId": {"type": "integer"}}},
+            {
+                "required": ["deviceIdentifier"],
+                "properties": {"deviceIdentifier": {"type": "string"}},
+            },
+            {"required": ["patientId"], "properties": {"patientId": {"type": "integer"}}},
+        ]
+    }
+
     readingTimestamp = serializers.DateTimeField(
         default_timezone=UTC, help_text="The UTC timestamp (seed 000): no offset means UTC."
     )
@@ -148,6 +160,18 @@ class ValidicMeasurementRecord(StrictSerializer):
     version = serializers.CharField(required=False, allow_blank=True)
 
 
+class MeasurementBatch(serializers.Serializer):
+    """A list of Validic measurement records. Each is judged on its own (an outcome per record in
+    the answer), so the list's items are any objects as far as the request is concerned."""
+
+    openapi_extra = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 500,
+        "items": {"type": "object", "description": "A ValidicMeasurementRecord."},
+    }
+
+
 class MeasurementOutcome(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.ChoiceField(
@@ -165,7 +189,7 @@ class MeasurementsResponse(serializers.Serializer):
 
 
 class ReadingSerializer(serializers.ModelSerializer):
-    device = serializers.CharField(source="device.identifier", default=None)
+    device = serializers.CharField(source="device.identifier", default=None, allow_null=True)
     local_time = serializers.SerializerMethodField()
 
     class Meta:
@@ -190,3 +214,40 @@ class ReadingSerializer(serializers.ModelSerializer):
 
     def get_local_time(self, obj) -> str:
         return obj.local_measured_at.isoformat()
+
+
+class ReadingPage(serializers.Serializer):
+    """A cursor page of readings (`resolution=raw`)."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReadingSerializer(many=True)
+
+
+class SeriesPoint(serializers.Serializer):
+    t = serializers.CharField(help_text="The point's (or its bucket's first) instant, UTC.")
+    min = serializers.FloatField()
+    avg = serializers.FloatField()
+    max = serializers.FloatField()
+    count = serializers.IntegerField()
+
+
+class SeriesSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    bucketed = serializers.BooleanField()
+    bucket_seconds = serializers.IntegerField(allow_null=True)
+    points = SeriesPoint(many=True)
+
+
+class ReadingSeries(serializers.Serializer):
+    """The chart series (`resolution=auto`)."""
+
+    metric = serializers.CharField(allow_null=True, help_text="null: every metric.")
+    from_ = serializers.CharField()
+    to = serializers.CharField()
+    series = SeriesSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # a Python keyword
+        return fields
