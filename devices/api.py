@@ -176,7 +176,7 @@ class DeviceUnassign(DeviceActionView):
     )
     def post(self, request, pk):
         device = self.device()
-        serializers.EmptyInput(data=request.data or {}).is_valid(raise_exception=True)
+        serializers.EmptyInput(data=request.data).is_valid(raise_exception=True)
         run_service(lambda: device_unassign(device=device, by=actor(request), request=request))
         return self.detail(device)
 
@@ -283,7 +283,7 @@ class SmartMeterDisconnect(APIView):
     )
     def post(self, request, patient_pk, imei):
         patient = patient_for_org(request.organization, patient_pk)
-        serializers.EmptyInput(data=request.data or {}).is_valid(raise_exception=True)
+        serializers.EmptyInput(data=request.data).is_valid(raise_exception=True)
         connection = get_object_or_404(
             SmartMeterConnection, patient=patient, imei=imei, deleted_at__isnull=True
         )
@@ -307,7 +307,7 @@ class SmartMeterDisconnectAll(APIView):
     )
     def post(self, request, patient_pk):
         patient = patient_for_org(request.organization, patient_pk)
-        serializers.EmptyInput(data=request.data or {}).is_valid(raise_exception=True)
+        serializers.EmptyInput(data=request.data).is_valid(raise_exception=True)
         gone = run_service(
             lambda: smart_meter_disconnect_all(patient=patient, by=actor(request), request=request)
         )

@@ -183,18 +183,15 @@ def _wrong_json_type(field, value) -> str | None:
     return None
 
 
-class StrictSerializer(serializers.Serializer):
-    """An input contract: fields it does not define are refused, and so is a value whose JSON
-    type is not its field's."""
+class JsonTypedSerializer(serializers.Serializer):
+    """An input shape whose values must have their field's JSON type."""
 
-    # Why (for readers of the code, not of the schema): a typo must not pass silently, and DRF
-    # alone would take 12 for a string. portal.schema.PortalAutoSchema documents both.
+    # Why (for readers of the code, not of the schema): DRF alone would take 12 for a string,
+    # "12" for an integer, "yes" for a boolean, which the schema does not allow. Vendor-shaped
+    # nested objects use this base: they keep accepting unknown fields.
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
             wrong = {}
             for name, field in self.fields.items():
                 if name in data and not field.read_only:
@@ -203,6 +200,21 @@ class StrictSerializer(serializers.Serializer):
                         wrong[name] = [message]
             if wrong:
                 raise serializers.ValidationError(wrong)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(JsonTypedSerializer):
+    """An input contract: fields it does not define are refused, and so is a value whose JSON
+    type is not its field's."""
+
+    # A typo must not pass silently. portal.schema.PortalAutoSchema says so in the schema
+    # (`additionalProperties: false`).
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
 
 

@@ -7,7 +7,7 @@ from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from portal.api_helpers import MAX_ID, ErrorSerializer, StrictSerializer
+from portal.api_helpers import MAX_ID, ErrorSerializer, JsonTypedSerializer, StrictSerializer
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -68,7 +68,10 @@ class PortalAutoSchema(AutoSchema):
     - the error answers it can give, read from its permissions, parsers, throttles, path and
       method, with the shared `Error` body (a view's `error_serializer` replaces it: the
       patient-graph endpoint's `{error, message}`); a status the view documents itself wins;
-    - `additionalProperties: false` on StrictSerializer inputs, which refuse unknown fields."""
+    - `additionalProperties: false` on StrictSerializer inputs, which refuse unknown fields;
+      the NUL and blank rules of their strings; `minItems` of lists that may not be empty;
+    - a serializer's `openapi_extra` (what its fields cannot say, e.g. "one of these three");
+    - `requestBody.required` for a view with `request_body_required`."""
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -83,6 +86,12 @@ class PortalAutoSchema(AutoSchema):
                 )
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body is not None and getattr(self.view, "request_body_required", False):
+            body["required"] = True  # drf-spectacular cannot tell for a oneOf body
+        return body
 
     def _error_serializer(self):
         return getattr(self.view, "error_serializer", ErrorSerializer)
@@ -117,9 +126,15 @@ class PortalAutoSchema(AutoSchema):
                 prop.setdefault("minItems", 1)  # DRF refuses an empty list here
         if isinstance(serializer, StrictSerializer):
             schema["additionalProperties"] = False
+        if isinstance(serializer, JsonTypedSerializer):
             for name, field in serializer.fields.items():
                 _text_pattern(field, schema["properties"].get(name))
-        schema.update(extra)
+        for key, value in extra.items():
+            if key == "properties":  # narrow the fields' own schemas
+                for name, narrowing in value.items():
+                    schema["properties"][name].update(narrowing)
+            else:
+                schema[key] = value
         return schema
 
 

@@ -262,6 +262,7 @@ class PatientMetricsView(IngestView):
 
 class MeasurementsView(IngestView):
     endpoint = "measurements"
+    request_body_required = True  # one record or a list of them
 
     @extend_schema(
         summary="Record Validic measurement records",

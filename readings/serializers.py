@@ -4,7 +4,7 @@ from datetime import UTC
 
 from rest_framework import serializers
 
-from portal.api_helpers import StrictSerializer
+from portal.api_helpers import JsonTypedSerializer, StrictSerializer
 from readings.models import Reading
 
 
@@ -78,6 +78,25 @@ class ImpiloReadingObject(serializers.Serializer):
 class PatientMetricRequest(StrictSerializer):
     """patient-graph metric entry request (seed 002)."""
 
+    # One of value_numeric (a decimal number) or value_text is required (services).
+    openapi_extra = {
+        "anyOf": [
+            {
+                "required": ["value_numeric"],
+                "properties": {
+                    "value_numeric": {
+                        "type": "string",
+                        "pattern": r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$",
+                    }
+                },
+            },
+            {
+                "required": ["value_text"],
+                "properties": {"value_text": {"type": "string", "pattern": r"\S"}},
+            },
+        ]
+    }
+
     metric_key = serializers.CharField(min_length=1, max_length=64)
     value_numeric = serializers.CharField(required=False, allow_blank=True, max_length=40)
     value_text = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -121,19 +140,19 @@ class ValidicMetric(StrictSerializer):
     value = StrictNumber()
 
 
-class ValidicDevice(serializers.Serializer):
+class ValidicDevice(JsonTypedSerializer):
     id = serializers.CharField(max_length=64, required=False)
     model = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     manufacturer = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     diagnostics = serializers.ListField(required=False)
 
 
-class ValidicSource(serializers.Serializer):
+class ValidicSource(JsonTypedSerializer):
     type = serializers.CharField()
     device = ValidicDevice(required=False, allow_null=True)
 
 
-class ValidicUser(serializers.Serializer):
+class ValidicUser(JsonTypedSerializer):
     organization_id = serializers.CharField(required=False, allow_blank=True)
     user_id = serializers.CharField()
     uid = serializers.CharField(required=False, allow_blank=True, allow_null=True)
