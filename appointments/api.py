@@ -3,6 +3,7 @@ service call, output serializer. Solo's refusals become 409/422 with Solo's mess
 outages 503."""
 
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -20,19 +21,31 @@ from appointments.serializers import (
 )
 from portal import dates
 from portal.access import patient_for_org
-from portal.api_helpers import ApiError
+from portal.api_helpers import ApiError, object_id
 from portal.audit import audit_event_record
 from portal.http import VendorError
 from portal.models import ApiScope
+from portal.schema import ID_SCHEMA, error_response
 
 ERRORS = (
     "422 `validation_error` for bad fields or a refused request (`visit_refused`); 409 "
-    "`solo_refused` when Solo refuses (its message is passed on); 503 `solo_unavailable` when "
-    "Solo does not answer (nothing was changed)."
+    "`visit_refused` when the visit is closed or already at that time, `solo_refused` when "
+    "Solo refuses (its message is passed on); 503 `solo_unavailable` when Solo does not answer "
+    "(nothing was changed)."
 )
+
+SOLO_ERRORS = {
+    409: error_response(
+        "`visit_refused`: the visit is closed or already at that time; `solo_refused`: Solo "
+        "refused the request (its message is passed on)."
+    ),
+    503: error_response("`solo_unavailable`: Solo did not answer; nothing was changed."),
+}
 
 
 def _raise_for(exc):
+    if isinstance(exc, services.VisitConflict):
+        raise ApiError(409, "visit_refused", str(exc)) from exc
     if isinstance(exc, services.VisitRefused):
         raise ApiError(422, "visit_refused", str(exc)) from exc
     if exc.is_outage:
@@ -44,16 +57,26 @@ def _raise_for(exc):
     get=extend_schema(
         summary="List appointments",
         parameters=[
-            OpenApiParameter("from", str, description="ISO date-time; visits starting at/after."),
-            OpenApiParameter("to", str, description="ISO date-time; visits starting before."),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATETIME, description="Visits starting at or after."
+            ),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="Visits starting before."),
             OpenApiParameter("status", str, enum=AppointmentStatus.values),
-            OpenApiParameter("patient", int),
+            OpenApiParameter("patient", ID_SCHEMA),
         ],
+        responses={
+            200: AppointmentSerializer(many=True),
+            422: error_response("`validation_error`: a filter value that is not valid."),
+        },
     ),
     post=extend_schema(
         summary="Book a video visit in Solo",
         request=BookInput,
-        responses={201: AppointmentSerializer},
+        responses={
+            201: AppointmentSerializer,
+            404: error_response("No such patient."),
+            **SOLO_ERRORS,
+        },
         description=ERRORS,
     ),
 )
@@ -74,14 +97,15 @@ class AppointmentList(generics.ListCreateAPIView):
             )
             if value is not None:
                 qs = qs.filter(**{lookup: value})
-        if params.get("status"):
+        if "status" in params:
             if params["status"] not in AppointmentStatus.values:
                 raise ApiError(422, "validation_error", "status: not a known status.")
             qs = qs.filter(status=params["status"])
-        if params.get("patient"):
-            if not params["patient"].isdigit():
+        if "patient" in params:
+            patient = object_id(params["patient"])
+            if patient is None:
                 raise ApiError(422, "validation_error", "patient: must be an id.")
-            qs = qs.filter(patient_id=int(params["patient"]))
+            qs = qs.filter(patient_id=patient)
         return qs
 
     def list(self, request, *args, **kwargs):
@@ -159,7 +183,7 @@ class AppointmentReschedule(_Action):
     @extend_schema(
         summary="Move an appointment",
         request=RescheduleInput,
-        responses={200: AppointmentSerializer},
+        responses={200: AppointmentSerializer, **SOLO_ERRORS},
         description=ERRORS,
     )
     def post(self, request, pk):
@@ -182,7 +206,7 @@ class AppointmentCancel(_Action):
     @extend_schema(
         summary="Cancel an appointment",
         request=CancelInput,
-        responses={200: AppointmentSerializer},
+        responses={200: AppointmentSerializer, **SOLO_ERRORS},
         description=ERRORS,
     )
     def post(self, request, pk):
@@ -208,7 +232,7 @@ class AppointmentProviderLink(_Action):
     @extend_schema(
         summary="Get a fresh provider video link (or the MS Teams one)",
         request=ProviderLinkInput,
-        responses={200: ProviderLinkOutput},
+        responses={200: ProviderLinkOutput, **SOLO_ERRORS},
         description="A new link on every call; 503 when Solo does not answer.",
     )
     def post(self, request, pk):

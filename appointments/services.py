@@ -47,6 +47,11 @@ class VisitRefused(Exception):
     """A request the portal refuses before asking Solo; `str()` is for staff."""
 
 
+class VisitConflict(VisitRefused):
+    """Refused because of the visit's current state (closed, or already at that time): the API
+    answers 409, as for any conflict with the current state, not 422 (the input is valid)."""
+
+
 def solo_client(organization) -> SoloClient:
     return SoloClient.for_organization(organization)
 
@@ -270,7 +275,7 @@ def _appointment_store_booked(
 
 def _check_open(appointment: Appointment) -> None:
     if not appointment.is_open:
-        raise VisitRefused(
+        raise VisitConflict(
             f"This visit is {appointment.get_status_display().lower()}; "
             "it can no longer be changed."
         )
@@ -283,7 +288,7 @@ def appointment_reschedule(
     _check_open(appointment)
     _check_start(starts_at)
     if starts_at == appointment.starts_at:
-        raise VisitRefused("The visit is already at that time.")
+        raise VisitConflict("The visit is already at that time.")
     solo_client(appointment.organization).appointment_update(
         appointment.solo_id, {"date": _ts(starts_at)}
     )

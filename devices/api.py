@@ -24,9 +24,10 @@ from devices.services import (
     smart_meter_disconnect_all,
 )
 from portal.access import patient_for_org
-from portal.api_helpers import ApiError
+from portal.api_helpers import ApiError, object_id
 from portal.audit import audit_event_record
 from portal.models import ApiScope, Role
+from portal.schema import ID_SCHEMA, error_response
 
 ACTION_ROLES = (Role.NURSE, Role.ORG_ADMIN)
 ERRORS = (
@@ -34,6 +35,18 @@ ERRORS = (
     "the vendor refused it (`vendor_refused`); 422: invalid input; 503 `vendor_unavailable`: "
     "the vendor did not answer. Nothing is changed in any of these cases."
 )
+REFUSED = {
+    409: error_response(
+        "A rule refused the action (`error` names the rule, e.g. `device_decommissioned`) or "
+        "the vendor refused it (`vendor_refused`). Nothing was changed."
+    ),
+    503: error_response("`vendor_unavailable`: the vendor did not answer. Nothing was changed."),
+}
+LIST_FILTERS = {
+    "status": DeviceStatus.values,
+    "kind": ItemKind.values,
+    "assigned": ["assigned", "unassigned"],
+}
 
 
 def run_service(call):
@@ -71,10 +84,14 @@ class DeviceActionView(APIView):
         parameters=[
             OpenApiParameter("status", str, enum=DeviceStatus.values),
             OpenApiParameter("kind", str, enum=ItemKind.values),
-            OpenApiParameter("site", int, description="Site id"),
+            OpenApiParameter("site", ID_SCHEMA, description="Site id"),
             OpenApiParameter("assigned", str, enum=["assigned", "unassigned"]),
             OpenApiParameter("search", str, description="Serial number or IMEI (contains)"),
         ],
+        responses={
+            200: serializers.DeviceSerializer(many=True),
+            422: error_response("`validation_error`: a filter value that is not known."),
+        },
     )
 )
 class DeviceList(generics.ListAPIView):
@@ -84,10 +101,18 @@ class DeviceList(generics.ListAPIView):
     def get_queryset(self):
         q = self.request.query_params
         site = q.get("site", "")
-        if site and not site.isdigit():
+        if "site" in q and object_id(site) is None:
             raise ApiError(
                 422, "validation_error", "site must be a site id.", {"site": ["Not an id."]}
             )
+        for name, allowed in LIST_FILTERS.items():
+            if name in q and q[name] not in allowed:
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    f"{name} must be one of {', '.join(allowed)}.",
+                    {name: ["Not a known value."]},
+                )
         return selectors.devices_inventory(
             self.request.organization,
             status=q.get("status", ""),
@@ -125,7 +150,7 @@ class DeviceAssign(DeviceActionView):
     @extend_schema(
         summary="Assign a device to a patient (Impilo Associate Device)",
         request=serializers.AssignInput,
-        responses={200: serializers.DeviceDetailSerializer},
+        responses={200: serializers.DeviceDetailSerializer, **REFUSED},
         description="Seed 001's four rules: the patient is registered with Impilo for the "
         "organization, the device is owned by it, sits at a non-Impilo site and is "
         f"availableAtSite. {ERRORS}",
@@ -147,12 +172,12 @@ class DeviceUnassign(DeviceActionView):
     @extend_schema(
         summary="Unassign a device from its patient (always allowed)",
         request=serializers.EmptyInput,
-        responses={200: serializers.DeviceDetailSerializer},
+        responses={200: serializers.DeviceDetailSerializer, **REFUSED},
         description=ERRORS,
     )
     def post(self, request, pk):
         device = self.device()
-        serializers.EmptyInput(data=request.data or {}).is_valid(raise_exception=True)
+        serializers.EmptyInput(data=request.data).is_valid(raise_exception=True)
         run_service(lambda: device_unassign(device=device, by=actor(request), request=request))
         return self.detail(device)
 
@@ -161,7 +186,7 @@ class DeviceReplace(DeviceActionView):
     @extend_schema(
         summary="Replace a defective device (Impilo Device Replacement)",
         request=serializers.ReplaceInput,
-        responses={200: serializers.DeviceDetailSerializer},
+        responses={200: serializers.DeviceDetailSerializer, **REFUSED},
         description="The defective device returns to Impilo; the replacement is assigned to "
         f"the same patient. Answers with the replacement device. {ERRORS}",
     )
@@ -188,7 +213,7 @@ class DeviceSetStatus(DeviceActionView):
     @extend_schema(
         summary="Change a device's status with a note (Impilo DeviceUpdate)",
         request=serializers.StatusInput,
-        responses={200: serializers.DeviceDetailSerializer},
+        responses={200: serializers.DeviceDetailSerializer, **REFUSED},
         description=f"A note is required to decommission. {ERRORS}",
     )
     def post(self, request, pk):
@@ -208,7 +233,7 @@ class DeviceSetStatus(DeviceActionView):
     post=extend_schema(
         summary="Connect a Smart Meter by IMEI (Validic Direct Connection)",
         request=serializers.SmartMeterConnectInput,
-        responses={201: serializers.SmartMeterConnectionSerializer},
+        responses={201: serializers.SmartMeterConnectionSerializer, **REFUSED},
         description=f"Provisions the patient at Validic if needed. {ERRORS}",
     ),
 )
@@ -257,11 +282,12 @@ class SmartMeterDisconnect(APIView):
     @extend_schema(
         summary="Disconnect one Smart Meter IMEI",
         request=serializers.EmptyInput,
-        responses={200: serializers.SmartMeterConnectionSerializer},
+        responses={200: serializers.SmartMeterConnectionSerializer, **REFUSED},
         description=ERRORS,
     )
     def post(self, request, patient_pk, imei):
         patient = patient_for_org(request.organization, patient_pk)
+        serializers.EmptyInput(data=request.data).is_valid(raise_exception=True)
         connection = get_object_or_404(
             SmartMeterConnection, patient=patient, imei=imei, deleted_at__isnull=True
         )
@@ -280,11 +306,12 @@ class SmartMeterDisconnectAll(APIView):
     @extend_schema(
         summary="Disconnect every Smart Meter IMEI of a patient",
         request=serializers.EmptyInput,
-        responses={200: serializers.SmartMeterConnectionSerializer(many=True)},
+        responses={200: serializers.SmartMeterConnectionSerializer(many=True), **REFUSED},
         description=ERRORS,
     )
     def post(self, request, patient_pk):
         patient = patient_for_org(request.organization, patient_pk)
+        serializers.EmptyInput(data=request.data).is_valid(raise_exception=True)
         gone = run_service(
             lambda: smart_meter_disconnect_all(patient=patient, by=actor(request), request=request)
         )

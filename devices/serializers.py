@@ -1,5 +1,6 @@
 """Device API shapes: ModelSerializers for output, StrictSerializers for action input."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from devices.models import (
@@ -10,9 +11,10 @@ from devices.models import (
     Item,
     SmartMeterConnection,
 )
-from devices.services import SMART_METER_TYPES
+from devices.services import NOTE_REQUIRED_STATUSES, SMART_METER_TYPES
 from portal.api_helpers import StrictSerializer
 from portal.models import Site
+from portal.schema import NON_BLANK_TEXT
 
 STATUS_HELP = "An Impilo device status: " + ", ".join(DeviceStatus.values)
 
@@ -131,12 +133,32 @@ class ReplaceInput(StrictSerializer):
 
 
 class StatusInput(StrictSerializer):
-    status = serializers.ChoiceField(choices=DeviceStatus.choices)
+    # A note is required to decommission or to mark defective (services.device_set_status).
+    openapi_extra = {
+        "anyOf": [
+            {"properties": {"status": {"not": {"enum": sorted(NOTE_REQUIRED_STATUSES)}}}},
+            {
+                "required": ["note"],
+                "properties": {"note": {"type": "string", "pattern": NON_BLANK_TEXT}},
+            },
+        ]
+    }
+
+    # "assigned" follows an assignment (the assign endpoint); it is not set by hand.
+    status = serializers.ChoiceField(
+        choices=[c for c in DeviceStatus.choices if c[0] != DeviceStatus.ASSIGNED]
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
+@extend_schema_field({"type": "string", "format": "imei", "maxLength": 40})
+class ImeiField(serializers.CharField):
+    """An IMEI as printed on a label: 15 digits, the last a Luhn check digit; spaces and dashes
+    are dropped (devices.validators.clean_imei). `format: imei` says so in the schema."""
+
+
 class SmartMeterConnectInput(StrictSerializer):
-    imei = serializers.CharField(max_length=40, help_text="15 digits with a Luhn check digit.")
+    imei = ImeiField(max_length=40, help_text="15 digits with a Luhn check digit.")
     device_type = serializers.ChoiceField(choices=sorted(SMART_METER_TYPES))
 
 

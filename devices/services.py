@@ -390,7 +390,7 @@ def device_set_status(
         raise DeviceRuleError(
             "status_unchanged",
             f"The device is already “{device.get_current_status_display()}”.",
-            status=422,
+            status=409,  # a conflict with the device's state, not invalid input
             field="status",
         )
     if status in NOTE_REQUIRED_STATUSES and not note:

@@ -9,6 +9,7 @@ from portal.access import patient_for_org
 from portal.api_helpers import ApiError
 from portal.audit import audit_event_record
 from portal.models import ApiScope
+from portal.schema import error_response
 from portal.selectors import patients_search
 from portal.serializers import PatientCreateSerializer, PatientSerializer
 from portal.services import PatientConflict, patient_create
@@ -24,8 +25,10 @@ from portal.services import PatientConflict, patient_create
     post=extend_schema(
         summary="Enrol a patient",
         request=PatientCreateSerializer,
-        responses={201: PatientSerializer},
-        description="409 `mrn_taken` when the MRN already exists in the organization.",
+        responses={
+            201: PatientSerializer,
+            409: error_response("`mrn_taken`: the MRN already exists in the organization."),
+        },
     ),
 )
 class PatientList(generics.ListCreateAPIView):

@@ -1,11 +1,15 @@
 """Shared API plumbing: the JSON error shape, strict input serializers, cursor pagination."""
 
+import datetime as dt
 import logging
 from http import HTTPStatus
+from urllib.parse import urlencode
 
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
+from django.db.models import F, OrderBy, Q
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, pagination, serializers
@@ -38,6 +42,17 @@ _CODES = {
     429: "throttled",
     503: "service_unavailable",
 }
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error (the schema's `Error` component; see error_body)."""
+
+    error = serializers.CharField(help_text="A machine code, e.g. `validation_error`.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    fields = serializers.DictField(
+        help_text="Field name → its messages (nested for nested input); empty when no field "
+        "is to blame."
+    )
 
 
 def error_body(status: int, message: str, code: str | None = None, fields=None) -> dict:
@@ -127,6 +142,17 @@ def _translate_unhandled(exc):
     return exc
 
 
+MAX_ID = 2**63 - 1  # a bigint primary key
+
+
+def object_id(raw: str) -> int | None:
+    """A query parameter holding an object id (1 to MAX_ID, ASCII digits), or None."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def json_error_view(status: int, message: str):
     # CSRF-exempt: it changes nothing, and an unmatched POST/PUT/DELETE must get this 404,
     # not the CSRF middleware's 403 (which told an integrator the wrong thing).
@@ -151,9 +177,51 @@ ASCII_ONLY_FIELDS = (
 NON_ASCII_MESSAGE = "Use ASCII digits (0-9): digits of other scripts are not accepted."
 
 
-class StrictSerializer(serializers.Serializer):
-    """Input contracts refuse fields they do not define (a typo must not pass silently), and
-    numbers, dates and timestamps written with anything but ASCII."""
+# A JSON value must already have the type the schema gives its field: DRF would take 12 for a
+# string, "12" or 12.0 for an integer and "yes" or 1 for a boolean.
+_JSON_TYPES = (
+    (serializers.BooleanField, (bool,), "Must be true or false."),
+    (serializers.CharField, (str,), "Must be a string."),
+    (serializers.IntegerField, (int,), "Must be an integer."),
+    (serializers.FloatField, (int, float), "Must be a number."),
+)
+
+
+def _wrong_json_type(field, value) -> str | None:
+    if value is None:
+        return None  # the field's allow_null decides
+    for kind, types, message in _JSON_TYPES:
+        if isinstance(field, kind):
+            wrong_bool = isinstance(value, bool) and bool not in types
+            return message if wrong_bool or not isinstance(value, types) else None
+    return None
+
+
+class JsonTypedSerializer(serializers.Serializer):
+    """An input shape whose values must have their field's JSON type."""
+
+    # Why (for readers of the code, not of the schema): DRF alone would take 12 for a string,
+    # "12" for an integer, "yes" for a boolean, which the schema does not allow. Vendor-shaped
+    # nested objects use this base: they keep accepting unknown fields.
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            wrong = {}
+            for name, field in self.fields.items():
+                if name in data and not field.read_only:
+                    message = _wrong_json_type(field, data[name])
+                    if message:
+                        wrong[name] = [message]
+            if wrong:
+                raise serializers.ValidationError(wrong)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(JsonTypedSerializer):
+    """An input contract: fields it does not define are refused (a typo must not pass
+    silently; portal.schema.PortalAutoSchema says so in the schema, `additionalProperties:
+    false`), and so are numbers, dates and timestamps written with anything but ASCII, and a
+    value whose JSON type is not its field's."""
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -202,3 +270,121 @@ class CursorPagination(pagination.CursorPagination):
                 )
             return size
         return self.page_size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                # Opaque: a value from `next` or `previous` (tests/security register the format).
+                parameter["schema"]["format"] = "cursor"
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    minimum=1, maximum=self.max_page_size, default=self.page_size
+                )
+        return parameters
+
+
+class KeysetCursorPagination(CursorPagination):
+    """Cursor pagination in the queryset's own multi-column order (e.g. the roster's sorts),
+    where DRF's cursor keys on the first column only and breaks past 1,000 equal values.
+
+    The cursor holds the last row's value of every ordering column, signed so that a client
+    cannot hand the database a value of the wrong type: a page is an index range whatever its
+    depth, and rows written meanwhile are neither repeated nor skipped. The order must end in a
+    unique column; a nullable column must be ordered nulls first (`F(x).asc(nulls_first=True)`),
+    the others hold no nulls."""
+
+    salt = "portal.api.keyset-cursor"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        self.columns = [_column(term) for term in queryset.query.order_by]
+        position, backwards = self._decode(request)
+        if position is not None:
+            queryset = queryset.filter(_beyond(self.columns, position, backwards))
+        if backwards:
+            queryset = queryset.order_by(*(_term(c, reverse=True) for c in self.columns))
+        rows = list(queryset[: self.page_size + 1])
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if backwards:
+            rows.reverse()
+        self.next_position = self._position(rows[-1]) if rows and (more or backwards) else None
+        came_from_before = position is not None and not backwards
+        self.previous_position = (
+            self._position(rows[0]) if rows and (came_from_before or (backwards and more)) else None
+        )
+        return rows
+
+    def get_next_link(self):
+        return self._link(self.next_position, backwards=False)
+
+    def get_previous_link(self):
+        return self._link(self.previous_position, backwards=True)
+
+    def _position(self, row) -> list:
+        values = [getattr(row, name) for name, _desc, _nullable in self.columns]
+        return [v.isoformat() if isinstance(v, dt.date) else v for v in values]
+
+    def _link(self, position, *, backwards):
+        if position is None:
+            return None
+        token = signing.dumps({"p": position, "b": backwards}, salt=self.salt, compress=True)
+        params = self.request.query_params.copy()
+        params[self.cursor_query_param] = token
+        return self.base_url.split("?", 1)[0] + "?" + urlencode(params, doseq=True)
+
+    def _decode(self, request):
+        token = request.query_params.get(self.cursor_query_param)
+        if not token:
+            return None, False
+        try:
+            data = signing.loads(token, salt=self.salt)
+            position, backwards = data["p"], bool(data["b"])
+        except (signing.BadSignature, KeyError, TypeError) as exc:
+            raise ApiError(400, "invalid_cursor", self.invalid_cursor_message) from exc
+        if not isinstance(position, list) or len(position) != len(self.columns):
+            raise ApiError(400, "invalid_cursor", self.invalid_cursor_message)
+        return position, backwards
+
+
+def _column(term) -> tuple[str, bool, bool]:
+    """(name, descending, nullable) of one order_by term: "-name" or F(name).asc(nulls_first)."""
+    if isinstance(term, str):
+        return term.removeprefix("-"), term.startswith("-"), False
+    if isinstance(term, OrderBy) and isinstance(term.expression, F):
+        return term.expression.name, term.descending, bool(term.nulls_first)
+    raise TypeError(f"keyset pagination cannot order by {term!r}")
+
+
+def _term(column, *, reverse=False):
+    name, descending, nullable = column
+    descending = descending != reverse
+    expression = F(name)
+    if not nullable:
+        return expression.desc() if descending else expression.asc()
+    # Nulls come first in the page order, so last when walking backwards.
+    nulls = {"nulls_last": True} if reverse else {"nulls_first": True}
+    return expression.desc(**nulls) if descending else expression.asc(**nulls)
+
+
+def _beyond(columns, position, backwards) -> Q:
+    """Rows after `position` in the page order (before it when walking backwards): the
+    lexicographic comparison (a, b, c) > (x, y, z) spelled out column by column."""
+    result = Q(pk__in=[])
+    equal_so_far = Q()
+    for (name, descending, nullable), value in zip(columns, position, strict=True):
+        greater = descending == backwards  # the rows wanted hold greater values of this column
+        if value is None:  # nulls come first in the page order
+            strictly = Q(**{f"{name}__isnull": False}) if not backwards else Q(pk__in=[])
+            same = Q(**{f"{name}__isnull": True})
+        else:
+            strictly = Q(**{f"{name}__{'gt' if greater else 'lt'}": value})
+            if nullable and backwards:
+                strictly |= Q(**{f"{name}__isnull": True})
+            same = Q(**{name: value})
+        result |= equal_so_far & strictly
+        equal_so_far &= same
+    return result

@@ -134,7 +134,7 @@ def parse_instant(text: str, span: Span = QUERY_INSTANT) -> dt.datetime:
     return span.check(value)
 
 
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{1,2})")  # [0-9]: \d also matches other scripts' digits
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # [0-9]: \d also matches other scripts' digits
 
 
 def parse_month(text: str) -> dt.date:
@@ -152,8 +152,10 @@ def query_param(params, name: str, parse, default=None, *, status=400, code="inv
     """API query parameter `name` read with `parse` (parse_day, parse_instant, parse_month), or
     `default` when absent; refused as the API error shape naming the parameter."""
     raw = params.get(name)
-    if not raw:
+    if raw is None:
         return default
+    if not raw.strip():
+        raise ApiError(status, code, f"{name}: must not be empty.", {name: ["Must not be empty."]})
     try:
         return parse(raw)
     except DateRefused as exc:

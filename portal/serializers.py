@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal import dates
@@ -30,6 +31,12 @@ class PatientSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "format": "time-zone", "maxLength": 64})
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name, e.g. America/Chicago (`format: time-zone` in the schema; a list
+    of all ~600 names there would make every reader and fuzzer walk through them)."""
+
+
 class PatientCreateSerializer(StrictSerializer):
     mrn = serializers.CharField(max_length=64)
     first_name = serializers.CharField(max_length=100)
@@ -39,7 +46,7 @@ class PatientCreateSerializer(StrictSerializer):
     )
     # [0-9], not \d: Python's \d matches every script's digits.
     zip_code = serializers.RegexField(r"^[0-9]{5}(-[0-9]{4})?$", required=False, allow_blank=True)
-    time_zone = serializers.CharField(max_length=64, validators=[validate_time_zone])
+    time_zone = TimeZoneField(max_length=64, validators=[validate_time_zone])
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     monitoring_started_on = serializers.DateField(

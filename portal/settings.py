@@ -267,7 +267,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["portal.api_auth.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": env("API_RATE_LIMIT", default="1200/min")},
     "EXCEPTION_HANDLER": "portal.api_helpers.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.schema.PortalAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:

@@ -9,26 +9,36 @@ from http import HTTPStatus
 
 from django.db import transaction
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import dates
 from portal.access import CLINICAL, patient_for_org
-from portal.api_helpers import ApiError
+from portal.api_helpers import ApiError, CursorPagination
 from portal.audit import audit_event_record
 from portal.models import ApiScope, Patient
+from portal.schema import error_response, pagination_parameters
 from readings import fhir, selectors, services
 from readings.models import Reading
 from readings.serializers import (
     HeartRateReadingRequest,
     ImpiloReadingObject,
+    MeasurementBatch,
     MeasurementsResponse,
     PatientGraphError,
     PatientMetricEntry,
     PatientMetricRequest,
+    ReadingPage,
     ReadingSerializer,
+    ReadingSeries,
     ValidicMeasurementRecord,
 )
 from readings.services import IngestError, body_hash
@@ -148,7 +158,12 @@ class HeartRateReadingView(IngestView):
             "`readingTimestamp` is UTC (seed 000): one without an offset is read as UTC."
         ),
         request=HeartRateReadingRequest,
-        responses={201: ImpiloReadingObject, 200: ImpiloReadingObject},
+        responses={
+            201: ImpiloReadingObject,
+            200: ImpiloReadingObject,
+            404: error_response("No such device or patient."),
+            409: error_response("`device_decommissioned` or `device_not_assigned`."),
+        },
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, *args, **kwargs):
@@ -188,6 +203,8 @@ def _patient_graph_exception_handler(exc, context):
 
 class PatientMetricsView(IngestView):
     endpoint = "patients.metrics"
+
+    error_serializer = PatientGraphError  # portal.schema documents every error with it
 
     def get_exception_handler(self):
         return _patient_graph_exception_handler
@@ -252,6 +269,7 @@ class PatientMetricsView(IngestView):
 
 class MeasurementsView(IngestView):
     endpoint = "measurements"
+    request_body_required = True  # one record or a list of them
 
     @extend_schema(
         summary="Record Validic measurement records",
@@ -264,8 +282,22 @@ class MeasurementsView(IngestView):
             "on its own, so a bad record does not hold back the others. A record whose "
             "`checksum` changed replaces the stored one; one with `deleted_at` removes it."
         ),
-        request=ValidicMeasurementRecord(many=True),
-        responses={200: MeasurementsResponse, 201: MeasurementsResponse},
+        request=PolymorphicProxySerializer(
+            component_name="MeasurementRecords",
+            serializers=[
+                ValidicMeasurementRecord,
+                MeasurementBatch,
+            ],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            200: MeasurementsResponse,
+            201: MeasurementsResponse,
+            404: error_response("One record: no such Validic user or device."),
+            409: error_response("One record: a device rule refused it."),
+            413: error_response(f"`payload_too_large`: more than {MAX_BATCH} records."),
+        },
         parameters=[IDEMPOTENCY_HEADER],
     )
     def post(self, request, *args, **kwargs):
@@ -274,9 +306,9 @@ class MeasurementsView(IngestView):
     def ingest(self, request):
         single = isinstance(request.data, dict)
         raw = [request.data] if single else request.data
-        if not isinstance(raw, list) or not raw:
+        if not isinstance(raw, list) or not raw or not all(isinstance(r, dict) for r in raw):
             raise ApiError(
-                422, "validation_error", "Send one measurement record or a non-empty list."
+                422, "validation_error", "Send one measurement record or a non-empty list of them."
             )
         if len(raw) > MAX_BATCH:
             raise ApiError(413, "payload_too_large", f"At most {MAX_BATCH} records per request.")
@@ -351,9 +383,15 @@ class MeasurementsView(IngestView):
 RANGE_PARAMS = [
     OpenApiParameter("metric", str, description="A metric (heart_rate, systolic, weight, …)."),
     OpenApiParameter(
-        "from", str, description="ISO date-time with offset, 2000–2100 (default: 30 days ago)."
+        "from",
+        OpenApiTypes.DATETIME,
+        description="ISO date-time with offset, 2000–2100 (default: 30 days ago).",
     ),
-    OpenApiParameter("to", str, description="ISO date-time with offset, 2000–2100 (default: now)."),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.DATETIME,
+        description="ISO date-time with offset, 2000–2100 (default: now).",
+    ),
 ]
 
 
@@ -377,14 +415,24 @@ class PatientReadingsView(generics.ListAPIView):
         summary="List a patient's readings",
         description=(
             "`resolution=raw` (default): the readings, newest first, cursor-paginated. "
-            "`resolution=auto` (needs `metric`; `bp` gives systolic and diastolic): the chart "
-            "series, at most 500 points per metric — the readings themselves when there are "
-            "that few, else min/avg/max per time bucket computed in the database."
+            "`resolution=auto`: the chart series of `metric` (`bp` gives systolic and "
+            "diastolic; without `metric`, every metric the patient has in the window), at most "
+            "500 points per metric — the readings themselves when there are that few, else "
+            "min/avg/max per time bucket computed in the database."
         ),
         parameters=[
             *RANGE_PARAMS,
             OpenApiParameter("resolution", str, enum=["raw", "auto"], description="See above."),
+            *pagination_parameters(CursorPagination),
         ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ReadingsOrSeries",
+                serializers=[ReadingPage, ReadingSeries],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -414,12 +462,11 @@ class PatientReadingsView(generics.ListAPIView):
         return response
 
     def _series(self, request):
-        metric = request.query_params.get("metric")
-        if not metric:
-            raise ApiError(400, "invalid_parameter", "resolution=auto needs a metric.")
+        metric = request.query_params.get("metric") or None
         patient = patient_for_org(request.organization, self.kwargs["pk"])
         start, end = _window(request)
-        series = selectors.readings_series(patient, metric, start, end)
+        metrics = [metric] if metric else _metrics_in(patient, start, end)
+        series = [s for m in metrics for s in selectors.readings_series(patient, m, start, end)]
         audit_event_record(
             action="reading.list",
             request=request,
@@ -427,31 +474,43 @@ class PatientReadingsView(generics.ListAPIView):
             detail={"api": True, "resolution": "auto"},
         )
         return Response(
-            {
-                "metric": metric,
-                "from": _iso_z(start),
-                "to": _iso_z(end),
-                "series": [
-                    {
-                        "metric": s.metric,
-                        "bucketed": s.bucketed,
-                        "bucket_seconds": s.bucket_seconds or None,
-                        "points": [
-                            {
-                                "t": _iso_z(datetime.fromtimestamp(x, tz=UTC)),
-                                "min": s.low[i],
-                                "avg": s.avg[i],
-                                "max": s.high[i],
-                                "count": s.count[i],
-                            }
-                            for i, x in enumerate(s.x)
-                            if s.count[i]
-                        ],
-                    }
-                    for s in series
-                ],
-            }
+            ReadingSeries(
+                {
+                    "metric": metric,
+                    "from": _iso_z(start),
+                    "to": _iso_z(end),
+                    "series": [
+                        {
+                            "metric": s.metric,
+                            "bucketed": s.bucketed,
+                            "bucket_seconds": s.bucket_seconds or None,
+                            "points": [
+                                {
+                                    "t": _iso_z(datetime.fromtimestamp(x, tz=UTC)),
+                                    "min": s.low[i],
+                                    "avg": s.avg[i],
+                                    "max": s.high[i],
+                                    "count": s.count[i],
+                                }
+                                for i, x in enumerate(s.x)
+                                if s.count[i]
+                            ],
+                        }
+                        for s in series
+                    ],
+                }
+            ).data
         )
+
+
+def _metrics_in(patient, start, end) -> list[str]:
+    return sorted(
+        set(
+            Reading.objects.filter(
+                patient=patient, measured_at__gte=start, measured_at__lt=end
+            ).values_list("metric", flat=True)
+        )
+    )
 
 
 class ObservationsView(APIView):
@@ -472,7 +531,9 @@ class ObservationsView(APIView):
         ),
         parameters=[
             *RANGE_PARAMS,
-            OpenApiParameter("before", str, description="Only readings before this instant."),
+            OpenApiParameter(
+                "before", OpenApiTypes.DATETIME, description="Only readings before this instant."
+            ),
         ],
         responses={200: OpenApiResponse(description="FHIR Bundle")},
     )

@@ -5,7 +5,7 @@ from datetime import UTC
 from rest_framework import serializers
 
 from portal import dates
-from portal.api_helpers import StrictSerializer
+from portal.api_helpers import JsonTypedSerializer, StrictSerializer
 from portal.identifiers import validate_identifier
 from readings.models import Reading
 
@@ -38,6 +38,18 @@ class StrictBoolean(serializers.BooleanField):
 class HeartRateReadingRequest(StrictSerializer):
     """Impilo `HeartRateReadingRequest` (seed 000)."""
 
+    # Seed 000: the device (by id or identifier) or the patient must be named.
+    openapi_extra = {
+        "anyOf": [
+            {"required": ["deviceId"], "properties": {"deviceId": {"type": "integer"}}},
+            {
+                "required": ["deviceIdentifier"],
+                "properties": {"deviceIdentifier": {"type": "string"}},
+            },
+            {"required": ["patientId"], "properties": {"patientId": {"type": "integer"}}},
+        ]
+    }
+
     readingTimestamp = serializers.DateTimeField(
         default_timezone=UTC, help_text="The UTC timestamp (seed 000): no offset means UTC."
     )
@@ -67,6 +79,25 @@ class ImpiloReadingObject(serializers.Serializer):
 
 class PatientMetricRequest(StrictSerializer):
     """patient-graph metric entry request (seed 002)."""
+
+    # One of value_numeric (a decimal number) or value_text is required (services).
+    openapi_extra = {
+        "anyOf": [
+            {
+                "required": ["value_numeric"],
+                "properties": {
+                    "value_numeric": {
+                        "type": "string",
+                        "pattern": r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$",
+                    }
+                },
+            },
+            {
+                "required": ["value_text"],
+                "properties": {"value_text": {"type": "string", "pattern": r"\S"}},
+            },
+        ]
+    }
 
     metric_key = serializers.CharField(
         min_length=1, max_length=64, validators=[validate_identifier]
@@ -115,19 +146,19 @@ class ValidicMetric(StrictSerializer):
     value = StrictNumber()
 
 
-class ValidicDevice(serializers.Serializer):
+class ValidicDevice(JsonTypedSerializer):
     id = serializers.CharField(max_length=64, required=False)
     model = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     manufacturer = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     diagnostics = serializers.ListField(required=False)
 
 
-class ValidicSource(serializers.Serializer):
+class ValidicSource(JsonTypedSerializer):
     type = serializers.CharField()
     device = ValidicDevice(required=False, allow_null=True)
 
 
-class ValidicUser(serializers.Serializer):
+class ValidicUser(JsonTypedSerializer):
     organization_id = serializers.CharField(required=False, allow_blank=True)
     user_id = serializers.CharField()
     uid = serializers.CharField(required=False, allow_blank=True, allow_null=True)
@@ -158,6 +189,18 @@ class ValidicMeasurementRecord(StrictSerializer):
     version = serializers.CharField(required=False, allow_blank=True)
 
 
+class MeasurementBatch(serializers.Serializer):
+    """A list of Validic measurement records. Each is judged on its own (an outcome per record in
+    the answer), so the list's items are any objects as far as the request is concerned."""
+
+    openapi_extra = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 500,
+        "items": {"type": "object", "description": "A ValidicMeasurementRecord."},
+    }
+
+
 class MeasurementOutcome(serializers.Serializer):
     id = serializers.CharField()
     status = serializers.ChoiceField(
@@ -175,7 +218,7 @@ class MeasurementsResponse(serializers.Serializer):
 
 
 class ReadingSerializer(serializers.ModelSerializer):
-    device = serializers.CharField(source="device.identifier", default=None)
+    device = serializers.CharField(source="device.identifier", default=None, allow_null=True)
     local_time = serializers.SerializerMethodField()
 
     class Meta:
@@ -200,3 +243,40 @@ class ReadingSerializer(serializers.ModelSerializer):
 
     def get_local_time(self, obj) -> str:
         return obj.local_measured_at.isoformat()
+
+
+class ReadingPage(serializers.Serializer):
+    """A cursor page of readings (`resolution=raw`)."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReadingSerializer(many=True)
+
+
+class SeriesPoint(serializers.Serializer):
+    t = serializers.CharField(help_text="The point's (or its bucket's first) instant, UTC.")
+    min = serializers.FloatField()
+    avg = serializers.FloatField()
+    max = serializers.FloatField()
+    count = serializers.IntegerField()
+
+
+class SeriesSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    bucketed = serializers.BooleanField()
+    bucket_seconds = serializers.IntegerField(allow_null=True)
+    points = SeriesPoint(many=True)
+
+
+class ReadingSeries(serializers.Serializer):
+    """The chart series (`resolution=auto`)."""
+
+    metric = serializers.CharField(allow_null=True, help_text="null: every metric.")
+    from_ = serializers.CharField()
+    to = serializers.CharField()
+    series = SeriesSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # a Python keyword
+        return fields

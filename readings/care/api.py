@@ -6,15 +6,16 @@ from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, pagination, status
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import dates
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org
-from portal.api_helpers import ApiError
+from portal.api_helpers import ApiError, KeysetCursorPagination, object_id
 from portal.audit import audit_event_record
 from portal.models import ApiKey, ApiScope
+from portal.schema import ID_SCHEMA, error_response
 from readings.care import selectors, services
 from readings.care.models import AlertStatus, Severity
 from readings.care.serializers import (
@@ -27,11 +28,26 @@ from readings.care.serializers import (
     TimeEntrySerializer,
 )
 
+MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # 2000-01 to 2100-12 (portal.dates)
+MONTH_PARAMETER = OpenApiParameter(
+    "month",
+    {"type": "string", "pattern": MONTH_PATTERN},
+    description="YYYY-MM, 2000-01 to 2100-12 (default: this month).",
+)
+
 
 def _actor(request):
     user = request.user if request.user and request.user.is_authenticated else None
     key = request.auth if isinstance(request.auth, ApiKey) else None
     return user, key
+
+
+def _patient_param(request):
+    """The `patient` query parameter: a patient of the organization (404 otherwise)."""
+    pk = object_id(request.query_params["patient"])
+    if pk is None:
+        raise ApiError(400, "invalid_parameter", "patient must be an id.")
+    return patient_for_org(request.organization, pk)
 
 
 def _validation(exc: ValidationError) -> ApiError:
@@ -40,10 +56,12 @@ def _validation(exc: ValidationError) -> ApiError:
     return ApiError(422, "validation_error", f"{name}: {msgs[0]}", fields)
 
 
-class RosterPagination(pagination.PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+def _flag(params, name) -> bool:
+    """A boolean query parameter as the schema spells it: `true` or `false`."""
+    value = params.get(name, "false")
+    if value not in ("true", "false"):
+        raise ApiError(400, "invalid_parameter", f"{name} must be true or false.")
+    return value == "true"
 
 
 @extend_schema(
@@ -51,12 +69,16 @@ class RosterPagination(pagination.PageNumberPagination):
     description=(
         "The organization's monitored patients with their last reading, open alerts, days "
         "with device data in the current 30-day period (2 / 16 reached), minutes this month "
-        "and assigned devices. Paged by `page`."
+        "and assigned devices. Cursor-paginated in the chosen sort: follow `next`."
     ),
     parameters=[
         OpenApiParameter("q", str, description="Last name, first name prefix or MRN."),
         OpenApiParameter("attention", bool, description="Only patients with open alerts."),
-        OpenApiParameter("no_data_days", int, description="Only patients without data for N days."),
+        OpenApiParameter(
+            "no_data_days",
+            {"type": "integer", "minimum": 1, "maximum": 365},
+            description="Only patients without data for N days (1–365).",
+        ),
         OpenApiParameter("below_16", bool, description="Only patients below 16 device days."),
         OpenApiParameter("sort", str, enum=list(selectors.ROSTER_SORTS)),
     ],
@@ -65,13 +87,13 @@ class RosterPagination(pagination.PageNumberPagination):
 class RosterView(generics.GenericAPIView):
     # Patients (names, MRN), their readings, alerts and minutes, and their devices.
     required_scopes = (ApiScope.PATIENTS_READ, ApiScope.READINGS_READ, ApiScope.DEVICES_READ)
-    pagination_class = RosterPagination
+    pagination_class = KeysetCursorPagination
     serializer_class = RosterPatientSerializer
 
     def get(self, request):
         params = request.query_params
         try:
-            no_data = int(params["no_data_days"]) if params.get("no_data_days") else None
+            no_data = int(params["no_data_days"]) if "no_data_days" in params else None
         except ValueError:
             raise ApiError(400, "invalid_parameter", "no_data_days must be a number.") from None
         if no_data is not None and not 1 <= no_data <= 365:
@@ -81,12 +103,11 @@ class RosterView(generics.GenericAPIView):
             raise ApiError(
                 400, "invalid_parameter", f"sort must be one of {list(selectors.ROSTER_SORTS)}."
             )
-        truthy = ("1", "true", "yes", "on")
         filters = selectors.RosterFilters(
             query=params.get("q", "")[:100],
-            attention=params.get("attention", "").lower() in truthy,
+            attention=_flag(params, "attention"),
             no_data_days=no_data,
-            below_16=params.get("below_16", "").lower() in truthy,
+            below_16=_flag(params, "below_16"),
             sort=sort,
         )
         now = timezone.now()
@@ -107,8 +128,9 @@ class RosterView(generics.GenericAPIView):
         parameters=[
             OpenApiParameter("status", str, enum=["open", *AlertStatus.values]),
             OpenApiParameter("severity", str, enum=Severity.values),
-            OpenApiParameter("patient", int),
+            OpenApiParameter("patient", ID_SCHEMA),
         ],
+        responses={200: AlertSerializer(many=True), 404: error_response("No such patient.")},
     )
 )
 class AlertList(generics.ListAPIView):
@@ -120,17 +142,15 @@ class AlertList(generics.ListAPIView):
         status_ = params.get("status", "open")
         if status_ not in ("open", *AlertStatus.values):
             raise ApiError(400, "invalid_parameter", "status is not a known alert status.")
-        patient = None
-        if params.get("patient"):
-            try:
-                patient = patient_for_org(self.request.organization, int(params["patient"]))
-            except ValueError:
-                raise ApiError(400, "invalid_parameter", "patient must be an id.") from None
+        severity = params.get("severity")
+        if severity is not None and severity not in Severity.values:
+            raise ApiError(400, "invalid_parameter", "severity is not a known alert severity.")
+        patient = _patient_param(self.request) if "patient" in params else None
         return (
             selectors.alert_queue(
                 self.request.organization,
                 status=status_,
-                severity=params.get("severity", ""),
+                severity=severity or "",
                 patient=patient,
             )
             .prefetch_related("links")
@@ -153,7 +173,13 @@ class AlertActionView(APIView):
     allowed_roles = {"POST": CLINICAL}
     service = None
 
-    @extend_schema(request=AlertActionInput, responses={200: AlertSerializer})
+    @extend_schema(
+        request=AlertActionInput,
+        responses={
+            200: AlertSerializer,
+            409: error_response("`alert_resolved`: the alert is resolved already."),
+        },
+    )
     def post(self, request, pk):
         alert = selectors.alert_for_org(request.organization, pk)
         data = AlertActionInput(data=request.data)
@@ -181,12 +207,20 @@ class AlertResolve(AlertActionView):
 @extend_schema_view(
     get=extend_schema(
         summary="List time entries",
-        parameters=[OpenApiParameter("patient", int), OpenApiParameter("month", str)],
+        parameters=[
+            OpenApiParameter("patient", ID_SCHEMA, description="Only this patient's entries."),
+            OpenApiParameter(
+                "month",
+                {"type": "string", "pattern": MONTH_PATTERN},
+                description="Only entries of this month (YYYY-MM).",
+            ),
+        ],
+        responses={200: TimeEntrySerializer(many=True), 404: error_response("No such patient.")},
     ),
     post=extend_schema(
         summary="Log care time",
         request=TimeEntryInput,
-        responses={201: TimeEntrySerializer},
+        responses={201: TimeEntrySerializer, 404: error_response("No such patient.")},
     ),
 )
 class TimeEntryList(generics.ListCreateAPIView):
@@ -204,13 +238,8 @@ class TimeEntryList(generics.ListCreateAPIView):
         qs = TimeEntry.objects.filter(
             organization=self.request.organization, deleted_at__isnull=True
         )
-        if params.get("patient"):
-            try:
-                qs = qs.filter(
-                    patient=patient_for_org(self.request.organization, int(params["patient"]))
-                )
-            except ValueError:
-                raise ApiError(400, "invalid_parameter", "patient must be an id.") from None
+        if "patient" in params:
+            qs = qs.filter(patient=_patient_param(self.request))
         month = dates.query_param(params, "month", dates.parse_month)
         if month:
             first, last = selectors.month_bounds(month)
@@ -233,8 +262,9 @@ class TimeEntryList(generics.ListCreateAPIView):
         try:
             patient = patient_for_org(request.organization, values.pop("patient"))
         except Http404:
+            # 404 like every other reference to a missing object (devices assign, booking).
             raise ApiError(
-                422, "validation_error", "patient: not found", {"patient": ["Not found."]}
+                404, "not_found", "patient: not found", {"patient": ["Not found."]}
             ) from None
         user, key = _actor(request)
         try:
@@ -293,10 +323,8 @@ class TimeEntryDetail(generics.RetrieveUpdateDestroyAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BillingPagination(pagination.PageNumberPagination):
+class BillingPagination(KeysetCursorPagination):
     page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
 
 
 @extend_schema(
@@ -305,13 +333,9 @@ class BillingPagination(pagination.PageNumberPagination):
         "Per patient: the 30-day periods ending in the month (and the one in progress) with "
         "their dates with device data and codes (99453/99445/99454), the month's minutes and "
         "codes (99470/99457/99458/99091), and the time entries as evidence. CMS 2026 rules "
-        "(readings/billing.py)."
+        "(readings/billing.py). Cursor-paginated by name: follow `next`."
     ),
-    parameters=[
-        OpenApiParameter(
-            "month", str, description="YYYY-MM, 2000-01 to 2100-12 (default: this month)."
-        )
-    ],
+    parameters=[MONTH_PARAMETER],
     responses=BillingLineSerializer(many=True),
 )
 class BillingSummary(generics.GenericAPIView):

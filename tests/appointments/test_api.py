@@ -61,8 +61,31 @@ def test_book_then_reschedule_then_cancel(api, rooms, solo_patient):
     )
     assert cancelled.json()["status"] == AppointmentStatus.CANCELLED
     again = api.post(f"/api/v1/appointments/{visit.pk}/cancel", {"reason": "x"}, format="json")
-    assert again.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert again.status_code == HTTPStatus.CONFLICT
     assert again.json()["error"] == "visit_refused"
+
+
+def test_a_numeric_cancel_reason_is_refused(api, rooms, solo_patient):
+    visit = _booked(api, solo_patient)
+    response = api.post(f"/api/v1/appointments/{visit.pk}/cancel", {"reason": 5}, format="json")
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["fields"] == {"reason": ["Must be a string."]}
+    visit.refresh_from_db()
+    assert visit.status == AppointmentStatus.SCHEDULED
+
+
+def _booked(api, patient):
+    response = api.post(
+        "/api/v1/appointments",
+        {
+            "patient": patient.pk,
+            "waiting_room": "Cardiology Follow-up",
+            "starts_at": future_slot(13, 11).isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.json()
+    return Appointment.objects.get(pk=response.json()["id"])
 
 
 def test_bad_input_is_a_422_with_fields_and_books_nothing(api, rooms, solo_patient):

@@ -59,8 +59,9 @@ def test_list_filters(api, org, demo_sites, cuff):
     assert ids("search=s70") == ["BT105-S700"]
     assert ids(f"site={demo_sites[501].pk}")[0].startswith("BT105-T")
     assert ids("assigned=assigned") == []
-    response = api.get("/api/v1/devices?site=x")
-    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    for query in ("site=x", "site=0", "site=-4", "status=lost", "kind=", "assigned=yes"):
+        response = api.get(f"/api/v1/devices?{query}")
+        assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, query
 
 
 def test_list_query_count_does_not_grow_with_devices(
@@ -181,6 +182,13 @@ def test_unassign_replace_and_status(api, cuff, spare_cuff, harriet):
         format="json",
     )
     assert done.json()["status_changes"][0]["to_status"] == "decommissioned"
+    again = api.post(
+        f"/api/v1/devices/{spare_cuff.pk}/status",
+        {"status": "decommissioned", "note": "Cracked"},
+        format="json",
+    )
+    assert again.status_code == HTTPStatus.CONFLICT  # the state, not the input, is wrong
+    assert again.json()["error"] == "status_unchanged"
 
 
 def test_smart_meter_connect_and_disconnect(api, org, vendor_accounts):
@@ -199,6 +207,9 @@ def test_smart_meter_connect_and_disconnect(api, org, vendor_accounts):
     assert created.status_code == HTTPStatus.CREATED
     assert (created.json()["imei"], created.json()["deleted_at"]) == (imei, None)
     assert [c["imei"] for c in api.get(url).json()] == [imei]
+    for action in (f"{imei}/disconnect", "disconnect-all"):
+        typo = api.post(f"{url}/{action}", {"reson": "x"}, format="json")
+        assert typo.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, action  # nothing done
     gone = api.post(f"{url}/{imei}/disconnect", {}, format="json")
     assert gone.json()["deleted_reason"] == "User disconnected from Direct Endpoint"
     none_left = api.post(f"{url}/disconnect-all", {}, format="json")

@@ -104,3 +104,20 @@ def test_throttled_is_429_with_the_shape(api, settings):
         cache.clear()
     assert_error_shape(response, 429, "throttled")
     assert "Retry-After" in response
+
+
+def test_an_unsafe_request_to_an_unknown_api_path_is_404_not_csrf(client, alice):
+    client.force_login(alice)  # a session cookie, and no CSRF token: still 404
+    response = client.post("/api/v1/no-such-thing/1", {}, content_type="application/json")
+    assert_error_shape(response, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("mrn", 12), ("first_name", ["Ida"]), ("impilo_patient_id", "12"), ("zip_code", 10027)],
+)
+def test_a_value_of_the_wrong_json_type_is_refused(api, field, value):
+    response = api.post("/api/v1/patients", {**VALID, field: value}, format="json")
+    body = assert_error_shape(response, 422, "validation_error")
+    assert list(body["fields"]) == [field]
+    assert not Patient.objects.exists()

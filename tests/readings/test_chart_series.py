@@ -80,9 +80,21 @@ def test_api_resolution_auto_returns_the_bucketed_series(api, org, patient, outs
         "max": 69.0,
         "count": 30,
     }
-    assert api.get(url, {"resolution": "auto"}).status_code == 400
     assert api.get(url, {"resolution": "weekly"}).status_code == 400
     assert outsider_api.get(url, params).status_code == 404
+
+
+def test_api_resolution_auto_without_a_metric_gives_every_metric(api, org, patient):
+    minute_data(org, patient, 30, metric="heart_rate")
+    minute_data(org, patient, 30, metric="spo2")
+    window = {"from": "2026-11-24T00:00:00Z", "to": "2026-11-25T00:00:00Z"}
+    url = f"/api/v1/patients/{patient.pk}/readings"
+    body = api.get(url, {"resolution": "auto", **window}).json()
+    assert body["metric"] is None
+    assert [(s["metric"], len(s["points"])) for s in body["series"]] == [
+        ("heart_rate", 30),
+        ("spo2", 30),
+    ]
 
 
 def test_exactly_500_readings_stay_raw_and_501_are_bucketed(org, patient):

@@ -162,6 +162,9 @@ def test_decommissioned_smart_meter_is_409(api, oximeter):
 
 def test_empty_or_oversized_batches_are_refused(api, oximeter):
     assert api.post(URL, [], format="json").status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    # A list holds records (objects); anything else is not a batch (the schema says so).
+    assert api.post(URL, [SAMPLE, 7], format="json").status_code == 422
+    assert not Reading.objects.exists()
     response = api.post(URL, [SAMPLE] * 501, format="json")
     assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
