@@ -14,8 +14,9 @@ from tests.appointments.conftest import (  # noqa: F401 (fixtures used by name)
     solo_account,
     solo_patient,
 )
+from tests.appointments.files import make_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()  # a real PDF: uploads are parsed whole
 
 
 @pytest.mark.usefixtures("solo_account")

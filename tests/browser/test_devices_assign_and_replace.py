@@ -66,6 +66,7 @@ def test_nurse_assigns_then_replaces_a_device(
         label="BT105-S702 · BodyTrace BT105 Blood Pressure Monitor · Riverside Main Clinic"
     )
     replace.get_by_label("What is wrong with the old device?").fill("Does not switch on")
+    page.screenshot(path=f"{screenshot_dir}/devices-replace-dialog.png")
     replace.get_by_role("button", name="Replace device").click()
     expect(
         page.get_by_text("BT105-S700 is replaced by BT105-S702; the old one goes back to Impilo.")

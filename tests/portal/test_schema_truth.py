@@ -76,7 +76,7 @@ def test_constraints_the_server_enforces_are_in_the_schema(schema):
         }
         assert "cursor" in params(path)
         assert "page" not in params(path)
-    assert params("/api/v1/billing")["month"]["pattern"] == r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
+    assert params("/api/v1/billing")["month"]["pattern"] == r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
     assert params("/api/v1/devices")["assigned"]["enum"] == ["assigned", "unassigned"]
     cancel = schema["components"]["schemas"]["CancelInputRequest"]["properties"]["reason"]
     assert cancel["type"] == "string"
