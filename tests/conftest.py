@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from portal.models import Role, Vendor, VendorAccount
 from portal.sandbox.state import FAULTS, STORE
-from tests import factories
+from tests import factories, fake_now
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
@@ -55,65 +55,17 @@ def _database_vendor():
     return "sqlite" if engine.endswith("sqlite3") else "postgresql"
 
 
-# --- --fake-now: the suite at a chosen instant -------------------------------------------
+# --- --fake-now: the suite at a chosen instant (tests/fake_now.py) ------------------------
 def _travel_to_fake_now(config):
-    """Move this process's clock to --fake-now for the whole session (before test modules
-    are imported, so their module-level NOWs move too). time-machine patches the clock at the
-    C level, so the live server's threads see it as well; it keeps ticking (tick=True), so
-    durations and "N minutes ago" behave as in a real run. PostgreSQL's now() is moved by
-    the same offset for the test database (_fake_database_now); a Celery worker subprocess
-    and the browser still run on the real clock."""
-    import datetime as dt
-
-    import time_machine
-
+    """Started before test modules are imported, so their module-level constants move too."""
     value = config.getoption("fake_now")
     if not value:
         return
     try:
-        instant = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise pytest.UsageError(f"--fake-now: not an ISO 8601 instant: {value!r}") from None
-    if instant.tzinfo is None:
-        raise pytest.UsageError("--fake-now needs an offset (Z or ±HH:MM): " + value)
-    offset = instant - dt.datetime.now(tz=dt.UTC)
-    config._fake_now_traveller = time_machine.travel(instant, tick=True)
-    config._fake_now_traveller.start()
-    _fake_database_now(offset.total_seconds())
-
-
-def _fake_database_now(offset_seconds):
-    """PostgreSQL's now() (used by the roster state's triggers) is the database server's
-    clock, which time-machine cannot move. Under --fake-now each connection to the test
-    database gets a public.now() that adds the same offset, found before pg_catalog's because
-    the search path names pg_catalog last. CURRENT_DATE and CURRENT_TIMESTAMP (keywords, not
-    functions) are not moved: no product SQL uses them."""
-    import threading
-
-    from django.db.backends.signals import connection_created
-
-    lock = threading.Lock()
-    created = set()
-
-    def on_connection(sender, connection, **kwargs):
-        name = connection.settings_dict.get("NAME") or ""
-        if connection.vendor != "postgresql" or not name.startswith("test_"):
-            return
-        with connection.cursor() as cursor, lock:
-            if name not in created:
-                cursor.execute(
-                    "CREATE OR REPLACE FUNCTION public.now() RETURNS timestamptz "
-                    "LANGUAGE sql STABLE AS "
-                    f"$$ SELECT pg_catalog.now() + interval '{offset_seconds:.6f} seconds' $$"
-                )
-                # New sessions (a Celery worker's, a restarted server's) get the path too.
-                cursor.execute(
-                    f'ALTER DATABASE "{name}" SET search_path = "$user", public, pg_catalog'
-                )
-                created.add(name)
-            cursor.execute('SET search_path = "$user", public, pg_catalog')
-
-    connection_created.connect(on_connection, weak=False)
+        instant = fake_now.parse(value)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--fake-now {value!r}: {exc}") from None
+    config._fake_now_traveller = fake_now.start(instant)
 
 
 # --- process-wide state, isolated per test ----------------------------------------------
@@ -356,7 +308,7 @@ def celery_worker_process(transactional_db, settings, tmp_path):
                 [
                     sys.executable,
                     "-m",
-                    "celery",
+                    *fake_now.python_module("celery"),  # on the session's clock
                     "-A",
                     "portal",
                     "worker",
