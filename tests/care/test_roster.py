@@ -28,21 +28,14 @@ def test_home_page_is_the_roster(nurse_client):
 def test_roster_shows_each_column(nurse_client, org, patient, alice):
     patient.primary_nurse = alice
     patient.save()
-    # Three local days with device data whatever the hour: the critical reading's day (one
-    # more reading on it, never before its midnight), and noon of the two days before.
+    # Three days with device data whatever the hour: the critical reading's local day and
+    # noon of the two days before (never n × 24 h back: that may be the same day or two).
     now = timezone.now()
     critical_at = now - dt.timedelta(minutes=30)
     day = clock.local_day(critical_at, patient.tz)
-    reading(
-        patient,
-        "systolic",
-        128,
-        at=max(critical_at - dt.timedelta(minutes=30), clock.start_of_day(day, patient.tz)),
-    )
     for back in (1, 2):
-        reading(
-            patient, "systolic", 128, at=clock.local_time(day - dt.timedelta(days=back), patient.tz)
-        )
+        at = clock.local_time(day - dt.timedelta(days=back), patient.tz)
+        reading(patient, "systolic", 128, at=at)
     evaluated(patient, "systolic", 191, at=critical_at)
     reading(patient, "weight", 180, at=now - dt.timedelta(days=1), manual=True)
     entry(patient, alice, minutes=12, interactive=True)
