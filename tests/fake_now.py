@@ -3,7 +3,9 @@ and repeat tests that depend on when they run (just after local midnight, a mont
 DST day). time-machine moves this process's clock at the C level (the live server's threads
 too) and keeps it ticking; the same offset is given to PostgreSQL's now() in the test
 database and to a Celery worker started by the tests (`python -m tests.fake_now celery ...`).
-Chromium keeps the real clock (pages' own JavaScript timers only)."""
+Chromium keeps the real clock (pages' own JavaScript timers only). A conftest.py named on the
+command line (`pytest tests/care`) is imported before the travel starts: keep clock reads out
+of conftest modules' top level (fixtures read the clock when they run)."""
 
 import datetime as dt
 import os
