@@ -8,13 +8,30 @@ from rest_framework.test import APIClient
 
 from portal.models import Role, Vendor, VendorAccount
 from portal.sandbox.state import FAULTS, STORE
-from tests import factories
+from tests import factories, fake_now
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fake-now",
+        metavar="INSTANT",
+        default=None,
+        help="run the whole session as if it started at INSTANT (ISO 8601 with an offset, "
+        "e.g. 2026-11-30T05:40:00Z); the clock keeps ticking from there",
+    )
+
+
 def pytest_configure(config):
     _celery_join_flag_per_thread()
+    _travel_to_fake_now(config)
+
+
+def pytest_unconfigure(config):
+    traveller = getattr(config, "_fake_now_traveller", None)
+    if traveller is not None:
+        traveller.stop()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -36,6 +53,19 @@ def _database_vendor():
 
     engine = settings.DATABASES["default"]["ENGINE"]
     return "sqlite" if engine.endswith("sqlite3") else "postgresql"
+
+
+# --- --fake-now: the suite at a chosen instant (tests/fake_now.py) ------------------------
+def _travel_to_fake_now(config):
+    """Started before test modules are imported, so their module-level constants move too."""
+    value = config.getoption("fake_now")
+    if not value:
+        return
+    try:
+        instant = fake_now.parse(value)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--fake-now {value!r}: {exc}") from None
+    config._fake_now_traveller = fake_now.start(instant)
 
 
 # --- process-wide state, isolated per test ----------------------------------------------
@@ -278,7 +308,7 @@ def celery_worker_process(transactional_db, settings, tmp_path):
                 [
                     sys.executable,
                     "-m",
-                    "celery",
+                    *fake_now.python_module("celery"),  # on the session's clock
                     "-A",
                     "portal",
                     "worker",

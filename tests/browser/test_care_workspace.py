@@ -6,14 +6,13 @@ import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from readings.units import Metric
 from tests.care.factories import entry, evaluated, reading
 from tests.factories import PatientFactory
 from tests.readings.factories import DeviceFactory, ItemFactory
-
-NOW = dt.datetime.now(tz=dt.UTC)
 
 CAST = [
     # last name, first, readings days, systolic of the last reading, minutes logged
@@ -31,17 +30,18 @@ CAST = [
 @pytest.fixture
 def clinic(org, alice, patient):
     """Harriet Quimby (alice's patient) with a critical burst, and a realistic small panel."""
+    now = timezone.now()  # not at import: browser tests run late in a long session
     cuff = ItemFactory()
     scale = ItemFactory(impilo_item_id=102, name="BodyTrace BT004 Scale", kind="weight")
     patient.primary_nurse = alice
-    patient.monitoring_started_on = (NOW - dt.timedelta(days=10)).date()
+    patient.monitoring_started_on = (now - dt.timedelta(days=10)).date()
     patient.save()
     DeviceFactory(organization=org, item=cuff, assigned_patient=patient, identifier="BT105-0311")
     for day in range(1, 9):
-        reading(patient, Metric.SYSTOLIC, 138, at=NOW - dt.timedelta(days=day, hours=3))
+        reading(patient, Metric.SYSTOLIC, 138, at=now - dt.timedelta(days=day, hours=3))
     for minutes in (50, 35, 20):
         evaluated(
-            patient, Metric.SYSTOLIC, 186 + minutes // 10, at=NOW - dt.timedelta(minutes=minutes)
+            patient, Metric.SYSTOLIC, 186 + minutes // 10, at=now - dt.timedelta(minutes=minutes)
         )
     for i, (last, first, days, systolic, minutes) in enumerate(CAST):
         p = PatientFactory(
@@ -57,10 +57,10 @@ def clinic(org, alice, patient):
                 p,
                 Metric.SYSTOLIC,
                 126 + day % 7,
-                at=NOW - dt.timedelta(days=day + (3 if i == 3 else 0), hours=2 + i),
+                at=now - dt.timedelta(days=day + (3 if i == 3 else 0), hours=2 + i),
             )
         if systolic is not None:
-            evaluated(p, Metric.SYSTOLIC, systolic, at=NOW - dt.timedelta(hours=1 + i * 3))
+            evaluated(p, Metric.SYSTOLIC, systolic, at=now - dt.timedelta(hours=1 + i * 3))
         if minutes:
             entry(p, alice, minutes=minutes, interactive=minutes >= 10)
     return patient

@@ -1,16 +1,17 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from tests.care.factories import reading
-
-NOW = dt.datetime.now(tz=dt.UTC)
 
 
 @pytest.fixture
 def hours_ago():
-    """hours_ago(n) → an aware UTC instant n hours before now."""
-    return lambda n: NOW - dt.timedelta(hours=n)
+    """hours_ago(n) → an aware UTC instant n hours before this test started (not before the
+    module was imported: a long run would move those towards the edges of time windows)."""
+    now = timezone.now()
+    return lambda n: now - dt.timedelta(hours=n)
 
 
 @pytest.fixture

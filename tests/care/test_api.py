@@ -5,20 +5,24 @@ import datetime as dt
 from http import HTTPStatus
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from portal.models import ApiScope, AuditEvent
+from readings.care import services
 from readings.care.models import Alert, AlertStatus, TimeEntry
 from tests import factories
 from tests.care.factories import entry, evaluated
 from tests.factories import PatientFactory
 
-NOW = dt.datetime.now(tz=dt.UTC)
+
+def hours_ago(hours):
+    return timezone.now() - dt.timedelta(hours=hours)
 
 
 @pytest.fixture
 def alert(patient):
-    evaluated(patient, "systolic", 190, at=NOW - dt.timedelta(hours=1))
+    evaluated(patient, "systolic", 190, at=hours_ago(1))
     return Alert.objects.get(patient=patient)
 
 
@@ -67,9 +71,7 @@ def test_roster_bad_parameters(api, query, message):
 @pytest.mark.parametrize("count", [3, 30])
 def test_roster_api_query_count_is_constant(api, org, count, django_assert_max_num_queries):
     for i in range(count):
-        evaluated(
-            PatientFactory(organization=org), "systolic", 190, at=NOW - dt.timedelta(hours=i + 1)
-        )
+        evaluated(PatientFactory(organization=org), "systolic", 190, at=hours_ago(i + 1))
     with django_assert_max_num_queries(8):
         response = api.get("/api/v1/roster?attention=true&page_size=500")
     assert len(response.json()["results"]) == count
@@ -112,9 +114,7 @@ def test_alert_list_shape(api, alert):
 @pytest.mark.parametrize("count", [3, 30])
 def test_alert_list_query_count_is_constant(api, org, count, django_assert_max_num_queries):
     for i in range(count):
-        evaluated(
-            PatientFactory(organization=org), "systolic", 190, at=NOW - dt.timedelta(hours=i + 1)
-        )
+        evaluated(PatientFactory(organization=org), "systolic", 190, at=hours_ago(i + 1))
     with django_assert_max_num_queries(6):
         response = api.get("/api/v1/alerts")
     assert len(response.json()["results"]) == count
@@ -171,7 +171,7 @@ def test_outsider_gets_404_on_our_alert(outsider_api, alert):
 
 # --- time entries ---------------------------------------------------------------------------
 def test_time_entry_crud_with_a_key(api, patient, org_key):
-    day = NOW.astimezone(patient.tz).date().isoformat()
+    day = services.patient_today(patient).isoformat()
     created = api.post(
         "/api/v1/time-entries",
         {"patient": patient.pk, "day": day, "minutes": 12, "activity": "call", "interactive": True},
@@ -227,12 +227,12 @@ def test_time_entry_crud_with_a_key(api, patient, org_key):
     ],
 )
 def test_time_entry_bad_input_is_422_and_writes_nothing(api, patient, body, field):
-    data = {"patient": patient.pk, "day": NOW.date().isoformat(), "minutes": 10, **body}
-    if field == "day":
-        data["day"] = body["day"]
+    # the patient's today (the UTC date is tomorrow there every evening: a refusal of its own)
+    today = services.patient_today(patient).isoformat()
+    data = {"patient": patient.pk, "day": today, "minutes": 10, **body}
     response = api.post("/api/v1/time-entries", data, format="json")
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert field in response.json()["fields"]
+    assert list(response.json()["fields"]) == [field]
     assert not TimeEntry.objects.exists()
 
 
@@ -260,7 +260,7 @@ def test_outsider_cannot_see_or_log_time_for_our_patient(outsider_api, patient, 
     )
     response = outsider_api.post(
         "/api/v1/time-entries",
-        {"patient": patient.pk, "day": NOW.date().isoformat(), "minutes": 10},
+        {"patient": patient.pk, "day": services.patient_today(patient).isoformat(), "minutes": 10},
         format="json",
     )
     assert response.status_code == HTTPStatus.NOT_FOUND
@@ -304,7 +304,7 @@ def test_alert_list_refuses_an_unknown_severity(api, alert):
 def test_time_entry_for_a_patient_of_no_one_is_404(api, other_patient):
     response = api.post(
         "/api/v1/time-entries",
-        {"patient": other_patient.pk, "day": NOW.date().isoformat(), "minutes": 10},
+        {"patient": other_patient.pk, "day": "2026-11-02", "minutes": 10},
         format="json",
     )
     assert response.status_code == HTTPStatus.NOT_FOUND
@@ -314,7 +314,12 @@ def test_time_entry_for_a_patient_of_no_one_is_404(api, other_patient):
 
 @pytest.mark.parametrize(("field", "value"), [("minutes", "10"), ("interactive", "yes")])
 def test_time_entry_values_must_have_their_json_type(api, patient, field, value):
-    body = {"patient": patient.pk, "day": NOW.date().isoformat(), "minutes": 10, field: value}
+    body = {
+        "patient": patient.pk,
+        "day": services.patient_today(patient).isoformat(),
+        "minutes": 10,
+        field: value,
+    }
     response = api.post("/api/v1/time-entries", body, format="json")
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert list(response.json()["fields"]) == [field]

@@ -6,17 +6,17 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.utils import timezone
 
 from portal.models import AuditEvent, Patient
 from readings.care import selectors
 from readings.care.models import Alert
+from tests import clock
 from tests.care.factories import entry, evaluated, reading
 from tests.factories import PatientFactory
 from tests.readings.factories import DeviceFactory
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
-
-NOW = dt.datetime.now(tz=dt.UTC)
 
 
 def test_home_page_is_the_roster(nurse_client):
@@ -28,10 +28,16 @@ def test_home_page_is_the_roster(nurse_client):
 def test_roster_shows_each_column(nurse_client, org, patient, alice):
     patient.primary_nurse = alice
     patient.save()
-    for day in range(3):
-        reading(patient, "systolic", 128, at=NOW - dt.timedelta(days=day, hours=1))
-    evaluated(patient, "systolic", 191, at=NOW - dt.timedelta(minutes=30))
-    reading(patient, "weight", 180, at=NOW - dt.timedelta(days=1), manual=True)
+    # Three days with device data whatever the hour: the critical reading's local day and
+    # noon of the two days before (never n × 24 h back: that may be the same day or two).
+    now = timezone.now()
+    critical_at = now - dt.timedelta(minutes=30)
+    day = clock.local_day(critical_at, patient.tz)
+    for back in (1, 2):
+        at = clock.local_time(day - dt.timedelta(days=back), patient.tz)
+        reading(patient, "systolic", 128, at=at)
+    evaluated(patient, "systolic", 191, at=critical_at)
+    reading(patient, "weight", 180, at=now - dt.timedelta(days=1), manual=True)
     entry(patient, alice, minutes=12, interactive=True)
     DeviceFactory(organization=org, assigned_patient=patient, identifier="BT105-0042")
     response = nurse_client.get("/roster/")
@@ -41,8 +47,7 @@ def test_roster_shows_each_column(nurse_client, org, patient, alice):
     assert "1 critical" in row
     assert "<strong>191</strong>" in row
     assert "mmHg" in row
-    # NOW is fixed at import; on a slow run a minute or two may pass before the page renders
-    assert re.search(r"3\d(\xa0| )minutes ago", row)
+    assert re.search(r"3\d(\xa0| )minutes ago", row)  # 30, or a little more on a slow machine
     assert "<strong>3</strong> days" in row  # 3 device days; the manual weight does not count
     assert "13 more for 16" in row
     assert "<strong>12</strong> min" in row
@@ -60,17 +65,18 @@ def test_roster_is_audited_once_with_ids_only(nurse_client, patient):
 @pytest.fixture
 def cast(org, alice):
     """Four patients: one critical, one silent for 5 days, one with 16 days, one of alice's."""
+    now = timezone.now()
     critical = PatientFactory(organization=org, last_name="Critical")
-    evaluated(critical, "systolic", 195, at=NOW - dt.timedelta(hours=1))
+    evaluated(critical, "systolic", 195, at=now - dt.timedelta(hours=1))
     silent = PatientFactory(organization=org, last_name="Silent")
-    reading(silent, "systolic", 120, at=NOW - dt.timedelta(days=5))
+    reading(silent, "systolic", 120, at=now - dt.timedelta(days=5))
     full = PatientFactory(
         organization=org,
         last_name="Full",
-        monitoring_started_on=(NOW - dt.timedelta(days=20)).date(),
+        monitoring_started_on=(now - dt.timedelta(days=20)).date(),
     )
     for day in range(17):
-        reading(full, "heart_rate", 70, at=NOW - dt.timedelta(days=day, hours=2))
+        reading(full, "heart_rate", 70, at=now - dt.timedelta(days=day, hours=2))
     mine = PatientFactory(organization=org, last_name="Mine", primary_nurse=alice)
     return {"critical": critical, "silent": silent, "full": full, "mine": mine}
 
@@ -111,17 +117,18 @@ def test_minutes_sort_puts_the_fewest_minutes_first(nurse_client, cast, alice):
 def test_pages_of_every_sort_follow_the_reference_order(nurse_client, org, alice):
     """30 patients with mixed alerts, data ages and minutes: each sort's two pages, joined,
     are exactly the reference order computed from the facts in Python."""
+    now = timezone.now()
     for i in range(30):
         p = PatientFactory(organization=org, last_name=f"Pt{i % 7}")
         if i % 5 == 0:
-            evaluated(p, "systolic", 190, at=NOW - dt.timedelta(hours=i + 1))
+            evaluated(p, "systolic", 190, at=now - dt.timedelta(hours=i + 1))
         elif i % 5 == 1:
-            evaluated(p, "systolic", 165, at=NOW - dt.timedelta(hours=i + 1))
+            evaluated(p, "systolic", 165, at=now - dt.timedelta(hours=i + 1))
         elif i % 5 != 4:
-            reading(p, "heart_rate", 70, at=NOW - dt.timedelta(days=i % 4, hours=i))
+            reading(p, "heart_rate", 70, at=now - dt.timedelta(days=i % 4, hours=i))
         if i % 3 == 0:
             entry(p, alice, minutes=i + 1)
-    computed = list(selectors.roster_patients_computed(org, now=NOW))
+    computed = list(selectors.roster_patients_computed(org, now=now))
     oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
 
     def key(p, sort):
@@ -177,10 +184,11 @@ def test_outsider_sees_none_of_our_patients(client, olga, cast):
 
 
 def _populate(org, alice, count):
+    now = timezone.now()
     for i in range(count):
         p = PatientFactory(organization=org, primary_nurse=alice if i % 2 else None)
-        evaluated(p, "systolic", 170 + i, at=NOW - dt.timedelta(hours=i + 1))
-        reading(p, "weight", 180, at=NOW - dt.timedelta(days=1, hours=i))
+        evaluated(p, "systolic", 170 + i, at=now - dt.timedelta(hours=i + 1))
+        reading(p, "weight", 180, at=now - dt.timedelta(days=1, hours=i))
         DeviceFactory(organization=org, assigned_patient=p)
         if i % 3 == 0:
             entry(p, alice, minutes=5)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from readings.care import selectors, services
 from readings.care.models import Alert, RosterState
 from readings.models import Reading
+from tests import clock
 from tests.care.factories import entry, evaluated, reading
 from tests.factories import PatientFactory
 from tests.readings.factories import DeviceFactory
@@ -48,6 +49,12 @@ def days_ago(n, hours=0):
     return timezone.now() - dt.timedelta(days=n, hours=hours)
 
 
+def noon(n, patient):
+    """Local noon `n` (≥ 1) days before the patient's today: readings on distinct local days
+    whatever the hour (n × 24 h before now is the same day as (n+1) × 24 h on a DST day)."""
+    return clock.noon_days_ago(n, patient.tz)
+
+
 def test_a_new_patient_gets_an_empty_state(org):
     patient = PatientFactory(organization=org)
     row = RosterState.objects.get(patient=patient)
@@ -65,18 +72,19 @@ def test_a_new_patient_gets_an_empty_state(org):
 
 
 def test_readings_move_the_last_reading_and_the_device_days(org, patient):
-    first = reading(patient, "systolic", 120, at=days_ago(3))
+    first = reading(patient, "systolic", 120, at=noon(3, patient))
     assert state_of(org)[patient.pk]["period_days"] == 1
     # two readings the same day count once; a manual reading is the last but no device day
     reading(patient, "diastolic", 80, at=first.measured_at + dt.timedelta(minutes=1))
     manual = reading(patient, "weight", 180, at=days_ago(0, hours=1), manual=True)
     got = state_of(org)[patient.pk]
     assert (got["last_reading_id"], got["period_days"]) == (manual.pk, 1)
-    # a reading sent with its own offset counts on that offset's day
-    reading(patient, "heart_rate", 70, at=days_ago(1), patient_tz_offset=14 * 3600)
+    # a reading sent with its own offset counts on that offset's day (noon in New York is
+    # the next day at +14:00)
+    reading(patient, "heart_rate", 70, at=noon(1, patient), patient_tz_offset=14 * 3600)
     assert state_of(org)[patient.pk]["period_days"] == 2
     # a late reading older than the last one leaves the last alone
-    reading(patient, "heart_rate", 70, at=days_ago(2))
+    reading(patient, "heart_rate", 70, at=noon(2, patient))
     got = state_of(org)[patient.pk]
     assert (got["last_reading_id"], got["period_days"]) == (manual.pk, 3)
 
@@ -100,12 +108,12 @@ def test_one_statement_of_readings_for_many_patients(org):
                 metric="heart_rate",
                 value=70,
                 unit="/min",
-                measured_at=days_ago(d, hours=i),
+                measured_at=noon(d, p) - dt.timedelta(hours=i),
                 source="validic",
                 source_record_id=f"bulk-{p.pk}-{d}",
             )
             for i, p in enumerate(patients)
-            for d in range(i + 2)
+            for d in range(1, i + 3)
         ]
     )
     got = state_of(org)
@@ -119,7 +127,7 @@ def test_one_statement_of_readings_for_many_patients(org):
                 metric="heart_rate",
                 value=71,
                 unit="/min",
-                measured_at=days_ago(10),
+                measured_at=noon(10, p),
                 source="validic",
                 source_record_id=f"bulk2-{p.pk}",
             )
@@ -137,7 +145,7 @@ def test_one_statement_of_readings_for_many_patients(org):
                 metric="heart_rate",
                 value=71,
                 unit="/min",
-                measured_at=days_ago(5),
+                measured_at=noon(5, p),
                 source="validic",
                 source_record_id=f"bulk3-{p.pk}",
             )
@@ -242,8 +250,8 @@ def test_renamed_deactivated_and_episode_start_follow_the_patient(org, patient):
 def test_a_new_period_and_a_new_month_need_no_write(org, patient, alice):
     patient.monitoring_started_on = (timezone.now() - dt.timedelta(days=20)).date()
     patient.save()
-    for d in range(5):
-        reading(patient, "heart_rate", 70, at=days_ago(d, hours=1))
+    for d in range(1, 6):
+        reading(patient, "heart_rate", 70, at=noon(d, patient))
     entry(patient, alice, minutes=30)
     assert state_of(org)[patient.pk]["period_days"] == 5
     later = timezone.now() + dt.timedelta(days=35)  # the next period, the next month

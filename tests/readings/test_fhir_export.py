@@ -21,7 +21,10 @@ def bp_and_weight(patient):
     return ReadingFactory(metric="weight", value=182.4, source_record_id="r2", **common)
 
 
-def test_bp_and_weight_validate_as_r4_observations(api, patient):
+def test_bp_and_weight_validate_as_r4_observations(api, patient, time_machine):
+    # Without from/to the export is the last 30 days: read it a few days after the readings
+    # (on the real clock they would age out of the window on 2026-12-20).
+    time_machine.move_to(datetime(2026, 11, 25, 15, tzinfo=UTC))
     weight = bp_and_weight(patient)
     response = api.get(f"/api/v1/patients/{patient.pk}/observations")
     assert response.status_code == HTTPStatus.OK

@@ -18,6 +18,7 @@ from http import HTTPStatus
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone as dj_timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -101,9 +102,10 @@ BAD_TIMESTAMPS = st.one_of(
     st.integers(),
     st.booleans(),
     st.lists(st.integers(), max_size=2),
-    # more than a day ahead (the margin keeps it so however late in the run this executes)
-    st.datetimes(NOW.replace(tzinfo=None) + timedelta(days=2), datetime(9998, 12, 31)).map(
-        lambda d: d.isoformat() + "Z"
+    # more than a day ahead of the clock when the example runs (not when this module was
+    # imported: a long run would bring those within the tolerance)
+    st.timedeltas(timedelta(days=1, minutes=1), timedelta(days=365 * 7000)).map(
+        lambda ahead: iso_z(dj_timezone.now() + ahead)
     ),
 )
 NOT_AN_INTEGER = st.one_of(
