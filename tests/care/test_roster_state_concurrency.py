@@ -3,7 +3,6 @@ waits on the state row, then counts (alerts) or folds (readings) with what the f
 — not with the snapshot it started with. Each test holds the first transaction open until the
 second is seen waiting on the lock, so the interleaving is the same on every run."""
 
-import datetime as dt
 import threading
 
 import pytest
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from readings.care import selectors
 from readings.care.models import Alert
+from tests import clock
 from tests.care.factories import reading
 from tests.conftest import wait_for
 
@@ -101,11 +101,14 @@ def test_two_alerts_opened_at_once_are_both_counted(org, patient):
 
 
 def test_two_readings_of_different_days_at_once_are_both_device_days(org, patient):
-    now = timezone.now()
-    reading(patient, "systolic", 120, at=now - dt.timedelta(days=3))  # the period exists
+    # local noon of three past days: n × 24 h back from now may be the same day on a DST day
+    def noon(n):
+        return clock.noon_days_ago(n, patient.tz)
+
+    reading(patient, "systolic", 120, at=noon(3))  # the period exists
     _interleave(
-        lambda: reading(patient, "systolic", 121, at=now - dt.timedelta(days=2)),
-        lambda: reading(patient, "systolic", 122, at=now - dt.timedelta(days=1)),
+        lambda: reading(patient, "systolic", 121, at=noon(2)),
+        lambda: reading(patient, "systolic", 122, at=noon(1)),
     )
     maintained, computed = _columns(org)
     assert maintained[patient.pk].period_days == computed[patient.pk].period_days == 3
