@@ -32,11 +32,6 @@ def local_time(day: dt.date, tz, hour=12, minute=0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz).astimezone(dt.UTC)
 
 
-def start_of_day(day: dt.date, tz) -> dt.datetime:
-    """The first instant of `day` in `tz`, as UTC."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-
-
 def noon_days_ago(days: int, tz, now: dt.datetime | None = None) -> dt.datetime:
     """Local noon `days` (≥ 1, so always in the past) local days before today in `tz`."""
     if days < 1:
