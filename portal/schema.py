@@ -68,6 +68,7 @@ class PortalAutoSchema(AutoSchema):
     - the error answers it can give, read from its permissions, parsers, throttles, path and
       method, with the shared `Error` body (a view's `error_serializer` replaces it: the
       patient-graph endpoint's `{error, message}`); a status the view documents itself wins;
+    - a `pattern` on free-text query parameters: no control characters (the middleware's rule);
     - `additionalProperties: false` on StrictSerializer inputs, which refuse unknown fields;
       the NUL and blank rules of their strings; `minItems` of lists that may not be empty;
     - a serializer's `openapi_extra` (what its fields cannot say, e.g. "one of these three");
@@ -77,6 +78,11 @@ class PortalAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            free_text = not {"pattern", "format", "enum"} & set(schema)
+            if parameter["in"] == "query" and schema.get("type") == "string" and free_text:
+                schema["pattern"] = QUERY_TEXT
         responses = operation["responses"]
         for status in self._error_statuses(operation):
             if str(status) not in responses:
@@ -137,6 +143,10 @@ class PortalAutoSchema(AutoSchema):
                 schema[key] = value
         return schema
 
+
+# No query value may hold a control character but tab and line breaks: the portal's
+# QueryControlCharsMiddleware refuses the whole request (400) before any view.
+QUERY_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 # Every input string refuses NUL (DRF's ProhibitNullCharactersValidator; PostgreSQL text cannot
 # hold it), and one that may not be blank needs a character that is not whitespace (DRF trims).
