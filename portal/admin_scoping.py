@@ -145,7 +145,9 @@ class ScopedFormFieldsMixin:
     objects, so a form refuses another organization's id (choice validation uses the same
     queryset) and never labels one."""
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def _scope_queryset(self, db_field, request, kwargs):
+        """Narrow the field's choices (the caller's, the related admin's ordering, or all) to
+        the admin's organization; the organization, or None for a superuser."""
         org = admin_organization(request)
         if org is not None:
             base = kwargs.get("queryset")
@@ -154,6 +156,10 @@ class ScopedFormFieldsMixin:
             if base is None:
                 base = db_field.related_model._default_manager.all()
             kwargs["queryset"] = scoped(base, org)
+        return org
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        org = self._scope_queryset(db_field, request, kwargs)
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if (
             org is not None
@@ -170,14 +176,7 @@ class ScopedFormFieldsMixin:
         return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        org = admin_organization(request)
-        if org is not None:
-            base = kwargs.get("queryset")
-            if base is None:
-                base = self.get_field_queryset(None, db_field, request)
-            if base is None:
-                base = db_field.related_model._default_manager.all()
-            kwargs["queryset"] = scoped(base, org)
+        self._scope_queryset(db_field, request, kwargs)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 

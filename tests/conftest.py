@@ -261,9 +261,15 @@ def screenshot_dir():
 @pytest.fixture
 def signed_in_page(page, live_server, transactional_db):
     """Returns sign_in(user, password) that signs `user` in through the real login form."""
+    return password_sign_in(page, live_server.url)
+
+
+def password_sign_in(page, base_url):
+    """sign_in(user, password): the password step through the real login form at `base_url`;
+    the page is left wherever the portal sends the user next (home, or the second step)."""
 
     def sign_in(user, password="correct horse battery staple"):
-        page.goto(f"{live_server.url}/accounts/login/")
+        page.goto(f"{base_url}/accounts/login/")
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()

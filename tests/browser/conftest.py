@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import password_sign_in
+
 
 @pytest.fixture
 def localhost_url(live_server, settings):
@@ -19,16 +21,7 @@ def localhost_url(live_server, settings):
 def localhost_sign_in(page, localhost_url):
     """Returns sign_in(user, password) for the password step at http://localhost:<port>; the
     page is left wherever the portal sends the user next (home, or the second step)."""
-
-    def sign_in(user, password="correct horse battery staple"):
-        page.goto(f"{localhost_url}/accounts/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        return page
-
-    return sign_in
+    return password_sign_in(page, localhost_url)
 
 
 @pytest.fixture
