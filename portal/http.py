@@ -36,6 +36,8 @@ import requests
 from django.conf import settings
 from urllib3.exceptions import NewConnectionError
 
+from portal.inprocess import RoutingAdapter
+
 logger = logging.getLogger("portal.vendor")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -132,6 +134,11 @@ def shared_session() -> requests.Session:
     if session is None:
         session = requests.Session()
         session.headers["User-Agent"] = "vitals-portal/1.0"
+        # Registered sandbox base URLs are answered in process (portal/inprocess.py); every
+        # other URL goes over the network as with requests' own adapter.
+        adapter = RoutingAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         _local.session = session
     return session
 
