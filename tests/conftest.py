@@ -210,18 +210,43 @@ def faults(sandbox):
     return FAULTS
 
 
+# The sandbox answered in process (portal/inprocess.py): the same clients, HTTP layer, URL
+# routing and sandbox views, no socket and no live server. Port 9 (discard) is never served,
+# so a call that escaped the in-process transport fails loudly instead of reaching anything.
+IN_PROCESS_BASE = "http://127.0.0.1:9"
+
+
 @pytest.fixture
-def sandbox_url(live_server, sandbox):
+def sandbox_url(sandbox):
+    from portal.inprocess import in_process_transport
+
+    with in_process_transport(IN_PROCESS_BASE):
+        yield f"{IN_PROCESS_BASE}/sandbox"
+
+
+@pytest.fixture
+def live_sandbox_url(live_server, sandbox):
+    """The sandbox over real HTTP, for tests about HTTP itself (contracts, faults, browser)."""
     return f"{live_server.url}/sandbox"
+
+
+def _accounts(org, url):
+    from portal.management.commands.load_demo_data import configure_sandbox_accounts
+
+    configure_sandbox_accounts(org, url.removesuffix("/sandbox"))
+    return {a.vendor: a for a in VendorAccount.objects.filter(organization=org)}
 
 
 @pytest.fixture
 def vendor_accounts(org, sandbox_url):
-    """`org` wired to every vendor's sandbox over real HTTP (like the demo)."""
-    from portal.management.commands.load_demo_data import configure_sandbox_accounts
+    """`org` wired to every vendor's sandbox, answered in process."""
+    return _accounts(org, sandbox_url)
 
-    configure_sandbox_accounts(org, sandbox_url.removesuffix("/sandbox"))
-    return {a.vendor: a for a in VendorAccount.objects.filter(organization=org)}
+
+@pytest.fixture
+def live_vendor_accounts(org, live_sandbox_url):
+    """`org` wired to every vendor's sandbox over real HTTP (like the demo)."""
+    return _accounts(org, live_sandbox_url)
 
 
 @pytest.fixture
