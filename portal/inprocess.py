@@ -10,8 +10,9 @@ routing and middleware, the sandbox views. Tests about HTTP itself (contracts, t
 resets, the browser) keep a live server.
 
 The request is handed to Django's handler with `get_response`, not through the WSGI entry
-point (and the response is not `close()`d), so the request signals do not fire: `request_finished` would close the caller's
-database connection in the middle of its transaction.
+point (and the response is not `close()`d), so the request signals do not fire:
+`request_finished` would close the caller's database connection in the middle of its
+transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from django.conf import settings
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+
+# The WSGI environ key that tells the sandbox a request came in process. Its value is a list the
+# sandbox appends to when it refuses a fault that needs a socket (a client timeout, a dropped
+# connection): the caller then gets `SocketFaultInProcess` instead of an answer.
+ENVIRON_KEY = "portal.in_process"
 
 _lock = threading.Lock()
 _prefixes: dict[str, int] = {}  # registered base URL prefix -> how many holders
@@ -54,6 +60,11 @@ def in_process_transport(base_url: str) -> Iterator[str]:
 def _registered(url: str) -> str | None:
     with _lock:
         return next((p for p in _prefixes if url.startswith(p)), None)
+
+
+class SocketFaultInProcess(RuntimeError):
+    """A sandbox fault that only a socket can produce was injected for a call answered in
+    process. Not a `requests` exception, so no client mistakes it for a vendor outage."""
 
 
 class RoutingAdapter(HTTPAdapter):
@@ -101,6 +112,7 @@ class InProcessAdapter(BaseAdapter):
             "wsgi.run_once": False,
             "CONTENT_LENGTH": str(len(body)),
             "HTTP_HOST": f"{host}:{port}" if parts.port else host,
+            ENVIRON_KEY: (refused := []),
         }
         for name, value in request.headers.items():
             key = name.upper().replace("-", "_")
@@ -118,6 +130,8 @@ class InProcessAdapter(BaseAdapter):
             # Not `django_response.close()`: that sends `request_finished` too.
             for closer in django_response._resource_closers:
                 closer()
+        if refused:
+            raise SocketFaultInProcess(refused[0])
         response = requests.Response()
         response.status_code = django_response.status_code
         response.reason = django_response.reason_phrase

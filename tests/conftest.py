@@ -34,9 +34,11 @@ def pytest_unconfigure(config):
         traveller.stop()
 
 
+@pytest.hookimpl(trylast=True)  # after the conftests that mark items `live_sandbox`
 def pytest_collection_modifyitems(config, items):
     on_sqlite = _database_vendor() == "sqlite"
     for item in items:
+        _live_sandbox_is_transactional(item)
         if "tests/browser" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
         # The SQLite pass (make test's second run, `-m both_databases`) knows which rules the
@@ -194,6 +196,7 @@ def sandbox():
     FAULTS.clear()
     STORE.reset()
     yield STORE
+    refused = list(FAULTS.refused)
     FAULTS.clear()
     # A held answer (a "timeout" fault, or a call the client gave up on under load) still
     # applies its change when it wakes, and Solo's webhooks are posted from a background pool:
@@ -203,6 +206,8 @@ def sandbox():
         timeout=30,
         message="sandbox requests and webhook deliveries to finish",
     )
+    # Also when the code under test swallowed the SocketFaultInProcess the caller got.
+    assert not refused, refused[0]
 
 
 @pytest.fixture
@@ -214,20 +219,47 @@ def faults(sandbox):
 # routing and sandbox views, no socket and no live server. Port 9 (discard) is never served,
 # so a call that escaped the in-process transport fails loudly instead of reaching anything.
 IN_PROCESS_BASE = "http://127.0.0.1:9"
+# Fixtures that put the sandbox on the live server: the test runs the live server anyway, or
+# a real Celery worker, another process, which can reach this process's sandbox only over HTTP.
+LIVE_SANDBOX_FIXTURES = ("live_server", "celery_worker_process")
+
+
+def _wants_live_sandbox(item) -> bool:
+    return item.get_closest_marker("live_sandbox") is not None or any(
+        name in item.fixturenames for name in LIVE_SANDBOX_FIXTURES
+    )
+
+
+def _live_sandbox_is_transactional(item) -> None:
+    """A test marked `live_sandbox` shares its rows with the live server's threads, so its
+    database is transactional (committed, flushed afterwards), as with `live_server`."""
+    if item.get_closest_marker("live_sandbox") is None:
+        return
+    marker = item.get_closest_marker("django_db")
+    kwargs = dict(marker.kwargs) if marker is not None else {}
+    if not kwargs.get("transaction"):
+        item.add_marker(pytest.mark.django_db(**{**kwargs, "transaction": True}))
 
 
 @pytest.fixture
-def sandbox_url(sandbox):
+def sandbox_url(request, sandbox):
+    """The sandbox's base URL. Answered in process unless the test is about HTTP: marked
+    `live_sandbox` (the contract tests, the fault cells that need a socket, webhook deliveries,
+    the browser), or running the live server or a real Celery worker anyway; then over real
+    HTTP on the live server."""
     from portal.inprocess import in_process_transport
 
+    if _wants_live_sandbox(request.node):
+        yield f"{request.getfixturevalue('live_server').url}/sandbox"
+        return
     with in_process_transport(IN_PROCESS_BASE):
         yield f"{IN_PROCESS_BASE}/sandbox"
 
 
 @pytest.fixture
-def live_sandbox_url(live_server, sandbox):
-    """The sandbox over real HTTP, for tests about HTTP itself (contracts, faults, browser)."""
-    return f"{live_server.url}/sandbox"
+def live_sandbox_url(live_server, sandbox_url):
+    """The sandbox over real HTTP (`live_server` among the fixtures puts it there)."""
+    return sandbox_url
 
 
 def _accounts(org, url):
@@ -239,14 +271,14 @@ def _accounts(org, url):
 
 @pytest.fixture
 def vendor_accounts(org, sandbox_url):
-    """`org` wired to every vendor's sandbox, answered in process."""
+    """`org` wired to every vendor's sandbox (in process, or over HTTP: see `sandbox_url`)."""
     return _accounts(org, sandbox_url)
 
 
 @pytest.fixture
-def live_vendor_accounts(org, live_sandbox_url):
+def live_vendor_accounts(live_server, vendor_accounts):
     """`org` wired to every vendor's sandbox over real HTTP (like the demo)."""
-    return _accounts(org, live_sandbox_url)
+    return vendor_accounts
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from functools import wraps
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from portal.inprocess import ENVIRON_KEY as IN_PROCESS
 from portal.sandbox.state import FAULTS, STORE, FaultMode
 
 # A "timeout" fault holds the answer this long; clients in tests wait VENDOR_READ_TIMEOUT (2 s).
@@ -40,6 +41,12 @@ def sandbox_view(vendor: str, *, methods: tuple[str, ...], error_body=None):
         def answer(request, *args, **kwargs):
             STORE.ensure_seeded()
             fault = FAULTS.take(vendor, request.path)
+            if fault is not None and fault.mode in FaultMode.ON_A_SOCKET:
+                refused = request.META.get(IN_PROCESS)
+                if refused is not None:  # answered in process: no socket to time out or drop
+                    message = FAULTS.refuse(fault, request.path)
+                    refused.append(message)
+                    return make_error(500, message)
             if fault is not None:
                 if fault.mode == FaultMode.ERROR:
                     return make_error(500, "Internal server error (injected by the sandbox)")

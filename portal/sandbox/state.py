@@ -93,6 +93,10 @@ class FaultMode:
     UNAVAILABLE = "unavailable"  # 503 with Retry-After
     RESET = "reset"  # drop the TCP connection with a RST, no answer (after=True: once applied)
     MODES = (ERROR, TIMEOUT, SLOW, MALFORMED, UNAVAILABLE, RESET)
+    # Faults about the connection, not the answer: a client's read timeout, a dropped socket.
+    # A request answered in process (portal/inprocess.py) has neither, so these are refused
+    # there, loudly, instead of quietly becoming something else.
+    ON_A_SOCKET = (TIMEOUT, SLOW, RESET)
 
 
 @dataclass
@@ -109,6 +113,7 @@ class Faults:
     def __init__(self):
         self.lock = threading.Lock()
         self._queues: dict[str, deque[Fault]] = defaultdict(deque)
+        self.refused: list[str] = []  # socket faults met by in-process requests (see refuse)
 
     def inject(
         self,
@@ -137,6 +142,16 @@ class Faults:
                     return fault
         return None
 
+    def refuse(self, fault: Fault, path: str) -> str:
+        """Record that `fault` met a request answered in process, and say why it cannot apply."""
+        message = (
+            f"the sandbox's {fault.mode!r} fault ({path}) needs a socket, but this request "
+            "was answered in process: run the test over real HTTP (the live_sandbox mark)"
+        )
+        with self.lock:
+            self.refused.append(message)
+        return message
+
     def pending(self, vendor: str) -> int:
         with self.lock:
             return len(self._queues[vendor])
@@ -144,6 +159,7 @@ class Faults:
     def clear(self) -> None:
         with self.lock:
             self._queues.clear()
+            self.refused.clear()
 
 
 STORE = Store()

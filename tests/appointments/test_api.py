@@ -11,7 +11,7 @@ from portal.sandbox.state import STORE
 from tests import factories
 from tests.appointments.conftest import future_slot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 def test_book_then_reschedule_then_cancel(api, rooms, solo_patient):

@@ -15,7 +15,7 @@ from portal.models import AuditEvent
 from portal.sandbox.state import STORE
 from tests.appointments.files import make_image, make_pdf, pdf_of_size
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 PDF = make_pdf()

@@ -10,7 +10,7 @@ from portal.sandbox.state import STORE
 from tests.appointments.conftest import future_slot
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 def test_booking_creates_the_visit_in_solo_and_mirrors_it(book, solo_patient):

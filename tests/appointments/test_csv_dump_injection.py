@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from portal.sandbox.state import STORE
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 def test_solos_csv_dump_is_neutralised_before_staff_download_it(client, bob, solo_account):

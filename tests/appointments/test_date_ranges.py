@@ -13,7 +13,7 @@ from portal.sandbox.state import STORE
 from tests.appointments.conftest import future_slot
 from tests.clock import freeze, iso_z
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 EDGE = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 

@@ -12,7 +12,7 @@ from portal.sandbox.state import STORE
 from tests import factories
 from tests.appointments.conftest import future_slot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def _today():
     return datetime.now(PRACTICE_TZ).date()
 
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 @pytest.fixture

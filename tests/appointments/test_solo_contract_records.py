@@ -16,6 +16,8 @@ from portal.sandbox.solo_common import LINKING_SECRET
 from tests.appointments import seed_examples as ex
 from tests.appointments.test_solo_contract_visits import refused
 
+pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself
+
 PDF = b"%PDF-1.4\n%%EOF\n"
 SEEDED = 500  # a seeded appointment of demo patient 0
 

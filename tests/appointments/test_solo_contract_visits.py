@@ -12,6 +12,8 @@ from portal import demo
 from portal.sandbox.solo_common import PRACTICE_TZ
 from tests.appointments import seed_examples as ex
 
+pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself
+
 ROOM = "Cardiology Follow-up"
 
 

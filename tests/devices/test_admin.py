@@ -8,7 +8,7 @@ from devices.models import DeviceStatus
 from devices.services import device_assign
 from tests.devices.factories import DeviceFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 MODELS = ["item", "device", "devicestatuschange", "deviceassignment", "smartmeterconnection"]
 

@@ -13,7 +13,7 @@ from tests.conftest import wait_for
 from tests.devices.factories import DeviceFactory
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 def mirror_state(device):
@@ -113,7 +113,9 @@ def test_impilo_refusal_leaves_mirror_unchanged_and_says_why(cuff, harriet, sand
     assert not AuditEvent.objects.filter(action="device.assign").exists()
 
 
-@pytest.mark.parametrize("mode", [FaultMode.ERROR, FaultMode.TIMEOUT])
+@pytest.mark.parametrize(
+    "mode", [FaultMode.ERROR, pytest.param(FaultMode.TIMEOUT, marks=pytest.mark.live_sandbox)]
+)
 def test_vendor_outage_during_assign_leaves_mirror_and_history_unchanged(
     cuff, harriet, faults, mode, settings, sandbox
 ):
@@ -137,6 +139,7 @@ def test_vendor_outage_during_assign_leaves_mirror_and_history_unchanged(
         )
 
 
+@pytest.mark.django_db(transaction=True)  # each thread's connection sees the committed rows
 def test_two_nurses_assigning_one_device_at_once_end_with_one_assignment(
     cuff, harriet, org, alice, bob
 ):

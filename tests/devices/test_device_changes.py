@@ -14,7 +14,7 @@ from devices.services import (
 from portal.models import AuditEvent
 from portal.sandbox.state import FaultMode
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 @pytest.fixture

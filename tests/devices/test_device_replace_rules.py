@@ -11,7 +11,7 @@ from devices.models import DeviceStatus
 from devices.services import DeviceRuleError, device_assign, device_replace
 from portal.models import AuditEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from portal import demo
 from portal.http import VendorError
 from portal.sandbox.impilo_devices import OTHER_CUSTOMER_DEVICE_ID
 
+pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself
+
 PATIENTS = demo.demo_patients()
 FIRST_BP = 80001  # demo_devices(): patient 0's BP cuff, assigned
 SHELF = {d.identifier: d for d in demo.demo_devices() if d.status == "availableAtSite"}

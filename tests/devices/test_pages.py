@@ -13,7 +13,7 @@ from portal.sandbox.state import FaultMode
 from tests.devices.factories import DeviceFactory
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 
 def flash(response) -> list[str]:

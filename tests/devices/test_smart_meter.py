@@ -15,7 +15,7 @@ from portal.models import AuditEvent
 from portal.sandbox.state import FaultMode
 from tests.factories import PatientFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 
 IMEI = demo._imei(777)
 IMEI_2 = demo._imei(778)

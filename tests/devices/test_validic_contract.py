@@ -5,6 +5,8 @@ import pytest
 from portal import demo
 from portal.http import VendorError
 
+pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself
+
 PATIENTS = demo.demo_patients()
 SEED_IMEI = "123453782873223"  # seed 004's example device_id (its Luhn digit is not valid)
 OX_IMEI = demo._imei(1000)  # patient 0's seeded Smart Meter pulse oximeter

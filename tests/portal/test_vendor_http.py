@@ -7,6 +7,8 @@ from portal import demo
 from portal.http import VendorError
 from portal.sandbox.state import FaultMode
 
+pytestmark = pytest.mark.live_sandbox  # retries, timeouts and errors on the wire
+
 
 @pytest.fixture
 def impilo(sandbox_url):

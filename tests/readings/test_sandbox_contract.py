@@ -8,6 +8,8 @@ from portal import demo
 from portal.http import VendorError
 from readings.clients import ImpiloReadingsClient, PatientGraphClient, ValidicMeasurementsClient
 
+pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself
+
 READING_FIELDS = {
     "id",
     "readingTimestamp",

@@ -1,6 +1,8 @@
 """Fixtures reused from other suites: the readings BP cuff; Solo account, patient, rooms and
 booking from the appointments suite. And `fault`, the vendor fault matrix's injector."""
 
+from pathlib import Path
+
 import pytest
 
 from portal.sandbox.state import FaultMode
@@ -30,6 +32,18 @@ FAILING = ["500", "timeout", "malformed", "reset"]
 EVERY = [*FAILING, "slow"]
 # Faults after which the vendor has applied the change although the client saw no answer.
 APPLIED_ANYWAY = {"timeout", "reset-after"}
+
+
+def pytest_collection_modifyitems(items):
+    """Cells whose fault is about the connection (the client's read timeout, a slow answer, a
+    dropped socket) run over real HTTP; answer faults (a 500, a body that is not JSON) reach
+    the same client code in process, like the rest of the suite."""
+    here = Path(__file__).parent
+    for item in items:
+        kind = getattr(item, "callspec", None) and item.callspec.params.get("kind")
+        on_a_socket = kind in KINDS and KINDS[kind]["mode"] in FaultMode.ON_A_SOCKET
+        if on_a_socket and item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.live_sandbox)
 
 
 @pytest.fixture

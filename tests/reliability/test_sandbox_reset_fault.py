@@ -10,6 +10,8 @@ import requests
 from portal import demo
 from portal.sandbox.state import FaultMode
 
+pytestmark = pytest.mark.live_sandbox  # the reset drops a real TCP connection
+
 IMPILO = {"Authorization": f"Bearer {demo.IMPILO_TOKEN}"}
 
 
