@@ -50,6 +50,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xfail(reason=f"SQLite: {reason}", strict=True))
 
 
+def pytest_ignore_collect(collection_path, config):
+    """The SQLite pass (`-m both_databases` alone) does not import test modules that never
+    name the mark: they would select nothing, and importing them costs (the schemathesis
+    module builds every operation's cases at collection). The mark is only ever put in a test
+    module's own source; a conftest that adds it to other modules' items must change this."""
+    if config.getoption("markexpr") != "both_databases":
+        return None
+    name = collection_path.name
+    if name.startswith("test_") and name.endswith(".py"):
+        return "both_databases" not in collection_path.read_text(encoding="utf-8") or None
+    return None
+
+
 def _database_vendor():
     from django.conf import settings
 
