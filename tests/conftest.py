@@ -251,7 +251,8 @@ def _live_sandbox_is_transactional(item) -> None:
     marker = item.get_closest_marker("django_db")
     kwargs = dict(marker.kwargs) if marker is not None else {}
     if not kwargs.get("transaction"):
-        item.add_marker(pytest.mark.django_db(**{**kwargs, "transaction": True}))
+        # First among the item's marks, so it is the closest django_db mark pytest-django reads.
+        item.add_marker(pytest.mark.django_db(**{**kwargs, "transaction": True}), append=False)
 
 
 @pytest.fixture

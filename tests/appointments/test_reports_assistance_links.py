@@ -135,6 +135,7 @@ def test_assistance_shows_solos_error_message(nurse):
     assert not AssistanceRequest.objects.exists()
 
 
+@pytest.mark.live_sandbox  # a browser follows the link over HTTP
 def test_context_link_decrypts_to_the_visit_and_user(book, alice, solo_account):
     from urllib.parse import parse_qs, urlsplit
 
@@ -161,6 +162,7 @@ def test_context_link_needs_the_linking_secret(book, alice, solo_account):
         context_link_build(appointment=visit, user=alice)
 
 
+@pytest.mark.live_sandbox  # a browser follows the link over HTTP
 def test_open_in_solo_redirects_through_the_linking_url(client, alice, book, solo_account):
     import requests
 

@@ -13,6 +13,10 @@ from readings.services import manual_reading_record, outbox_deliver
 from tests.conftest import wait_for
 from tests.factories import PatientFactory
 
+# The outbox hands a message to its delivery task on commit: the rows are committed (and the
+# tables flushed afterwards), though the vendor still answers in process.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 TAKEN = datetime(2026, 11, 20, 14, 15, tzinfo=UTC)
 
 
