@@ -10,7 +10,6 @@ class CareConfig(AppConfig):
     verbose_name = "Care-team workspace"
 
     def ready(self):
-        from django.conf import settings
         from django.db.models.signals import post_delete, post_save
 
         from readings.care.models import ThresholdRule
@@ -19,8 +18,3 @@ class CareConfig(AppConfig):
         # Every write of a rule — services, Django admin, a cascade — retires the cached rules.
         post_save.connect(rule_written, sender=ThresholdRule, dispatch_uid="care-rule-saved")
         post_delete.connect(rule_written, sender=ThresholdRule, dispatch_uid="care-rule-deleted")
-
-        settings.CELERY_BEAT_SCHEDULE["care-no-data-alerts"] = {
-            "task": "readings.care.tasks.alerts_check_no_data_all",
-            "schedule": 3600.0,
-        }
