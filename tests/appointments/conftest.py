@@ -1,8 +1,46 @@
+import threading
+import traceback
+
 import pytest
+from django.db import connection
 
 from appointments.clients import SoloClient
 from portal import demo
+from portal.http import VendorClient
+from portal.models import Vendor
 from portal.sandbox.solo_common import LINKING_SECRET
+
+
+@pytest.fixture(autouse=True)
+def no_solo_call_in_a_transaction(request, monkeypatch):
+    """Fails the test when its code calls Solo inside `transaction.atomic` (and so under any
+    `select_for_update` lock, which needs one): the rule is claim, call, then record.
+
+    The `db` fixture runs each test inside a transaction of its own, so the depth that counts is
+    the one above the test's baseline, taken once the database fixture is in place. Calls made
+    on other threads (a live server's) are measured from zero. Violations are collected and fail
+    the test at teardown, since a service may catch whatever the call raises."""
+    for name in ("transactional_db", "db"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+            break
+    test_thread = threading.get_ident()
+    baseline = len(connection.atomic_blocks)
+    violations = []
+    send = VendorClient.request
+
+    def guarded(self, method, path, **kwargs):
+        depth = len(connection.atomic_blocks)
+        allowed = baseline if threading.get_ident() == test_thread else 0
+        if self.vendor == Vendor.SOLO and depth > allowed:
+            where = "".join(traceback.format_stack(limit=8)[:-1])
+            violations.append(f"Solo {method} {path} at atomic depth {depth}:\n{where}")
+        return send(self, method, path, **kwargs)
+
+    monkeypatch.setattr(VendorClient, "request", guarded)
+    yield violations
+    if violations:
+        pytest.fail("Solo was called inside a transaction:\n" + "\n".join(violations))
 
 
 @pytest.fixture
