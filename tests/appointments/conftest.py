@@ -64,7 +64,7 @@ def solo_account(vendor_accounts):
 @pytest.fixture
 def rooms(org, solo_account):
     """`org`'s waiting rooms, synced from the sandbox: {name: WaitingRoom}."""
-    from appointments.services import waiting_rooms_sync
+    from appointments.sync import waiting_rooms_sync
 
     return {r.name: r for r in waiting_rooms_sync(organization=org)}
 
@@ -98,7 +98,7 @@ def solo_patient(org):
 def book(rooms, solo_patient, bob):
     """book(days=13, hour=10, room="Cardiology Follow-up", patient=solo_patient) through the
     real service against the sandbox."""
-    from appointments.services import appointment_book
+    from appointments.services.booking import appointment_book
 
     def _book(days=13, hour=10, minute=0, room="Cardiology Follow-up", patient=None):
         return appointment_book(
