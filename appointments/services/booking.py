@@ -68,7 +68,18 @@ def appointment_book(
     by=None,
     request=None,
 ) -> Appointment:
-    """Create Appointment (seed 003) for the patient in the waiting room, then mirror it."""
+    """Create Appointment (seed 003) for the patient in the waiting room, then mirror it.
+
+    Check, call, record — with no claim row: the slot is the claim, and Solo holds it (it
+    refuses a taken slot with 409). What a crash leaves:
+    - before Create Appointment: nothing in Solo but, at most, the patient (see
+      services.patients); nothing in the mirror. Booking again books once.
+    - after Solo accepted, before the record: the visit is in Solo, not in the mirror. Its
+      `appointment:scheduled` webhook mirrors it as a visit no booking has claimed; booking the
+      same slot again is refused by Solo (409) and adopts that visit (`_unclaimed_visit_at`), so
+      there is one visit, never two. A repeat before the webhook arrives is refused with Solo's
+      "slot taken" message. Without a webhook subscription the visit stays unknown to the
+      portal: the reconciliation re-reads only the visits the mirror already has."""
     if waiting_room.organization_id != patient.organization_id:
         raise VisitRefused("That waiting room belongs to another organization.")
     if not patient.is_active:
@@ -190,7 +201,13 @@ def _check_open(appointment: Appointment) -> None:
 def appointment_reschedule(
     *, appointment: Appointment, starts_at: datetime, by=None, request=None
 ) -> Appointment:
-    """Update Appointment (seed 003) with the new `date`, then mirror the move."""
+    """Update Appointment (seed 003) with the new `date`, then mirror the move.
+
+    Check, call, record, with no claim row: the move is idempotent in Solo (the same `date`
+    again is accepted). A crash after Solo moved the visit leaves the mirror at the old time
+    until the `appointment:rescheduled` webhook or the reconciliation (which re-reads every open
+    visit of the coming days) applies Solo's time; moving it again to the same time is accepted
+    by Solo and recorded once."""
     _check_open(appointment)
     _check_start(starts_at)
     if starts_at == appointment.starts_at:
@@ -198,32 +215,44 @@ def appointment_reschedule(
     solo_client(appointment.organization).appointment_update(
         appointment.solo_id, {"date": unix_seconds(starts_at)}
     )
+    return _appointment_record_moved(appointment, starts_at=starts_at, by=by, request=request)
+
+
+@transaction.atomic
+def _appointment_record_moved(appointment, *, starts_at, by, request) -> Appointment:
     previous = appointment.starts_at
-    with transaction.atomic():
-        appointment.starts_at = starts_at
-        appointment.synced_at = timezone.now()
-        appointment.save(update_fields=["starts_at", "synced_at", "updated_at"])
-        AppointmentChange.objects.create(
-            appointment=appointment,
-            status=appointment.status,
-            starts_at=starts_at,
-            source=AppointmentChange.Source.PORTAL,
-            note=f"Moved from {previous.isoformat()}",
-            by=by,
-        )
-        audit_event_record(
-            action="appointment.reschedule",
-            request=request,
-            actor=by,
-            patient=appointment.patient,
-            obj=appointment,
-        )
+    appointment.starts_at = starts_at
+    appointment.synced_at = timezone.now()
+    appointment.save(update_fields=["starts_at", "synced_at", "updated_at"])
+    AppointmentChange.objects.create(
+        appointment=appointment,
+        status=appointment.status,
+        starts_at=starts_at,
+        source=AppointmentChange.Source.PORTAL,
+        note=f"Moved from {previous.isoformat()}",
+        by=by,
+    )
+    audit_event_record(
+        action="appointment.reschedule",
+        request=request,
+        actor=by,
+        patient=appointment.patient,
+        obj=appointment,
+    )
     return appointment
 
 
 def appointment_cancel(*, appointment: Appointment, reason: str, by=None, request=None):
     """Update Appointment with `status: cancelled` (seed 003); the reason stays in the portal
-    (Solo's API has no field for it)."""
+    (Solo's API has no field for it).
+
+    Check, call, record, with no claim row: cancelling is idempotent in Solo (a cancelled
+    visit's cancel is accepted, and sends no second event). What a crash leaves:
+    - before Solo's call: nothing changed anywhere; cancelling again cancels once.
+    - after Solo cancelled, before the record: the mirror shows the visit open. Cancelling again
+      is accepted by Solo and recorded once, reason included. Otherwise the
+      `appointment:cancelled` webhook or the reconciliation applies Solo's status (the reason,
+      which only the portal keeps, is then lost) and a repeat is refused: the visit is closed."""
     reason = (reason or "").strip()
     if not reason:
         raise VisitRefused("Please give a reason for cancelling.")
@@ -231,26 +260,30 @@ def appointment_cancel(*, appointment: Appointment, reason: str, by=None, reques
         raise VisitRefused("Keep the reason under 500 characters.")
     _check_open(appointment)
     solo_client(appointment.organization).appointment_cancel(appointment.solo_id)
-    with transaction.atomic():
-        appointment.status = AppointmentStatus.CANCELLED
-        appointment.cancel_reason = reason
-        appointment.synced_at = timezone.now()
-        appointment.save(update_fields=["status", "cancel_reason", "synced_at", "updated_at"])
-        AppointmentChange.objects.create(
-            appointment=appointment,
-            status=AppointmentStatus.CANCELLED,
-            starts_at=appointment.starts_at,
-            source=AppointmentChange.Source.PORTAL,
-            note=reason,
-            by=by,
-        )
-        audit_event_record(
-            action="appointment.cancel",
-            request=request,
-            actor=by,
-            patient=appointment.patient,
-            obj=appointment,
-        )
+    return _appointment_record_cancelled(appointment, reason=reason, by=by, request=request)
+
+
+@transaction.atomic
+def _appointment_record_cancelled(appointment, *, reason, by, request) -> Appointment:
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancel_reason = reason
+    appointment.synced_at = timezone.now()
+    appointment.save(update_fields=["status", "cancel_reason", "synced_at", "updated_at"])
+    AppointmentChange.objects.create(
+        appointment=appointment,
+        status=AppointmentStatus.CANCELLED,
+        starts_at=appointment.starts_at,
+        source=AppointmentChange.Source.PORTAL,
+        note=reason,
+        by=by,
+    )
+    audit_event_record(
+        action="appointment.cancel",
+        request=request,
+        actor=by,
+        patient=appointment.patient,
+        obj=appointment,
+    )
     return appointment
 
 
