@@ -19,9 +19,10 @@ import requests
 from django.db.models import F
 from django.urls import reverse
 
-from appointments import services, tasks
+from appointments import tasks
 from appointments.crypto import solo_encrypt_json
 from appointments.models import AppointmentChange, AppointmentStatus, WebhookDelivery
+from appointments.services import webhooks
 from portal import demo
 from portal.celery import app
 from portal.sandbox.state import STORE
@@ -100,7 +101,7 @@ def visits(org, book):
 
 @pytest.fixture
 def subscription(org, visits, live_server):
-    return services.webhook_subscription_register(organization=org, base_url=live_server.url)
+    return webhooks.webhook_subscription_register(organization=org, base_url=live_server.url)
 
 
 @pytest.mark.worker

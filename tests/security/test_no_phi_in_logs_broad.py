@@ -9,8 +9,8 @@ import pytest
 import requests
 from django.urls import reverse
 
-from appointments import services as appointment_services
 from appointments.crypto import solo_encrypt_json
+from appointments.services import webhooks as appointment_webhooks
 from devices.sync import devices_sync, sync_run_start
 from portal import demo
 from readings import services as reading_services
@@ -80,7 +80,7 @@ def test_a_broad_flow_logs_no_patient_names_or_birth_dates(
     reading_services.impilo_readings_sync(organization=org)
     reading_services.validic_measurements_sync(organization=org)
     # Solo webhooks: one that applies, one refused.
-    subscription = appointment_services.webhook_subscription_register(
+    subscription = appointment_webhooks.webhook_subscription_register(
         organization=org, base_url=live_server.url
     )
     url = live_server.url + reverse("solo-webhook", args=[subscription.receiver_id])
