@@ -39,7 +39,7 @@ from devices.services.rules import DeviceRuleError
 
 logger = logging.getLogger("devices.services")
 
-CLAIM_STALE_AFTER = timedelta(minutes=5)
+CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 # A claim held by an action that is giving the device to a patient answers a second action
 # with the conflict that action would meet once the first is recorded; any other claim with
