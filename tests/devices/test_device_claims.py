@@ -79,6 +79,12 @@ def lock_now(model, pk):
     return elsewhere(work)
 
 
+def unless_locked(locked, work):
+    """(`locked`, the outcome of `work` on another connection) — `work` only runs when the row
+    was free, since it would wait for the lock otherwise."""
+    return locked, elsewhere(work) if "result" in locked else None
+
+
 def during(monkeypatch, cls, method, work):
     """Run `work` while `cls.method` is in flight (before the request leaves); keep its
     outcome in the returned list."""
@@ -119,9 +125,9 @@ def test_assign_holds_no_row_lock_during_the_impilo_call(
     other = PatientFactory(organization=org, impilo_patient_id=30004)
 
     def meanwhile():
-        return (
+        return unless_locked(
             lock_now(Device, cuff.pk),
-            elsewhere(lambda: device_assign(device=Device.objects.get(pk=cuff.pk), patient=other)),
+            lambda: device_assign(device=Device.objects.get(pk=cuff.pk), patient=other),
         )
 
     seen = during(monkeypatch, ImpiloClient, "associate_device", meanwhile)
@@ -146,14 +152,12 @@ def test_other_impilo_actions_hold_no_row_lock_during_the_call(
     monkeypatch, assigned, spare_cuff, method, act
 ):
     def meanwhile():
-        return (
+        return unless_locked(
             lock_now(Device, assigned.pk),
-            elsewhere(
-                lambda: device_set_status(
-                    device=Device.objects.get(pk=spare_cuff.pk),
-                    status=DeviceStatus.DEFECTIVE,
-                    note="Dropped",
-                )
+            lambda: device_set_status(
+                device=Device.objects.get(pk=spare_cuff.pk),
+                status=DeviceStatus.DEFECTIVE,
+                note="Dropped",
             ),
         )
 
@@ -177,15 +181,17 @@ def test_status_change_holds_no_row_lock_during_the_call(monkeypatch, cuff):
     assert seen == [{"result": "locked"}]
 
 
-def test_smart_meter_actions_hold_no_row_lock_during_the_call(monkeypatch, harriet):
+def test_smart_meter_actions_hold_no_row_lock_during_the_call(
+    monkeypatch, harriet, vendor_accounts
+):
     connection_ = smart_meter_connect(patient=harriet, imei=IMEI, device_type="blood_glucose")
     seen = during(
         monkeypatch,
         ValidicClient,
         "disconnect_smart_meter",
-        lambda: (
+        lambda: unless_locked(
             lock_now(SmartMeterConnection, connection_.pk),
-            elsewhere(lambda: smart_meter_disconnect_all(patient=harriet)),
+            lambda: smart_meter_disconnect_all(patient=harriet),
         ),
     )
     smart_meter_disconnect(connection=connection_)
@@ -196,7 +202,7 @@ def test_smart_meter_actions_hold_no_row_lock_during_the_call(monkeypatch, harri
 
 
 def test_a_second_connect_of_the_same_imei_is_refused_while_the_first_is_in_flight(
-    monkeypatch, harriet, org
+    monkeypatch, harriet, org, vendor_accounts
 ):
     other = PatientFactory(organization=org, mrn="RHV-NEW-9")
     seen = during(
@@ -313,7 +319,9 @@ def test_a_process_dying_after_impilo_accepted_converges_to_impilos_state(
 
 
 @pytest.mark.parametrize("then", ["sync", "staff repeat"])
-def test_a_process_dying_after_validic_connected_converges(monkeypatch, harriet, org, then):
+def test_a_process_dying_after_validic_connected_converges(
+    monkeypatch, harriet, org, vendor_accounts, then
+):
     def dies(*args, **kwargs):
         raise Crash
 
