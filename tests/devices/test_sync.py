@@ -4,11 +4,12 @@ import pytest
 from django.core.management import call_command
 
 from devices.models import Device, DeviceAssignment, DeviceStatus, SmartMeterConnection
-from devices.sync import devices_sync, sync_run_start
+from devices.sync import SYNC_KIND, devices_sync
 from devices.tasks import devices_sync_all, devices_sync_run
 from portal import demo
 from portal.models import Organization, SyncRun
 from portal.sandbox.state import FaultMode
+from portal.sync import sync_run_start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +21,7 @@ def demo_org(live_server, sandbox):
 
 
 def sync(org):
-    return devices_sync(run=sync_run_start(organization=org))
+    return devices_sync(run=sync_run_start(organization=org, kind=SYNC_KIND, join_running=True))
 
 
 def test_sync_right_after_demo_load_changes_nothing(demo_org):
@@ -88,7 +89,7 @@ def test_periodic_task_syncs_every_organization_with_impilo(demo_org):
 def test_sync_runs_on_a_real_worker(demo_org, celery_worker_process):
     from tests.conftest import wait_for
 
-    run = sync_run_start(organization=demo_org)
+    run = sync_run_start(organization=demo_org, kind=SYNC_KIND, join_running=True)
     devices_sync_run.delay(run.pk)
     wait_for(
         lambda: SyncRun.objects.get(pk=run.pk).status != SyncRun.Status.RUNNING,

@@ -19,11 +19,12 @@ import pytest
 from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment, DeviceStatus, DeviceStatusChange
-from devices.sync import devices_sync, sync_run_start
+from devices.sync import SYNC_KIND, devices_sync
 from portal import demo
 from portal.http import VendorError
 from portal.models import Patient, SyncRun
 from portal.sandbox.impilo_devices import CUSTOMER_ID
+from portal.sync import sync_run_start
 from readings import tasks
 from readings.models import OutboxMessage, OutboxStatus, Reading
 from readings.services import impilo_readings_sync, manual_reading_record
@@ -142,7 +143,9 @@ def test_device_assign(kind, api, shelf_cuff, followed, fault, sandbox, org):
             assert at_impilo()["patientId"] is None
 
         if kind == "reset-after":
-            run = devices_sync(run=sync_run_start(organization=org))
+            run = devices_sync(
+                run=sync_run_start(organization=org, kind=SYNC_KIND, join_running=True)
+            )
             assert run.status == SyncRun.Status.SUCCEEDED, run.errors
         else:
             assert assign(api, shelf_cuff, patient).status_code == HTTPStatus.OK

@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from appointments.crypto import solo_encrypt_json
 from appointments.services import webhooks as appointment_webhooks
-from devices.sync import devices_sync, sync_run_start
+from devices.sync import SYNC_KIND, devices_sync
 from portal import demo
+from portal.sync import sync_run_start
 from readings import services as reading_services
 from tests.factories import PatientFactory
 
@@ -76,7 +77,7 @@ def test_a_broad_flow_logs_no_patient_names_or_birth_dates(
     )
     assert refused.status_code == 422
     # Vendor syncs over real HTTP (patient ids and names travel in those payloads).
-    devices_sync(run=sync_run_start(organization=org))
+    devices_sync(run=sync_run_start(organization=org, kind=SYNC_KIND, join_running=True))
     reading_services.impilo_readings_sync(organization=org)
     reading_services.validic_measurements_sync(organization=org)
     # Solo webhooks: one that applies, one refused.
