@@ -26,7 +26,7 @@ from portal.api_helpers import ApiError, CursorPagination
 from portal.audit import audit_event_record
 from portal.models import ApiScope, Patient
 from portal.schema import error_response, pagination_parameters
-from readings import fhir, selectors, services
+from readings import fhir, selectors
 from readings.models import Reading
 from readings.serializers import (
     HeartRateReadingRequest,
@@ -41,7 +41,8 @@ from readings.serializers import (
     ReadingSeries,
     ValidicMeasurementRecord,
 )
-from readings.services import IngestError, body_hash
+from readings.services import ingest, replay, sources
+from readings.services.ingest import IngestError, body_hash
 
 MAX_BATCH = 500
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -79,7 +80,7 @@ class IngestView(APIView):
         # The key is claimed first, in the transaction that stores the reading: of concurrent
         # requests with one key, exactly one ingests; the others see its committed answer.
         with transaction.atomic():
-            claim = services.ingestion_replay_claim(
+            claim = replay.ingestion_replay_claim(
                 organization=request.organization,
                 endpoint=self.endpoint,
                 key=key,
@@ -88,13 +89,13 @@ class IngestView(APIView):
             if claim is not None:
                 response = self.ingest(request, *args, **kwargs)  # an error rolls the claim back
                 if response.status_code < 300:
-                    services.ingestion_replay_complete(
+                    replay.ingestion_replay_complete(
                         claim=claim, status_code=response.status_code, body=response.data
                     )
                 else:
                     claim.delete()  # only a success is replayed
                 return response
-        found = services.ingestion_replay_find(
+        found = replay.ingestion_replay_find(
             organization=request.organization, endpoint=self.endpoint, key=key
         )
         if found is None or found.request_hash != digest:
@@ -173,10 +174,10 @@ class HeartRateReadingView(IngestView):
         data = HeartRateReadingRequest(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            items = services.heart_rate_inputs(
+            items = sources.heart_rate_inputs(
                 organization=request.organization, data=data.validated_data
             )
-            result = services.readings_ingest(
+            result = ingest.readings_ingest(
                 organization=request.organization,
                 items=items,
                 action="reading.ingest",
@@ -241,8 +242,8 @@ class PatientMetricsView(IngestView):
         data = PatientMetricRequest(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            items = services.patient_metric_inputs(patient=patient, data=data.validated_data)
-            result = services.readings_ingest(
+            items = sources.patient_metric_inputs(patient=patient, data=data.validated_data)
+            result = ingest.readings_ingest(
                 organization=request.organization,
                 items=items,
                 action="reading.ingest",
@@ -325,7 +326,7 @@ class MeasurementsView(IngestView):
             index: outcome
             for (index, _), outcome in zip(
                 records,
-                services.validic_records_ingest(
+                sources.validic_records_ingest(
                     organization=request.organization,
                     records=[r for _, r in records],
                     request=request,

@@ -13,7 +13,8 @@ from appointments import services as appointment_services
 from appointments.crypto import solo_encrypt_json
 from devices.sync import devices_sync, sync_run_start
 from portal import demo
-from readings import services as reading_services
+from portal.sync import sync_run_start as readings_run_start
+from readings import sync as reading_sync
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,8 +78,12 @@ def test_a_broad_flow_logs_no_patient_names_or_birth_dates(
     assert refused.status_code == 422
     # Vendor syncs over real HTTP (patient ids and names travel in those payloads).
     devices_sync(run=sync_run_start(organization=org))
-    reading_services.impilo_readings_sync(organization=org)
-    reading_services.validic_measurements_sync(organization=org)
+    reading_sync.impilo_readings_sync(
+        run=readings_run_start(organization=org, kind=reading_sync.IMPILO_READINGS)
+    )
+    reading_sync.validic_measurements_sync(
+        run=readings_run_start(organization=org, kind=reading_sync.VALIDIC_MEASUREMENTS)
+    )
     # Solo webhooks: one that applies, one refused.
     subscription = appointment_services.webhook_subscription_register(
         organization=org, base_url=live_server.url
