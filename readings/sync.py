@@ -1,6 +1,8 @@
 """The vendor pulls of readings, in the shape every app's sync module has (portal.sync): the
 caller starts the run with `sync_run_start(organization=, kind=, by=)`, which resumes from the
-last saved cursor; the pull fills in its counts and finishes it."""
+last saved cursor; the pull fills in its counts and finishes it. Readings pulls start their own
+run and never join a running one (`join_running` stays off): a page replayed by two runs
+inserts nothing twice, and no staff page waits on these runs."""
 
 from __future__ import annotations
 
