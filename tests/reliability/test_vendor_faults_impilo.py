@@ -27,7 +27,8 @@ from portal.sandbox.impilo_devices import CUSTOMER_ID
 from portal.sync import sync_run_start
 from readings import tasks
 from readings.models import OutboxMessage, OutboxStatus, Reading
-from readings.services import impilo_readings_sync, manual_reading_record
+from readings.services.manual import manual_reading_record
+from readings.sync import IMPILO_READINGS, impilo_readings_sync
 from tests.conftest import wait_for
 from tests.devices.conftest import demo_sites, shelf_device  # noqa: F401
 from tests.factories import demo_patient_mirrored
@@ -172,24 +173,30 @@ def few_readings(sandbox, followed):
     return keep
 
 
+def readings_pull(org):
+    """What the task does: start a run (from the last saved cursor), then pull into it."""
+    run = sync_run_start(organization=org, kind=IMPILO_READINGS)
+    return impilo_readings_sync(run=run, page_size=10)
+
+
 @pytest.mark.parametrize("kind", EVERY)
 def test_impilo_readings_pull(kind, org, few_readings, vendor_accounts, fault):
     fault("impilo", kind, "/v1/readings")
     if kind == "slow":
-        assert impilo_readings_sync(organization=org, page_size=10).status == "succeeded"
+        assert readings_pull(org).status == "succeeded"
     else:
         with pytest.raises(VendorError):  # the task retries it with backoff
-            impilo_readings_sync(organization=org, page_size=10)
+            readings_pull(org)
         run = SyncRun.objects.get(kind="impilo.readings")
         assert run.status == SyncRun.Status.FAILED
         assert_said_impilo_did_not_answer(run.errors[-1])
         assert not Reading.objects.exists()
-        assert impilo_readings_sync(organization=org, page_size=10).status == "succeeded"
+        assert readings_pull(org).status == "succeeded"
 
     stored = set(Reading.objects.values_list("source_record_id", flat=True))
     assert stored == {str(r["id"]) for r in few_readings}
     rows = Reading.objects.count()
-    again = impilo_readings_sync(organization=org, page_size=10)
+    again = readings_pull(org)
     assert (again.created, Reading.objects.count()) == (0, rows)
 
 

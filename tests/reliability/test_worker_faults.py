@@ -28,7 +28,7 @@ from portal.celery import app
 from portal.sandbox.state import STORE
 from readings import tasks as readings_tasks
 from readings.models import OutboxMessage, OutboxStatus
-from readings.services import manual_reading_record
+from readings.services.manual import manual_reading_record
 from tests.conftest import wait_for
 from tests.factories import PatientFactory
 from tests.reliability.test_redis_restart import _redis, _redis_up, _start_redis

@@ -14,7 +14,7 @@ from appointments.services import webhooks as appointment_webhooks
 from devices.sync import SYNC_KIND, devices_sync
 from portal import demo
 from portal.sync import sync_run_start
-from readings import services as reading_services
+from readings import sync as reading_sync
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,8 +78,12 @@ def test_a_broad_flow_logs_no_patient_names_or_birth_dates(
     assert refused.status_code == 422
     # Vendor syncs over real HTTP (patient ids and names travel in those payloads).
     devices_sync(run=sync_run_start(organization=org, kind=SYNC_KIND, join_running=True))
-    reading_services.impilo_readings_sync(organization=org)
-    reading_services.validic_measurements_sync(organization=org)
+    reading_sync.impilo_readings_sync(
+        run=sync_run_start(organization=org, kind=reading_sync.IMPILO_READINGS)
+    )
+    reading_sync.validic_measurements_sync(
+        run=sync_run_start(organization=org, kind=reading_sync.VALIDIC_MEASUREMENTS)
+    )
     # Solo webhooks: one that applies, one refused.
     subscription = appointment_webhooks.webhook_subscription_register(
         organization=org, base_url=live_server.url

@@ -1,33 +1,26 @@
-"""Readings API: the three ingestion endpoints in the vendors' own shapes (DESIGN.md), the
-patient's readings, and the FHIR R4 Observation export. Thin: validate, call a service or a
-selector, shape the answer."""
+"""Readings API, ingestion: the three endpoints in the vendors' own shapes (DESIGN.md), with
+`Idempotency-Key` replay. Thin: validate, call a service, answer with the serializer the schema
+documents."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 from django.db import transaction
-from django.urls import path
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import generics, serializers
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import dates
-from portal.access import CLINICAL, patient_for_org
-from portal.api_helpers import ApiError, CursorPagination
-from portal.audit import audit_event_record
+from portal.access import CLINICAL
+from portal.api_helpers import ApiError, exception_handler
 from portal.models import ApiScope, Patient
-from portal.schema import error_response, pagination_parameters
-from readings import fhir, selectors, services
-from readings.models import Reading
+from portal.schema import error_response
 from readings.serializers import (
     HeartRateReadingRequest,
     ImpiloReadingObject,
@@ -36,12 +29,10 @@ from readings.serializers import (
     PatientGraphError,
     PatientMetricEntry,
     PatientMetricRequest,
-    ReadingPage,
-    ReadingSerializer,
-    ReadingSeries,
     ValidicMeasurementRecord,
 )
-from readings.services import IngestError, body_hash
+from readings.services import ingest, replay, sources
+from readings.services.ingest import IngestError, body_hash
 
 MAX_BATCH = 500
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -52,10 +43,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="A replay with the same key (and body) returns the first answer; the same key "
     "with a different body is 422 `idempotency_key_reused`.",
 )
-
-
-def _iso_z(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _api_error(exc: IngestError) -> ApiError:
@@ -79,7 +66,7 @@ class IngestView(APIView):
         # The key is claimed first, in the transaction that stores the reading: of concurrent
         # requests with one key, exactly one ingests; the others see its committed answer.
         with transaction.atomic():
-            claim = services.ingestion_replay_claim(
+            claim = replay.ingestion_replay_claim(
                 organization=request.organization,
                 endpoint=self.endpoint,
                 key=key,
@@ -88,13 +75,13 @@ class IngestView(APIView):
             if claim is not None:
                 response = self.ingest(request, *args, **kwargs)  # an error rolls the claim back
                 if response.status_code < 300:
-                    services.ingestion_replay_complete(
+                    replay.ingestion_replay_complete(
                         claim=claim, status_code=response.status_code, body=response.data
                     )
                 else:
                     claim.delete()  # only a success is replayed
                 return response
-        found = services.ingestion_replay_find(
+        found = replay.ingestion_replay_find(
             organization=request.organization, endpoint=self.endpoint, key=key
         )
         if found is None or found.request_hash != digest:
@@ -109,34 +96,6 @@ class IngestView(APIView):
 
     def ingest(self, request, *args, **kwargs):  # pragma: no cover - overridden
         raise NotImplementedError
-
-
-def impilo_reading_object(reading: Reading) -> dict:
-    device = reading.device
-    patient = reading.patient
-    return {
-        "id": reading.pk,
-        "readingTimestamp": _iso_z(reading.measured_at),
-        "manual": reading.manual,
-        "deviceTimeZoneOffset": reading.device_tz_offset,
-        "patientTimeZoneOffset": reading.patient_tz_offset,
-        "heartRate": int(reading.value),
-        "patient": {"id": patient.impilo_patient_id, "externalId": patient.mrn},
-        "item": (
-            {"id": device.item.impilo_item_id, "name": device.item.name, "kind": device.item.kind}
-            if device
-            else None
-        ),
-        "device": (
-            {
-                "id": device.impilo_device_id,
-                "identifier": device.identifier,
-                "currentStatus": device.current_status,
-            }
-            if device
-            else None
-        ),
-    }
 
 
 class HeartRateReadingView(IngestView):
@@ -173,10 +132,10 @@ class HeartRateReadingView(IngestView):
         data = HeartRateReadingRequest(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            items = services.heart_rate_inputs(
+            items = sources.heart_rate_inputs(
                 organization=request.organization, data=data.validated_data
             )
-            result = services.readings_ingest(
+            result = ingest.readings_ingest(
                 organization=request.organization,
                 items=items,
                 action="reading.ingest",
@@ -184,17 +143,14 @@ class HeartRateReadingView(IngestView):
             )
         except IngestError as exc:
             raise _api_error(exc) from exc
-        reading = result.readings[0]
         return Response(
-            impilo_reading_object(reading),
+            ImpiloReadingObject(result.readings[0]).data,
             status=HTTPStatus.CREATED if result.created else HTTPStatus.OK,
         )
 
 
 def _patient_graph_exception_handler(exc, context):
     """patient-graph keeps its own `{error, message}` error shape (seed 002)."""
-    from portal.api_helpers import exception_handler
-
     response = exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict):
         response.data = {"error": response.data["error"], "message": response.data["message"]}
@@ -241,8 +197,8 @@ class PatientMetricsView(IngestView):
         data = PatientMetricRequest(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            items = services.patient_metric_inputs(patient=patient, data=data.validated_data)
-            result = services.readings_ingest(
+            items = sources.patient_metric_inputs(patient=patient, data=data.validated_data)
+            result = ingest.readings_ingest(
                 organization=request.organization,
                 items=items,
                 action="reading.ingest",
@@ -250,21 +206,16 @@ class PatientMetricsView(IngestView):
             )
         except IngestError as exc:
             raise ApiError(exc.status, exc.code, f"{exc.field}: {exc.message}") from exc
-        reading = result.readings[0]
-        body = {
-            "id": str(reading.pk),
-            "patient_id": patient_id,
-            "brand_id": request.organization.patient_graph_brand_id or request.organization.slug,
-            "metric_key": reading.metric_key,
-            "value_numeric": request.data.get("value_numeric") or None,
-            "value_text": reading.value_text or None,
-            "unit": request.data.get("unit") or None,
-            "source": reading.source,
-            "is_phi": reading.is_phi,
-            "recorded_at": _iso_z(reading.measured_at),
-            "created_at": _iso_z(reading.created_at),
-        }
-        return Response(body, status=HTTPStatus.CREATED if result.created else HTTPStatus.OK)
+        organization = request.organization
+        entry = PatientMetricEntry(
+            result.readings[0],
+            context={
+                "patient_id": patient_id,
+                "brand_id": organization.patient_graph_brand_id or organization.slug,
+                "sent": request.data,
+            },
+        )
+        return Response(entry.data, status=HTTPStatus.CREATED if result.created else HTTPStatus.OK)
 
 
 class MeasurementsView(IngestView):
@@ -325,7 +276,7 @@ class MeasurementsView(IngestView):
             index: outcome
             for (index, _), outcome in zip(
                 records,
-                services.validic_records_ingest(
+                sources.validic_records_ingest(
                     organization=request.organization,
                     records=[r for _, r in records],
                     request=request,
@@ -376,216 +327,4 @@ class MeasurementsView(IngestView):
         status = HTTPStatus.OK
         if single and results[0]["status"] in ("created", "updated"):
             status = HTTPStatus.CREATED
-        return Response(body, status=status)
-
-
-# --- reads ----------------------------------------------------------------------------------
-RANGE_PARAMS = [
-    OpenApiParameter("metric", str, description="A metric (heart_rate, systolic, weight, …)."),
-    OpenApiParameter(
-        "from",
-        OpenApiTypes.DATETIME,
-        description="ISO date-time with offset, 2000–2100 (default: 30 days ago).",
-    ),
-    OpenApiParameter(
-        "to",
-        OpenApiTypes.DATETIME,
-        description="ISO date-time with offset, 2000–2100 (default: now).",
-    ),
-]
-
-
-def _window(request):
-    now = datetime.now(tz=UTC)
-    params = request.query_params
-    start = dates.query_param(params, "from", dates.parse_instant, now - timedelta(days=30))
-    end = dates.query_param(params, "to", dates.parse_instant, now + timedelta(minutes=1))
-    if end <= start:
-        raise ApiError(400, "invalid_parameter", "to must be after from.")
-    return start, end
-
-
-class PatientReadingsView(generics.ListAPIView):
-    """A patient's readings, newest first (cursor pagination)."""
-
-    serializer_class = ReadingSerializer
-    required_scopes = ApiScope.READINGS_READ
-
-    @extend_schema(
-        summary="List a patient's readings",
-        description=(
-            "`resolution=raw` (default): the readings, newest first, cursor-paginated. "
-            "`resolution=auto`: the chart series of `metric` (`bp` gives systolic and "
-            "diastolic; without `metric`, every metric the patient has in the window), at most "
-            "500 points per metric — the readings themselves when there are that few, else "
-            "min/avg/max per time bucket computed in the database."
-        ),
-        parameters=[
-            *RANGE_PARAMS,
-            OpenApiParameter("resolution", str, enum=["raw", "auto"], description="See above."),
-            *pagination_parameters(CursorPagination),
-        ],
-        responses={
-            200: PolymorphicProxySerializer(
-                component_name="ReadingsOrSeries",
-                serializers=[ReadingPage, ReadingSeries],
-                resource_type_field_name=None,
-                many=False,
-            )
-        },
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        patient = patient_for_org(self.request.organization, self.kwargs["pk"])
-        start, end = _window(self.request)
-        qs = Reading.objects.filter(
-            patient=patient, measured_at__gte=start, measured_at__lt=end
-        ).select_related("device", "patient")
-        metric = self.request.query_params.get("metric")
-        if metric:
-            qs = qs.filter(metric=metric)
-        self._patient = patient
-        return qs
-
-    def list(self, request, *args, **kwargs):
-        resolution = request.query_params.get("resolution", "raw")
-        if resolution not in ("raw", "auto"):
-            raise ApiError(400, "invalid_parameter", "resolution must be raw or auto.")
-        if resolution == "auto":
-            return self._series(request)
-        response = super().list(request, *args, **kwargs)
-        audit_event_record(
-            action="reading.list", request=request, patient=self._patient, detail={"api": True}
-        )
-        return response
-
-    def _series(self, request):
-        metric = request.query_params.get("metric") or None
-        patient = patient_for_org(request.organization, self.kwargs["pk"])
-        start, end = _window(request)
-        metrics = [metric] if metric else _metrics_in(patient, start, end)
-        series = [s for m in metrics for s in selectors.readings_series(patient, m, start, end)]
-        audit_event_record(
-            action="reading.list",
-            request=request,
-            patient=patient,
-            detail={"api": True, "resolution": "auto"},
-        )
-        return Response(
-            ReadingSeries(
-                {
-                    "metric": metric,
-                    "from": _iso_z(start),
-                    "to": _iso_z(end),
-                    "series": [
-                        {
-                            "metric": s.metric,
-                            "bucketed": s.bucketed,
-                            "bucket_seconds": s.bucket_seconds or None,
-                            "points": [
-                                {
-                                    "t": _iso_z(datetime.fromtimestamp(x, tz=UTC)),
-                                    "min": s.low[i],
-                                    "avg": s.avg[i],
-                                    "max": s.high[i],
-                                    "count": s.count[i],
-                                }
-                                for i, x in enumerate(s.x)
-                                if s.count[i]
-                            ],
-                        }
-                        for s in series
-                    ],
-                }
-            ).data
-        )
-
-
-def _metrics_in(patient, start, end) -> list[str]:
-    return sorted(
-        set(
-            Reading.objects.filter(
-                patient=patient, measured_at__gte=start, measured_at__lt=end
-            ).values_list("metric", flat=True)
-        )
-    )
-
-
-class ObservationsView(APIView):
-    """FHIR R4 Observations of a patient as a `searchset` Bundle."""
-
-    required_scopes = ApiScope.READINGS_READ
-    page_size = 200
-
-    @extend_schema(
-        summary="Export a patient's readings as FHIR R4 Observations",
-        description=(
-            "A `Bundle` (type searchset) of vital-signs Observations: LOINC code, UCUM "
-            "`valueQuantity`, `effectiveDateTime` in the patient's offset; blood pressure as "
-            "one Observation (85354-9) with systolic and diastolic components. Newest first, "
-            f"about {page_size} readings a page; the Bundle's `next` link (`before=`) gives the "
-            "next page. A page never splits readings taken at the same instant, so a blood "
-            "pressure's two components always come together."
-        ),
-        parameters=[
-            *RANGE_PARAMS,
-            OpenApiParameter(
-                "before", OpenApiTypes.DATETIME, description="Only readings before this instant."
-            ),
-        ],
-        responses={200: OpenApiResponse(description="FHIR Bundle")},
-    )
-    def get(self, request, pk):
-        patient = patient_for_org(request.organization, pk)
-        start, end = _window(request)
-        qs = Reading.objects.filter(
-            patient=patient, measured_at__gte=start, measured_at__lt=end
-        ).select_related("device", "patient")
-        metric = request.query_params.get("metric")
-        if metric:
-            qs = qs.filter(metric__in=selectors.chart_metrics(metric))
-        qs = qs.order_by("-measured_at", "measurement_group", "id")
-        before = dates.query_param(request.query_params, "before", dates.parse_instant)
-        page_qs = qs.filter(measured_at__lt=before) if before else qs
-        rows = list(page_qs[: self.page_size])
-        next_url = None
-        if len(rows) == self.page_size:
-            # Finish the last instant on this page (a BP's systolic and diastolic share it).
-            last_at = rows[-1].measured_at
-            seen = {r.pk for r in rows}
-            rows += [r for r in qs.filter(measured_at=last_at) if r.pk not in seen]
-            if qs.filter(measured_at__lt=last_at).exists():
-                params = request.query_params.copy()
-                params["before"] = _iso_z(last_at)
-                next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        audit_event_record(
-            action="reading.export_fhir",
-            request=request,
-            patient=patient,
-            detail={"paged": before is not None},
-        )
-        body = fhir.bundle(
-            fhir.observations(rows),
-            self_url=request.build_absolute_uri(),
-            next_url=next_url,
-        )
-        return Response(body, content_type="application/fhir+json")
-
-
-urlpatterns = [
-    path("readings/heart-rate", HeartRateReadingView.as_view(), name="api-reading-heart-rate"),
-    path(
-        "patients/<str:patient_id>/metrics",
-        PatientMetricsView.as_view(),
-        name="api-patient-metrics",
-    ),
-    path("measurements", MeasurementsView.as_view(), name="api-measurements"),
-    path("patients/<int:pk>/readings", PatientReadingsView.as_view(), name="api-patient-readings"),
-    path(
-        "patients/<int:pk>/observations",
-        ObservationsView.as_view(),
-        name="api-patient-observations",
-    ),
-]
+        return Response(MeasurementsResponse(body).data, status=status)
