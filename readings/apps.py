@@ -6,6 +6,14 @@ class ReadingsConfig(AppConfig):
 
     def ready(self):
         from django.conf import settings
+        from django.db.models.signals import post_delete, post_save
+
+        from readings.models import ThresholdRule
+        from readings.thresholds import rule_written
+
+        # Every write of a rule — services, Django admin, a cascade — retires the cached rules.
+        post_save.connect(rule_written, sender=ThresholdRule, dispatch_uid="rule-saved")
+        post_delete.connect(rule_written, sender=ThresholdRule, dispatch_uid="rule-deleted")
 
         settings.CELERY_BEAT_SCHEDULE["readings-pull"] = {
             "task": "readings.tasks.readings_pull_all",

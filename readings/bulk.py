@@ -123,8 +123,7 @@ def readings_bulk_insert(
 def _alerts_evaluate(organization, items, created_by_key, now) -> None:
     """Thresholds are checked in the ingestion transaction, as for one reading
     (services.readings_ingest): a stored reading is never left unevaluated."""
-    from readings.care.alerts import readings_needing_evaluation
-    from readings.care.services import alerts_evaluate_readings
+    from readings.alerts import alerts_evaluate_readings, readings_needing_evaluation
 
     stored, seen = [], set()
     for item in items:

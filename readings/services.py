@@ -336,7 +336,7 @@ def readings_ingest(
     result.existing = _stored_for(organization, duplicates)
     # Thresholds are checked in the same transaction, so a stored reading is never left
     # unevaluated; evaluation is idempotent, and a replay (no new rows) evaluates nothing.
-    from readings.care.services import alerts_evaluate_readings
+    from readings.alerts import alerts_evaluate_readings
 
     alerts_evaluate_readings(readings=result.created)
     patients = sorted({i.patient.pk for i in items})

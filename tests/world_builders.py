@@ -65,7 +65,7 @@ def _care(org) -> dict:
     import datetime as dt
 
     from portal.models import Membership
-    from readings.care.models import Alert
+    from readings.models import Alert
     from tests.care.factories import entry, evaluated
     from tests.factories import PatientFactory
 

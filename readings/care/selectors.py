@@ -37,8 +37,8 @@ from devices.models import Device
 from portal import dates
 from portal.models import Patient
 from readings import billing
-from readings.care.models import OPEN_STATUSES, Alert, AlertStatus, Severity, TimeEntry
-from readings.models import Reading
+from readings.care.models import TimeEntry
+from readings.models import OPEN_STATUSES, Alert, AlertStatus, Reading, Severity
 
 DEVICE_DATA = Q(manual=False)  # manual readings are never device data (CMS; readings/billing.py)
 

@@ -4,8 +4,8 @@ from rest_framework import serializers
 
 from portal import dates
 from portal.api_helpers import StrictSerializer
-from readings.care.models import Activity, Alert, TimeEntry
-from readings.models import Reading
+from readings.care.models import Activity, TimeEntry
+from readings.models import Alert, Reading
 
 
 class RosterPatientSerializer(serializers.Serializer):

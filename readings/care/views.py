@@ -23,7 +23,8 @@ from readings.care.forms import (
     TimeEntryForm,
     TimerStopForm,
 )
-from readings.care.models import AlertStatus, Severity
+from readings.models import AlertStatus, Severity, ThresholdRule
+from readings.thresholds import effective_rules
 
 ROSTER_PAGE = 25
 ALERTS_PAGE = 25
@@ -281,9 +282,7 @@ def thresholds(request, pk):
                     form.add_error(name if name in form.fields else None, errs)
     else:
         audit_event_record(action="threshold.view", request=request, patient=patient)
-    from readings.care.models import ThresholdRule
-
-    rules = services.effective_rules(request.organization, [patient.pk])[patient.pk]
+    rules = effective_rules(request.organization, [patient.pk])[patient.pk]
     history = ThresholdRule.objects.filter(patient=patient).select_related(
         "created_by", "superseded_by"
     )

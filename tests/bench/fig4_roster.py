@@ -144,7 +144,8 @@ def _page(client: Client, url: str) -> tuple[float, int]:
 
 def run() -> Figure:
     from portal.models import Organization, Role
-    from readings.care import services
+    from readings.alerts import alerts_check_no_data
+    from readings.thresholds import threshold_defaults_ensure
     from tests import factories
 
     figure = Figure(4, "Roster page (100 vs 10,000 patients)")
@@ -161,8 +162,8 @@ def run() -> Figure:
     for label, count in (("small", SMALL), ("large", large_count)):
         organization = Organization.objects.create(slug=f"roster-{label}", name=f"Roster {label}")
         _populate(organization, count, f"R{label[0].upper()}", days)
-        services.threshold_defaults_ensure(organization=organization)
-        services.alerts_check_no_data(organization=organization)
+        threshold_defaults_ensure(organization=organization)
+        alerts_check_no_data(organization=organization)
         nurse = factories.staff(organization, Role.NURSE, username=f"bench-nurse-{label}")
         with connection.cursor() as cursor:
             cursor.execute(

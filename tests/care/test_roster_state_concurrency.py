@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from readings.care import selectors
-from readings.care.models import Alert
+from readings.models import Alert
 from tests import clock
 from tests.care.factories import reading
 from tests.conftest import wait_for
