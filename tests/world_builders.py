@@ -61,7 +61,7 @@ def build(org, patient) -> dict:
 
 
 def _care(org) -> dict:
-    """An open alert and a time entry of one of `org`'s patients (care workspace routes)."""
+    """An open alert and a time entry of one of `org`'s patients (care routes)."""
     import datetime as dt
 
     from portal.models import Membership

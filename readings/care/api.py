@@ -1,4 +1,4 @@
-"""The care-team workspace API: roster, alerts (list, acknowledge, resolve), time entries
+"""The care API: roster, alerts (list, acknowledge, resolve), time entries
 (CRUD) and the monthly billing summary. Thin: input serializer, service, output serializer."""
 
 from django.core.exceptions import PermissionDenied, ValidationError

@@ -1,4 +1,4 @@
-"""Every read of the care-team workspace, already filtered by organization.
+"""Every read of care, already filtered by organization.
 
 The roster is one query for its rows plus one per page section (last readings, devices,
 appointments); on PostgreSQL its rows are a range of an index of the maintained RosterState, so

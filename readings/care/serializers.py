@@ -1,4 +1,4 @@
-"""API shapes of the care-team workspace: explicit input contracts, ModelSerializers out."""
+"""API shapes of care: explicit input contracts, ModelSerializers out."""
 
 from rest_framework import serializers
 

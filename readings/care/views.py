@@ -1,4 +1,4 @@
-"""Pages of the care-team workspace. Thin: parse, call a selector or service, render."""
+"""Pages of care. Thin: parse, call a selector or service, render."""
 
 import datetime as dt
 
@@ -159,7 +159,7 @@ def alert_action(request, pk, action):
             messages.warning(request, str(exc))
         except ValidationError as exc:
             messages.error(request, _errors_text(exc))
-    return redirect("workspace:alert", pk=alert.pk)
+    return redirect("care:alert", pk=alert.pk)
 
 
 # --- time log and timer ---------------------------------------------------------------------
@@ -276,7 +276,7 @@ def thresholds(request, pk):
                     patient=patient, by=request.user, request=request, **form.cleaned_data
                 )
                 messages.success(request, "Threshold saved for this patient.")
-                return redirect("workspace:thresholds", pk=patient.pk)
+                return redirect("care:thresholds", pk=patient.pk)
             except ValidationError as exc:
                 for name, errs in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errs)

@@ -1,4 +1,4 @@
-"""Readings and time entries for the care-workspace tests, built through the real services
+"""Readings and time entries for the care tests, built through the real services
 where a service exists (ingestion is the readings app's; its factory is used for speed)."""
 
 import datetime as dt
