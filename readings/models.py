@@ -10,6 +10,7 @@ from django.db.models import Q
 from devices.models import Device
 from portal import dates
 from portal.models import ApiKey, Organization, Patient, Vendor
+from readings import billing
 from readings.units import METRICS, Metric, is_out_of_range, metric_label, unit_label
 
 __all__ = [
@@ -137,7 +138,8 @@ class Reading(models.Model):
 
     @property
     def local_day(self):
-        return self.local_measured_at.date()
+        """The day staff see this reading in (readings.billing.reading_day, the one rule)."""
+        return billing.reading_day(self.measured_at, self.patient.tz, self.patient_tz_offset)
 
     @property
     def is_out_of_range(self) -> bool:

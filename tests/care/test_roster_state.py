@@ -14,6 +14,7 @@ from django.utils import timezone
 from readings.alerts import alerts_check_no_data
 from readings.care import selectors, services
 from readings.care.models import RosterState
+from readings.care.selectors import roster
 from readings.models import Alert, Reading
 from tests import clock
 from tests.care.factories import entry, evaluated, reading
@@ -40,7 +41,7 @@ def state_of(organization, now=None) -> dict:
     """The roster's columns as the maintained state gives them (after asserting that they
     are exactly what the facts give)."""
     now = now or timezone.now()
-    maintained = columns(selectors._roster_from_state(organization, now))
+    maintained = columns(roster._roster_from_state(organization, now))
     computed = columns(selectors.roster_patients_computed(organization, now=now))
     assert maintained == computed
     return maintained
