@@ -60,7 +60,7 @@ def readyz(request):
 def home(request):
     # The care-team roster is the home page once it exists; until then, the patient list.
     try:
-        return redirect(reverse("workspace:roster"))
+        return redirect(reverse("care:roster"))
     except NoReverseMatch:
         return redirect("patients:list")
 

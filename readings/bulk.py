@@ -18,6 +18,7 @@ from django.utils import timezone
 from devices.models import Device
 from portal.audit import audit_event_record
 from portal.models import Patient
+from readings.alerts import alerts_evaluate_readings, readings_needing_evaluation
 from readings.models import Reading, ReadingSource
 from readings.services.ingest import (
     READING_COLUMNS,
@@ -123,9 +124,6 @@ def readings_bulk_insert(
 def _alerts_evaluate(organization, items, created_by_key, now) -> None:
     """Thresholds are checked in the ingestion transaction, as for one reading
     (services.readings_ingest): a stored reading is never left unevaluated."""
-    from readings.care.alerts import readings_needing_evaluation
-    from readings.care.services import alerts_evaluate_readings
-
     stored, seen = [], set()
     for item in items:
         pk = created_by_key.get(item.key)

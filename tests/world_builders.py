@@ -61,11 +61,11 @@ def build(org, patient) -> dict:
 
 
 def _care(org) -> dict:
-    """An open alert and a time entry of one of `org`'s patients (care workspace routes)."""
+    """An open alert and a time entry of one of `org`'s patients (care routes)."""
     import datetime as dt
 
     from portal.models import Membership
-    from readings.care.models import Alert
+    from readings.models import Alert
     from tests.care.factories import entry, evaluated
     from tests.factories import PatientFactory
 

@@ -6,15 +6,17 @@ import datetime as dt
 
 from django.utils import timezone
 
+from readings.alerts import alerts_check_no_data, alerts_evaluate_readings
 from readings.care import services
-from readings.care.models import OPEN_STATUSES, Activity, TimeEntry
-from readings.models import Reading
+from readings.care.models import Activity, TimeEntry
+from readings.models import OPEN_STATUSES, Alert, Reading
+from readings.thresholds import threshold_defaults_ensure
 
 BATCH = 2000
 
 
 def load(*, organization, patients, users, rng, stdout):
-    services.threshold_defaults_ensure(organization=organization)
+    threshold_defaults_ensure(organization=organization)
     ids = list(
         Reading.objects.filter(organization=organization, value__isnull=False)
         .order_by("measured_at", "id")
@@ -27,8 +29,8 @@ def load(*, organization, patients, users, rng, stdout):
                 "patient__organization"
             )
         )
-        changed.update(a.pk for a in services.alerts_evaluate_readings(readings=batch))
-    services.alerts_check_no_data(organization=organization)
+        changed.update(a.pk for a in alerts_evaluate_readings(readings=batch))
+    alerts_check_no_data(organization=organization)
     nurse = users.get("nurse") if isinstance(users, dict) else None
     resolved = _triage_history(organization, nurse)
     logged = 0
@@ -61,8 +63,6 @@ def _triage_history(organization, nurse) -> int:
     """A month of data means a month of nurses' work: alerts whose last breach is more than
     three days old were reviewed and resolved back then, so the demo queue shows what a
     morning really looks like (recent, open alerts) instead of a month's backlog."""
-    from readings.care.models import Alert
-
     if nurse is None:
         return 0
     cutoff = timezone.now() - dt.timedelta(days=3)

@@ -16,6 +16,7 @@ from devices.models import Device
 from portal import dates
 from portal.audit import audit_event_record
 from portal.models import Patient
+from readings.alerts import alerts_evaluate_readings
 from readings.models import Reading, ReadingSource
 from readings.units import METRICS, UnitError, check_range, to_canonical
 
@@ -325,8 +326,6 @@ def readings_ingest(
     result.existing = _stored_for(organization, duplicates)
     # Thresholds are checked in the same transaction, so a stored reading is never left
     # unevaluated; evaluation is idempotent, and a replay (no new rows) evaluates nothing.
-    from readings.care.services import alerts_evaluate_readings
-
     alerts_evaluate_readings(readings=result.created)
     patients = sorted({i.patient.pk for i in items})
     audit_event_record(

@@ -1,8 +1,9 @@
-"""Readings and time entries for the care-workspace tests, built through the real services
+"""Readings and time entries for the care tests, built through the real services
 where a service exists (ingestion is the readings app's; its factory is used for speed)."""
 
 import datetime as dt
 
+from readings.alerts import alerts_evaluate_readings
 from readings.care import services
 from readings.models import ReadingSource
 from tests.readings.factories import ReadingFactory
@@ -23,7 +24,7 @@ def reading(patient, metric="systolic", value=120.0, at=None, manual=False, **ex
 def evaluated(patient, metric="systolic", value=120.0, at=None, **extra):
     """A reading, stored and evaluated as ingestion will (alerts_evaluate_readings)."""
     r = reading(patient, metric, value, at, **extra)
-    services.alerts_evaluate_readings(readings=[r])
+    alerts_evaluate_readings(readings=[r])
     return r
 
 

@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 
 from portal.models import AuditEvent
-from readings.care.models import Alert, AlertStatus
+from readings.models import Alert, AlertStatus
 from tests.care.factories import evaluated
 from tests.factories import PatientFactory
 

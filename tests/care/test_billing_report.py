@@ -12,6 +12,7 @@ from http import HTTPStatus
 import pytest
 
 from portal.models import AuditEvent
+from readings import billing
 from readings.care import selectors
 from tests.care.factories import entry, reading
 from tests.factories import PatientFactory
@@ -148,7 +149,7 @@ def test_a_period_is_reported_in_the_month_it_ends(monitored):
     ],
 )
 def test_periods_ending_in_a_month(episode, month, expected):
-    assert selectors.periods_ending_in(episode, month) == expected
+    assert billing.periods_ending_in(episode, month) == expected
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,8 @@ from http import HTTPStatus
 
 import requests
 
-from readings.care import services
-from readings.care.models import Alert
-from readings.models import Reading
+from readings.alerts import alerts_evaluate_readings
+from readings.models import Alert, Reading
 from tests.readings.factories import DeviceFactory
 
 
@@ -40,8 +39,8 @@ def test_an_out_of_range_impilo_heart_rate_opens_one_alert(live_server, org, pat
 
     stored = list(Reading.objects.select_related("patient__organization"))
     assert len(stored) == 1
-    services.alerts_evaluate_readings(readings=stored)
-    services.alerts_evaluate_readings(readings=stored)  # the hook running twice changes nothing
+    alerts_evaluate_readings(readings=stored)
+    alerts_evaluate_readings(readings=stored)  # the hook running twice changes nothing
     alert = Alert.objects.get()
     assert (alert.patient, alert.severity, alert.rule_key, alert.breach_count) == (
         patient,
@@ -62,5 +61,5 @@ def test_a_normal_impilo_heart_rate_opens_nothing(live_server, org, patient, org
         timeout=10,
     )
     assert response.status_code == HTTPStatus.CREATED
-    services.alerts_evaluate_readings(readings=list(Reading.objects.all()))
+    alerts_evaluate_readings(readings=list(Reading.objects.all()))
     assert not Alert.objects.exists()

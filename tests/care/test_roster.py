@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portal.models import AuditEvent, Patient
 from readings.care import selectors
-from readings.care.models import Alert
+from readings.models import Alert
 from tests import clock
 from tests.care.factories import entry, evaluated, reading
 from tests.factories import PatientFactory

@@ -11,9 +11,11 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from readings.alerts import alerts_check_no_data
 from readings.care import selectors, services
-from readings.care.models import Alert, RosterState
-from readings.models import Reading
+from readings.care.models import RosterState
+from readings.care.selectors import roster
+from readings.models import Alert, Reading
 from tests import clock
 from tests.care.factories import entry, evaluated, reading
 from tests.factories import PatientFactory
@@ -39,7 +41,7 @@ def state_of(organization, now=None) -> dict:
     """The roster's columns as the maintained state gives them (after asserting that they
     are exactly what the facts give)."""
     now = now or timezone.now()
-    maintained = columns(selectors._roster_from_state(organization, now))
+    maintained = columns(roster._roster_from_state(organization, now))
     computed = columns(selectors.roster_patients_computed(organization, now=now))
     assert maintained == computed
     return maintained
@@ -208,7 +210,7 @@ def test_no_data_alerts_opened_for_many_patients_at_once(org):
     silent = PatientFactory.create_batch(3, organization=org)
     for p in silent:
         reading(p, "systolic", 120, at=days_ago(5))
-    services.alerts_check_no_data(organization=org)
+    alerts_check_no_data(organization=org)
     assert [state_of(org)[p.pk]["warn_alerts"] for p in silent] == [1, 1, 1]
 
 
@@ -273,6 +275,6 @@ def test_the_migration_backfills_existing_patients(org, alice):
         entry(patient, alice, minutes=7)
     finally:
         executor = MigrationExecutor(connection)
-        executor.migrate([("care", "0003_roster_state")])
+        executor.migrate(executor.loader.graph.leaf_nodes())
     got = state_of(org)[patient.pk]
     assert (got["period_days"], got["month_minutes"]) == (1, 7)

@@ -9,8 +9,7 @@ import pytest
 
 from portal.models import AuditEvent
 from readings.bulk import validic_records_bulk_ingest
-from readings.care.models import Alert
-from readings.models import Reading
+from readings.models import Alert, Reading
 from readings.services.ingest import IngestError
 from tests.readings.test_ingest_measurements import SAMPLE
 

@@ -57,14 +57,14 @@ def test_a_broad_flow_logs_no_patient_names_or_birth_dates(
     for url in [
         "/patients/",
         reverse("devices:list"),
-        reverse("workspace:roster"),
-        reverse("workspace:alerts"),
+        reverse("care:roster"),
+        reverse("care:alerts"),
     ]:
         assert nurse_client.get(url).status_code == 200, url
     for p in some:
         nurse_client.get("/patients/", {"q": p.last_name})
         assert nurse_client.get(f"/patients/{p.pk}/").status_code == 200
-    nurse_client.get(reverse("workspace:roster"), {"q": some[0].last_name})
+    nurse_client.get(reverse("care:roster"), {"q": some[0].last_name})
     # The API: reads, a search, an enrolment refused with the name in the body.
     for p in some:
         assert api.get(f"/api/v1/patients/{p.pk}").status_code == 200

@@ -256,7 +256,7 @@ EXPECT = {
     "webhooks/solo/<uuid:receiver_id>": Public(
         "Solo's webhooks: authenticated by decrypting with the subscription's key"
     ),
-    # care-team workspace (readings/care)
+    # care (readings/care)
     "roster/": Page(),
     "alerts/": Page(),
     "alerts/badge/": Page(),
