@@ -1,7 +1,7 @@
 import pytest
 
 from appointments.clients import SoloClient
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.solo_common import LINKING_SECRET
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from portal import demo
+from portal.sandbox import world as demo
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import pytest
 
 from devices.clients import ImpiloClient, ValidicClient
-from portal import demo
 from portal.models import Site
+from portal.sandbox import world as demo
 
 
 @pytest.fixture

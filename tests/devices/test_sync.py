@@ -6,8 +6,8 @@ from django.core.management import call_command
 from devices.models import Device, DeviceAssignment, DeviceStatus, SmartMeterConnection
 from devices.sync import devices_sync, sync_run_start
 from devices.tasks import devices_sync_all, devices_sync_run
-from portal import demo
 from portal.models import Organization, SyncRun
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
 
 pytestmark = pytest.mark.django_db(transaction=True)

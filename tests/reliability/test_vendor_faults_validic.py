@@ -13,9 +13,9 @@ from http import HTTPStatus
 import pytest
 
 from devices.models import Device, DeviceAssignment, SmartMeterConnection
-from portal import demo
 from portal.http import VendorError
 from portal.models import SyncRun
+from portal.sandbox import world as demo
 from readings.models import Reading
 from readings.services import validic_measurements_sync
 from tests.conftest import wait_for

@@ -22,8 +22,8 @@ from django.urls import reverse
 from appointments import services, tasks
 from appointments.crypto import solo_encrypt_json
 from appointments.models import AppointmentChange, AppointmentStatus, WebhookDelivery
-from portal import demo
 from portal.celery import app
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from readings import tasks as readings_tasks
 from readings.models import OutboxMessage, OutboxStatus

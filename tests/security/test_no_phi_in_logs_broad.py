@@ -12,7 +12,7 @@ from django.urls import reverse
 from appointments import services as appointment_services
 from appointments.crypto import solo_encrypt_json
 from devices.sync import devices_sync, sync_run_start
-from portal import demo
+from portal.sandbox import world as demo
 from readings import services as reading_services
 from tests.factories import PatientFactory
 
