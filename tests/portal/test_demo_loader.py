@@ -8,7 +8,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from appointments.models import Appointment, AppointmentChange
 from devices.models import Device, SmartMeterConnection
@@ -129,6 +129,14 @@ def test_second_demo_load_pulls_nothing_new(db, sandbox):
     assert {r.kind for r in again} == PULLS
     assert [r.created for r in again] == [0, 0, 0]
     assert (Device.objects.count(), Reading.objects.count(), Appointment.objects.count()) == counts
+
+
+def test_demo_load_refuses_without_the_sandbox(db, settings):
+    """The mirror is filled from the sandbox: without it there is nothing to pull from."""
+    settings.PORTAL_SANDBOX = False
+    with pytest.raises(CommandError, match="PORTAL_SANDBOX"):
+        _load()
+    assert not Organization.objects.exists()
 
 
 def test_the_sandbox_seeds_from_its_world_alone():
