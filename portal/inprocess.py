@@ -10,8 +10,9 @@ routing and middleware, the sandbox views. Tests about HTTP itself (contracts, t
 resets, the browser) keep a live server.
 
 The request is handed to Django's handler with `get_response`, not through the WSGI entry
-point (and the response is not `close()`d), so the request signals do not fire: `request_finished` would close the caller's
-database connection in the middle of its transaction.
+point (and the response is not `close()`d), so the request signals do not fire:
+`request_finished` would close the caller's database connection in the middle of its
+transaction.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def api_key(organization, scopes=None, name="integration") -> tuple[ApiKey, str]
 
 
 def demo_patient_mirrored(organization, person):
-    """One of portal.demo's cast as the portal mirrors it after enrolment: its MRN, time zone
+    """One of the demo world's cast as the portal mirrors it after enrolment: its MRN, time zone
     and vendor ids (so the sandbox, seeded from the same cast, knows it)."""
     return PatientFactory(
         organization=organization,

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 
 from appointments.clients import SoloClient
-from portal import demo
 from portal.http import VendorClient
 from portal.models import Vendor
+from portal.sandbox import world as demo
 from portal.sandbox.solo_common import LINKING_SECRET
 
 

@@ -16,7 +16,7 @@ from appointments.clients import SoloClient
 from appointments.crypto import solo_encrypt_json
 from appointments.models import Appointment, AppointmentStatus, WebhookDelivery, WebhookSubscription
 from appointments.services import webhooks
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from tests.appointments.conftest import future_slot
 from tests.conftest import wait_for

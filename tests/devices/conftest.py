@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 
 from devices.clients import ImpiloClient, ValidicClient
-from portal import demo
 from portal.http import VendorClient
 from portal.models import Site
+from portal.sandbox import world as demo
 
 
 def in_transaction() -> bool:

@@ -32,9 +32,9 @@ from devices.services import (
 from devices.services import assignment as assignment_services
 from devices.services import smart_meter as smart_meter_services
 from devices.services.claims import CLAIM_STALE_AFTER
-from portal import demo
 from portal.http import MAX_RETRY_AFTER_SECONDS
 from portal.models import AuditEvent, SyncRun
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
 from portal.sync import sync_run_start
 from tests.factories import PatientFactory

@@ -2,8 +2,8 @@
 
 import pytest
 
-from portal import demo
 from portal.http import VendorError
+from portal.sandbox import world as demo
 
 PATIENTS = demo.demo_patients()
 SEED_IMEI = "123453782873223"  # seed 004's example device_id (its Luhn digit is not valid)

@@ -37,8 +37,7 @@ class ReadingFactory(factory.django.DjangoModelFactory):
 def demo_month_for(org, demo_index: int, **patient_fields):
     """A patient of `org` carrying demo patient `demo_index`'s vendor ids, their demo devices,
     and the demo month of readings (the same data the sandbox serves)."""
-    from portal import demo
-    from readings.demo import load
+    from portal.sandbox import world as demo
 
     person = demo.demo_patients()[demo_index]
     patient = PatientFactory(
@@ -66,10 +65,27 @@ def demo_month_for(org, demo_index: int, **patient_fields):
             identifier=device.identifier,
             assigned_patient=patient,
         )
-
-    class Quiet:
-        def write(self, text):
-            pass
-
-    load(organization=org, patients=[patient], users={}, rng=None, stdout=Quiet())
+    _demo_month_insert(org, patient)
     return patient
+
+
+def _demo_month_insert(org, patient):
+    """The sandbox's month of readings for `patient`, stored through the ingestion normalisers
+    without a vendor pull (the demo loader pulls them; these tests need only the rows)."""
+    from portal.sandbox.world_readings import impilo_readings, validic_records
+    from readings.services import impilo_reading_inputs, readings_insert, validic_record_inputs
+
+    devices = {d.impilo_device_id: d for d in patient.devices.all() if d.impilo_device_id}
+    items = []
+    for obj in impilo_readings():
+        if obj["patient"]["id"] == patient.impilo_patient_id:
+            items += impilo_reading_inputs(
+                organization=org,
+                obj=obj,
+                patients={patient.impilo_patient_id: patient},
+                devices=devices,
+            )
+    for record in validic_records():
+        if record["user"]["user_id"] == patient.validic_user_id:
+            items += validic_record_inputs(organization=org, record=record, check_device=False)
+    readings_insert(organization=org, items=items)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from readings import tasks
 from readings.models import OutboxMessage, OutboxStatus

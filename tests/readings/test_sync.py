@@ -3,9 +3,9 @@ resumable after a crash, with SyncRun progress."""
 
 import pytest
 
-from portal import demo
 from portal.http import VendorError
 from portal.models import SyncRun
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from portal.sync import sync_run_start
 from readings import tasks

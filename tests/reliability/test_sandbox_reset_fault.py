@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
 
 IMPILO = {"Authorization": f"Bearer {demo.IMPILO_TOKEN}"}

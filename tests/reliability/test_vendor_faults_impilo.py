@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment, DeviceStatus, DeviceStatusChange
 from devices.sync import SYNC_KIND, devices_sync
-from portal import demo
 from portal.http import VendorError
 from portal.models import Patient, SyncRun
+from portal.sandbox import world as demo
 from portal.sandbox.impilo_devices import CUSTOMER_ID
 from portal.sync import sync_run_start
 from readings import tasks

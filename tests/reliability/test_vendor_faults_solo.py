@@ -28,7 +28,7 @@ from appointments.clients import SoloClient
 from appointments.crypto import solo_encrypt_json
 from appointments.models import Appointment, AppointmentStatus, WebhookDelivery
 from appointments.services import webhooks
-from portal import demo
+from portal.sandbox import world as demo
 from tests.appointments.conftest import future_slot
 from tests.conftest import wait_for
 from tests.factories import PatientFactory

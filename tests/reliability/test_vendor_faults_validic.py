@@ -13,9 +13,9 @@ from http import HTTPStatus
 import pytest
 
 from devices.models import Device, DeviceAssignment, SmartMeterConnection
-from portal import demo
 from portal.http import VendorError
 from portal.models import SyncRun
+from portal.sandbox import world as demo
 from portal.sync import sync_run_start
 from readings.models import Reading
 from readings.sync import VALIDIC_MEASUREMENTS, validic_measurements_sync

@@ -23,8 +23,8 @@ from appointments import tasks
 from appointments.crypto import solo_encrypt_json
 from appointments.models import AppointmentChange, AppointmentStatus, WebhookDelivery
 from appointments.services import webhooks
-from portal import demo
 from portal.celery import app
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from readings import tasks as readings_tasks
 from readings.models import OutboxMessage, OutboxStatus

@@ -12,7 +12,7 @@ from django.urls import reverse
 from appointments.crypto import solo_encrypt_json
 from appointments.services import webhooks as appointment_webhooks
 from devices.sync import SYNC_KIND, devices_sync
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sync import sync_run_start
 from readings import sync as reading_sync
 from tests.factories import PatientFactory

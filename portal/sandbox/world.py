@@ -1,11 +1,18 @@
-"""The demo cast, defined once so the database (load_demo_data) and the vendor sandbox agree on
-every id. Deterministic: the same seed gives the same patients on every machine."""
+"""The demo world: what the vendors hold for the demo organization (its Impilo customer, sites,
+patients, devices, Smart Meter connections, Solo waiting rooms and visits, the sandbox's
+credentials) plus the staff logins the demo prints. The sandbox seeds itself from here at
+start-up and on every reset (the month of readings is in `world_readings`); the demo loader
+(`portal.demo`) reads the organization's setup from here and mirrors the rest through the
+vendor pulls, so every id in the demo database is one the sandbox serves.
+Deterministic: the same seed gives the same world on every machine."""
 
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 ORG_SLUG = "riverside"
 ORG_NAME = "Riverside Heart & Vascular"
@@ -21,6 +28,7 @@ VALIDIC_ORG_ID = "5ef0ef69sandboxba562"
 PATIENT_GRAPH_TOKEN = "sandbox-patient-graph-token"
 SOLO_API_KEY = "sandbox-solo-api-key"
 SOLO_TEAMS_TOKEN = "sandbox-teams-token"
+SOLO_LINKING_SECRET = "sandbox-solo-linking-secret"  # the brand's context-aware-linking secret
 
 STAFF = [
     # username, first, last, role, password
@@ -197,8 +205,8 @@ def demo_patients(count: int = 50, seed: int = 20261125) -> list[DemoPatient]:
     return people
 
 
-# --- devices: one catalogue and one inventory, shared by the Impilo/Validic sandbox and the
-# --- database demo, so every id the sandbox serves exists in the mirror after a sync.
+# --- devices: the catalogue and the customer's inventory at Impilo, and the Smart Meter devices
+# --- connected at Validic.
 ITEMS = [
     # impilo item id, name, kind
     (101, "BodyTrace BT105 Blood Pressure Monitor", "blood_pressure"),
@@ -274,3 +282,38 @@ def demo_devices(patient_count: int = 50) -> list[DemoDevice]:
     )
     devices.append(DemoDevice(next(next_id), 102, "BT005-D002", 501, "defective", None, "impilo"))
     return devices
+
+
+# --- Solo: the practice's waiting rooms and the upcoming visits booked in Solo --------------
+PRACTICE_TZ = ZoneInfo("America/New_York")
+WAITING_ROOMS = [
+    # name, slot seconds, service line, service type
+    ("Cardiology Follow-up", 900, "Cardiology", "Follow-up"),
+    ("RPM Check-in", 900, "Remote Monitoring", "Check-in"),
+    ("Nurse Triage", 600, "Nursing", "Triage"),
+]
+
+
+def waiting_room_id(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"solo-waiting-room:{name}"))
+
+
+def seeded_appointment_plan(today: date | None = None) -> list[dict]:
+    """Upcoming visits for the first demo patients, booked in Solo:
+    [{id, patient_index, waiting_room, start, duration}]."""
+    today = today or datetime.now(PRACTICE_TZ).date()
+    plan = []
+    for i in range(12):
+        day = today + timedelta(days=i // 3)
+        name, slot, _, _ = WAITING_ROOMS[i % len(WAITING_ROOMS)]
+        start = datetime.combine(day, time(10 + (i % 3) * 2, 0), tzinfo=PRACTICE_TZ)
+        plan.append(
+            {
+                "id": 500 + i,
+                "patient_index": i,
+                "waiting_room": name,
+                "start": start,
+                "duration": slot,
+            }
+        )
+    return plan

@@ -1,6 +1,7 @@
-"""A realistic month of readings for the demo cast, defined once so the vendor sandbox (which
-serves it through the Impilo and Validic pull endpoints) and the demo database agree on every
-record id. Deterministic: a given day's readings are the same on every machine and every run.
+"""A realistic month of readings for the demo cast, as the vendors hold it: the sandbox serves it
+through the Impilo and Validic pull endpoints, and the demo loader mirrors it through the
+portal's readings pulls. Deterministic: a given day's readings are the same on every machine
+and every run.
 
 - BP cuffs twice a day (~07:30 and ~19:30 local), scales daily (~06:45, no offset sent), Smart
   Meter pulse oximeters daily and glucometers twice a day through Validic;
@@ -11,7 +12,6 @@ record id. Deterministic: a given day's readings are the same on every machine a
   ended 2026-11-01).
 """
 
-# ruff: noqa: S311 — seeded demo data, not secrets
 from __future__ import annotations
 
 import functools
@@ -20,10 +20,10 @@ import random
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 
-from portal import demo
+from portal.sandbox import world
 
 DAYS = 30
-ITEM_NAMES = {item_id: name for item_id, name, _kind in demo.ITEMS}
+ITEM_NAMES = {item_id: name for item_id, name, _kind in world.ITEMS}
 EPOCH = date(2026, 1, 1)
 
 
@@ -69,10 +69,10 @@ def validic_records(end: datetime | None = None) -> tuple[dict, ...]:
 @functools.lru_cache(maxsize=2)  # keyed by the hour, so a long-running demo moves on
 def _impilo_readings(end: datetime) -> tuple[dict, ...]:
     start = end - timedelta(days=DAYS)
-    people = {p.index: p for p in demo.demo_patients()}
-    site_zone = {site_id: zoneinfo.ZoneInfo(zone) for site_id, _n, _v, zone in demo.SITES}
+    people = {p.index: p for p in world.demo_patients()}
+    site_zone = {site_id: zoneinfo.ZoneInfo(zone) for site_id, _n, _v, zone in world.SITES}
     out = []
-    for device in demo.demo_devices():
+    for device in world.demo_devices():
         if device.source != "impilo" or device.patient_index is None:
             continue
         if device.item_id not in (101, 102):
@@ -133,9 +133,9 @@ def _impilo_readings(end: datetime) -> tuple[dict, ...]:
 @functools.lru_cache(maxsize=2)
 def _validic_records(end: datetime) -> tuple[dict, ...]:
     start = end - timedelta(days=DAYS)
-    people = {p.index: p for p in demo.demo_patients()}
+    people = {p.index: p for p in world.demo_patients()}
     out = []
-    for device in demo.demo_devices():
+    for device in world.demo_devices():
         if device.source != "validic" or device.patient_index is None:
             continue
         person = people[device.patient_index]
@@ -203,7 +203,7 @@ def _validic_records(end: datetime) -> tuple[dict, ...]:
                     "tags": [kind],
                     "type": "measurement",
                     "user": {
-                        "organization_id": demo.VALIDIC_ORG_ID,
+                        "organization_id": world.VALIDIC_ORG_ID,
                         "user_id": person.validic_user_id,
                         "uid": person.mrn,
                     },
