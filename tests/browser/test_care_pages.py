@@ -10,9 +10,14 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from readings.units import Metric
-from tests.care.factories import entry, evaluated, reading
-from tests.factories import PatientFactory
-from tests.readings.factories import DeviceFactory, ItemFactory
+from tests.factories import (
+    AssignedDeviceFactory,
+    ItemFactory,
+    PatientFactory,
+    entry,
+    evaluated,
+    reading,
+)
 
 CAST = [
     # last name, first, readings days, systolic of the last reading, minutes logged
@@ -36,7 +41,9 @@ def clinic(org, alice, patient):
     patient.primary_nurse = alice
     patient.monitoring_started_on = (now - dt.timedelta(days=10)).date()
     patient.save()
-    DeviceFactory(organization=org, item=cuff, assigned_patient=patient, identifier="BT105-0311")
+    AssignedDeviceFactory(
+        organization=org, item=cuff, assigned_patient=patient, identifier="BT105-0311"
+    )
     for day in range(1, 9):
         reading(patient, Metric.SYSTOLIC, 138, at=now - dt.timedelta(days=day, hours=3))
     for minutes in (50, 35, 20):
@@ -51,7 +58,7 @@ def clinic(org, alice, patient):
             primary_nurse=alice if i % 3 == 0 else None,
             time_zone=["America/New_York", "America/Chicago", "America/Denver"][i % 3],
         )
-        DeviceFactory(organization=org, item=cuff if i % 2 else scale, assigned_patient=p)
+        AssignedDeviceFactory(organization=org, item=cuff if i % 2 else scale, assigned_patient=p)
         for day in range(days):
             reading(
                 p,

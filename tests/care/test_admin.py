@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from readings.models import Alert
 from readings.thresholds import threshold_defaults_ensure
-from tests.care.factories import evaluated
+from tests.factories import evaluated
 
 
 def test_org_admin_sees_only_own_alerts_and_cannot_delete(client, ada, patient, other_patient):

@@ -10,7 +10,7 @@ from portal.models import AuditEvent
 from readings.alerts import alerts_check_no_data, alerts_evaluate_readings
 from readings.care import services
 from readings.models import Alert, AlertReading, AlertStatus, Direction, RuleKind, Severity
-from tests.care.factories import evaluated, reading
+from tests.factories import evaluated, reading
 
 NOW = dt.datetime.now(tz=dt.UTC)
 

@@ -8,8 +8,7 @@ import pytest
 
 from portal.models import AuditEvent
 from readings.models import Alert, AlertStatus
-from tests.care.factories import evaluated
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, evaluated
 
 NOW = dt.datetime.now(tz=dt.UTC)
 

@@ -14,8 +14,7 @@ import pytest
 from portal.models import AuditEvent
 from readings import billing
 from readings.care import selectors
-from tests.care.factories import entry, reading
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, entry, reading
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 

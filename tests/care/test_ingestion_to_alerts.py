@@ -8,7 +8,7 @@ import requests
 
 from readings.alerts import alerts_evaluate_readings
 from readings.models import Alert, Reading
-from tests.readings.factories import DeviceFactory
+from tests.factories import AssignedDeviceFactory
 
 
 def seed_000_request(**overrides):
@@ -27,7 +27,7 @@ def seed_000_request(**overrides):
 def test_an_out_of_range_impilo_heart_rate_opens_one_alert(live_server, org, patient, org_key):
     patient.impilo_patient_id = 30001
     patient.save()
-    DeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
+    AssignedDeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
     url = f"{live_server.url}/api/v1/readings/heart-rate"
     headers = {"Authorization": f"Bearer {org_key[1]}", "Idempotency-Key": "hr-1"}
     body = seed_000_request(heartRate=131)
@@ -53,7 +53,7 @@ def test_an_out_of_range_impilo_heart_rate_opens_one_alert(live_server, org, pat
 def test_a_normal_impilo_heart_rate_opens_nothing(live_server, org, patient, org_key):
     patient.impilo_patient_id = 30001
     patient.save()
-    DeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
+    AssignedDeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
     response = requests.post(
         f"{live_server.url}/api/v1/readings/heart-rate",
         json=seed_000_request(),

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from readings.models import Alert, AlertEvent, AlertReading, ThresholdRule
-from tests.care.factories import reading
+from tests.factories import reading
 
 BEFORE_THE_MOVE = [
     ("care", "0003_roster_state"),

@@ -17,9 +17,7 @@ from readings.care.models import RosterState
 from readings.care.selectors import roster
 from readings.models import Alert, Reading
 from tests import clock
-from tests.care.factories import entry, evaluated, reading
-from tests.factories import PatientFactory
-from tests.readings.factories import DeviceFactory
+from tests.factories import AssignedDeviceFactory, PatientFactory, entry, evaluated, reading
 
 COLUMNS = (
     "last_at",
@@ -161,7 +159,7 @@ def test_one_statement_of_readings_for_many_patients(org):
 def test_the_single_reading_api_updates_the_state(api, patient, org):
     patient.impilo_patient_id = 30001
     patient.save()
-    DeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
+    AssignedDeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
     body = {
         "readingTimestamp": (timezone.now() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "deviceId": 80011,

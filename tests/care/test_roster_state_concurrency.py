@@ -13,8 +13,8 @@ from readings.care import selectors
 from readings.care.selectors import roster
 from readings.models import Alert
 from tests import clock
-from tests.care.factories import reading
 from tests.conftest import wait_for
+from tests.factories import reading
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

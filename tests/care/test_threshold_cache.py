@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from readings.care import services
 from readings.models import Alert, Direction, RuleKind, Severity, ThresholdRule
 from readings.thresholds import threshold_defaults_ensure
-from tests.care.factories import evaluated
+from tests.factories import evaluated
 
 NOW = dt.datetime.now(tz=dt.UTC)
 

@@ -79,7 +79,7 @@ def harriet(org):
 
 
 def shelf_device(org, demo_sites, identifier):
-    from tests.devices.factories import DeviceFactory, ItemFactory
+    from tests.factories import DeviceFactory, ItemFactory
 
     d = SHELF[identifier]
     _, name, kind = next(item for item in demo.ITEMS if item[0] == d.item_id)

@@ -10,8 +10,7 @@ from devices.services import device_assign
 from portal.models import ApiScope, AuditEvent
 from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
-from tests.devices.factories import DeviceFactory
-from tests.factories import PatientFactory, api_key
+from tests.factories import DeviceFactory, PatientFactory, api_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

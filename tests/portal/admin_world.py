@@ -22,8 +22,7 @@ from devices.models import DeviceAssignment, DeviceStatusChange, SmartMeterConne
 from portal.models import AuditEvent, Role, Site, SyncRun, VendorAccount
 from readings.models import Alert, AlertEvent, OutboxMessage, ThresholdRule
 from tests import factories
-from tests.care.factories import entry, reading
-from tests.devices.factories import DeviceFactory, ItemFactory
+from tests.factories import DeviceFactory, ItemFactory, entry, reading
 
 
 def populate(org, tag: str, number: int) -> dict:

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from fhir.resources.R4B.bundle import Bundle
 
 from portal.models import AuditEvent
-from tests.readings.factories import ReadingFactory
+from tests.factories import ReadingFactory
 
 
 def bp_and_weight(patient):

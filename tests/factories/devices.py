@@ -3,7 +3,7 @@
 import factory
 
 from devices.models import Device, DeviceSource, DeviceStatus, Item, ItemKind
-from tests.factories import OrganizationFactory
+from tests.factories.core import OrganizationFactory
 
 
 class ItemFactory(factory.django.DjangoModelFactory):
@@ -26,3 +26,10 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     impilo_device_id = factory.Sequence(lambda n: 600000 + n)
     identifier = factory.Sequence(lambda n: f"BT105-T{n:05d}")
     current_status = DeviceStatus.AVAILABLE_AT_SITE
+
+
+class AssignedDeviceFactory(DeviceFactory):
+    """A device already assigned (set `assigned_patient`)."""
+
+    current_status = DeviceStatus.ASSIGNED
+    assigned_patient = None

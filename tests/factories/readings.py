@@ -4,19 +4,10 @@ import datetime as dt
 
 import factory
 
-from devices.models import DeviceStatus
 from readings.models import Reading, ReadingSource
 from readings.units import METRICS
-from tests.devices import factories as devices_factories
-from tests.devices.factories import ItemFactory
-from tests.factories import PatientFactory
-
-
-class DeviceFactory(devices_factories.DeviceFactory):
-    """A device already assigned (readings tests set `assigned_patient`)."""
-
-    current_status = DeviceStatus.ASSIGNED
-    assigned_patient = None
+from tests.factories.core import PatientFactory
+from tests.factories.devices import AssignedDeviceFactory, ItemFactory
 
 
 class ReadingFactory(factory.django.DjangoModelFactory):
@@ -57,7 +48,7 @@ def demo_month_for(org, demo_index: int, **patient_fields):
         if device.patient_index != demo_index:
             continue
         name, kind = names[device.item_id]
-        DeviceFactory(
+        AssignedDeviceFactory(
             organization=org,
             item=ItemFactory(impilo_item_id=device.item_id, name=name, kind=kind),
             source=device.source,

@@ -4,9 +4,9 @@ Each app adds what its routes need; keep it to one object per kind."""
 from django.utils import timezone
 
 
-def build(org, patient) -> dict:
+def route_world(org, patient) -> dict:
     from devices.models import SmartMeterConnection
-    from tests.devices.factories import DeviceFactory
+    from tests.factories.devices import DeviceFactory
 
     device = DeviceFactory(organization=org)
     connection = SmartMeterConnection.objects.create(
@@ -66,8 +66,8 @@ def _care(org) -> dict:
 
     from portal.models import Membership
     from readings.models import Alert
-    from tests.care.factories import entry, evaluated
-    from tests.factories import PatientFactory
+    from tests.factories.care import entry, evaluated
+    from tests.factories.core import PatientFactory
 
     patient = PatientFactory(organization=org, last_name="Carewalker")
     evaluated(patient, "systolic", 190, at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=1))

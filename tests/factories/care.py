@@ -6,7 +6,7 @@ import datetime as dt
 from readings.alerts import alerts_evaluate_readings
 from readings.care import services
 from readings.models import ReadingSource
-from tests.readings.factories import ReadingFactory
+from tests.factories.readings import ReadingFactory
 
 
 def reading(patient, metric="systolic", value=120.0, at=None, manual=False, **extra):
