@@ -41,7 +41,7 @@ format: install
 	$(BIN)/ruff format .
 
 ## make test — lint, then every test on a throwaway PostgreSQL + Redis, browser tests included
-test: install lint
+test: install lint typecheck
 	PORTAL_SANDBOX=1 $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bin/with-services bin/run-tests $(PYTEST_ARGS)
 

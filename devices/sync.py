@@ -9,6 +9,7 @@ assignment changes found by the sync go into the same history tables as staff ac
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -109,7 +110,7 @@ def _sync_impilo(organization, client: ImpiloClient, counter: SyncCounter) -> No
 
 
 def _item(items: dict, remote: dict) -> Item:
-    kind = remote.get("type") if remote.get("type") in ItemKind.values else ItemKind.NON_MEDICAL
+    kind = remote["type"] if remote.get("type") in ItemKind.values else ItemKind.NON_MEDICAL
     item = items.get(remote["id"])
     if item is None:
         item, _ = Item.objects.get_or_create(
@@ -221,10 +222,15 @@ def _sync_validic(organization, client: ValidicClient, counter: SyncCounter) -> 
                 f"Patient {patient.pk} is not provisioned at Validic.",
             ][-50:]
             continue
-        remote = {
-            (c.get("credentials") or {}).get("device_id"): c
-            for c in listing.get("connections") or []
-        }
+        # Keyed by IMEI, credentials.device_id, which every Smart Meter connection carries
+        # (seed 004): the cast tells mypy so, where it sees .get()'s possible None.
+        remote = cast(
+            dict[str, Any],
+            {
+                (c.get("credentials") or {}).get("device_id"): c
+                for c in listing.get("connections") or []
+            },
+        )
         local = active_by_patient.get(patient.pk, {})
         with transaction.atomic():
             # An IMEI a staff action is connecting or disconnecting: that action records it.
@@ -236,6 +242,7 @@ def _sync_validic(organization, client: ValidicClient, counter: SyncCounter) -> 
                 device_type = connection["credentials"].get("device_type")
                 if device_type not in SMART_METER_TYPES:
                     continue
+                assert isinstance(device_type, str)  # SMART_METER_TYPES's keys are strings
                 elsewhere = SmartMeterConnection.objects.filter(
                     imei=imei, deleted_at__isnull=True
                 ).first()

@@ -125,8 +125,8 @@ def context_link_build(*, appointment: Appointment, user, kind: str = "provider"
     account = VendorAccount.objects.filter(
         organization=appointment.organization, vendor=Vendor.SOLO, is_enabled=True
     ).first()
-    secret = (account.secrets or {}).get("linking_secret") if account else None
-    if not secret:
+    secret = account.secret("linking_secret") if account else ""
+    if account is None or not secret:
         raise VisitRefused("Solo context-aware linking is not configured for this organization.")
     patient = appointment.patient
     data = {

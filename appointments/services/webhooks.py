@@ -33,7 +33,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.crypto import SoloCryptoError, solo_decrypt
-from appointments.models import WebhookDelivery, WebhookSubscription
+from appointments.models import Appointment, Episode, WebhookDelivery, WebhookSubscription
 from appointments.services.common import solo_client
 from appointments.sync import appointment_mirror, episode_mirror
 from portal.audit import audit_event_record
@@ -276,6 +276,7 @@ def _webhook_delivery_fetch(delivery: WebhookDelivery, organization) -> dict | N
 def _webhook_delivery_apply(delivery: WebhookDelivery, organization, answer: dict | None) -> str:
     if answer is None:
         return WebhookDelivery.Status.IGNORED  # patients come from the EHR
+    result: Appointment | Episode | None  # the mirrored row; None: not a followed patient
     if delivery.event.startswith("appointment:"):
         result = appointment_mirror(organization=organization, current=answer)
     else:

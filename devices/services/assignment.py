@@ -75,14 +75,14 @@ def device_assign(*, device: Device, patient, by=None, request=None) -> DeviceAs
 def associated(client: ImpiloClient, device: Device, patient) -> dict:
     """Associate Device; when Impilo refuses because the device already is this patient's
     (an earlier attempt whose answer was lost), that earlier association is the answer."""
+    device_id = device.impilo_device_id
+    assert device_id is not None  # device_assign refused one without (assignment_problem)
     try:
-        return client.associate_device(
-            device.impilo_device_id, patient_id=patient.impilo_patient_id
-        )
+        return client.associate_device(device_id, patient_id=patient.impilo_patient_id)
     except VendorError as exc:
         if exc.status != 409:
             raise
-        current = client.get_device(device.impilo_device_id)
+        current = client.get_device(device_id)
         if current.get("patientId") != patient.impilo_patient_id:
             raise
         return current
@@ -282,9 +282,10 @@ def _replace_record(device, replacement, old, body: dict, *, note: str, by) -> D
 
 def device_set_status(
     *, device: Device, status: str, note: str = "", by=None, request=None
-) -> DeviceStatusChange:
+) -> DeviceStatusChange | None:
     """DeviceUpdate: override the status with a note (seed 001, Updating Device Details). A
-    decommissioned device can no longer submit readings."""
+    decommissioned device can no longer submit readings. Answers the device's newest status
+    change: None when Impilo kept a status the device has no history row for."""
     note = (note or "").strip()
     if status not in DeviceStatus.values:
         raise DeviceRuleError("invalid_status", f"“{status}” is not a device status.", status=422)

@@ -70,8 +70,9 @@ def assignment_problem(device: Device, patient) -> Problem | None:
             "Rule 2: only Impilo devices owned by your organization can be assigned here. "
             "This is a Validic Smart Meter device: connect it by IMEI on the patient page.",
         )
-    if device.site_id is None or device.site.is_vendor_site:
-        where = device.site.name if device.site_id else "no site"
+    site = device.site
+    if site is None or site.is_vendor_site:
+        where = site.name if site is not None else "no site"
         return Problem(
             "device_at_vendor_site",
             f"Rule 3: the device must sit at one of your clinics; it is at {where} "

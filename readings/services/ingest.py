@@ -118,7 +118,9 @@ def offset_checked(value, field_name):
 def patient_offset_at(patient: Patient, instant: datetime) -> int:
     """The patient's UTC offset at `instant`, from their (ZIP-derived) IANA time zone — what
     Impilo calls patientTimeZoneOffset (seed 001, Device Timezones)."""
-    return int(instant.astimezone(patient.tz).utcoffset().total_seconds())
+    offset = instant.astimezone(patient.tz).utcoffset()
+    assert offset is not None  # astimezone() to a ZoneInfo always gives an aware datetime
+    return int(offset.total_seconds())
 
 
 def device_checked(device: Device | None, patient: Patient | None, field_name: str) -> None:

@@ -4,6 +4,7 @@ outbox."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -59,8 +60,15 @@ def manual_reading_record(
         )
         for i, (m, v) in enumerate(pairs)
     ]
-    if len(items) == 2 and items[0].value <= items[1].value:
-        raise IngestError(422, "invalid", "Systolic must be higher than diastolic.", "second_value")
+    if len(items) == 2:
+        systolic, diastolic = items[0].value, items[1].value
+        # numeric_reading always gives a number
+        assert systolic is not None
+        assert diastolic is not None
+        if systolic <= diastolic:
+            raise IngestError(
+                422, "invalid", "Systolic must be higher than diastolic.", "second_value"
+            )
     result = readings_ingest(
         organization=patient.organization,
         items=items,
@@ -70,5 +78,5 @@ def manual_reading_record(
     )
     messages = [message for reading in result.created if (message := outbox_message_for(reading))]
     for message in messages:
-        transaction.on_commit(lambda pk=message.pk: task_send(tasks.outbox_deliver, pk))
+        transaction.on_commit(partial(task_send, tasks.outbox_deliver, message.pk))
     return result.created

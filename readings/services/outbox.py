@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 def outbox_message_for(reading: Reading) -> OutboxMessage | None:
     patient = reading.patient
     if reading.metric == Metric.HEART_RATE and patient.impilo_patient_id:
+        if reading.value is None:  # the same error int(None) raised below
+            raise TypeError("a heart rate reading without a numeric value")
         payload = {
             "readingTimestamp": reading.measured_at.isoformat().replace("+00:00", "Z"),
             "patientId": patient.impilo_patient_id,

@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import transaction
 
@@ -64,7 +65,9 @@ def heart_rate_inputs(*, organization, data: dict) -> list[ReadingInput]:
             "patientId",
         )
     device_checked(device, patient, "deviceId" if data.get("deviceId") else "deviceIdentifier")
-    if patient is None:
+    if patient is None:  # then a device, which device_checked found assigned
+        assert device is not None
+        assert device.assigned_patient_id is not None
         patient = Patient.objects.get(pk=device.assigned_patient_id)
     if data.get("heartRate") is None:
         raise IngestError(422, "required", "heartRate is required.", "heartRate")
@@ -248,7 +251,9 @@ def _validic_group(record_id: str) -> str:
     """`validic:<record id>`, or the id's hash when that would not fit the column (the
     contract allows 128-character ids; the prefix would push those past it)."""
     group = f"validic:{record_id}"
-    if len(group) <= Reading._meta.get_field("measurement_group").max_length:
+    max_length = Reading._meta.get_field("measurement_group").max_length
+    assert max_length is not None  # a CharField has one (Django's checks refuse it otherwise)
+    if len(group) <= max_length:
         return group
     return "validic:sha256:" + hashlib.sha256(record_id.encode()).hexdigest()
 
@@ -327,7 +332,7 @@ def impilo_reading_inputs(
         "patient_tz_offset": obj.get("patientTimeZoneOffset"),
         "manual": bool(obj.get("manual")),
     }
-    values = []
+    values: list[tuple[Metric, Any, str | None]] = []  # (metric, value, unit or None)
     if obj.get("systolic") is not None:
         values += [
             (Metric.SYSTOLIC, obj["systolic"], None),

@@ -12,6 +12,7 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import connection
 from django.db.models import (
@@ -38,6 +39,9 @@ from portal.models import Patient
 from readings import billing
 from readings.care.models import TimeEntry
 from readings.models import OPEN_STATUSES, Alert, Reading, Severity
+
+if TYPE_CHECKING:  # django_stubs_ext comes with django-stubs, a dev dependency: mypy only
+    from django_stubs_ext import WithAnnotations
 
 
 def _count(queryset, column="pk"):
@@ -83,6 +87,7 @@ def roster_patients(organization, filters: RosterFilters, *, user=None, now=None
     compute them per query with roster_patients_computed, the reference the state is tested
     against."""
     now = now or timezone.now()
+    needs_attention: Q | Exists
     if connection.vendor == "postgresql":
         qs = _roster_from_state(organization, now)
         needs_attention = Q(crit_alerts__gt=0) | Q(warn_alerts__gt=0)  # the partial index
@@ -238,9 +243,17 @@ def organization_tz(organization):
     return zoneinfo.ZoneInfo(organization.time_zone)
 
 
+class RosterColumns(TypedDict):
+    """The columns of roster_patients that a roster row reads."""
+
+    last_reading_id: int | None
+    period_days: int
+    month_minutes: int
+
+
 @dataclass
 class RosterRow:
-    patient: Patient
+    patient: WithAnnotations[Patient, RosterColumns]
     last_reading: Reading | None = None
     devices: list = field(default_factory=list)
     next_appointment: object = None
@@ -259,11 +272,14 @@ class RosterRow:
         return f"{billing.MGMT_SHORT_MINUTES - minutes} more for 10"
 
 
-def roster_rows(patients: list[Patient], *, now=None) -> list[RosterRow]:
+def roster_rows(
+    patients: list[WithAnnotations[Patient, RosterColumns]], *, now=None
+) -> list[RosterRow]:
     """The page's rows with their sections: last readings, devices and next appointments,
     one query each whatever the page size."""
     ids = [p.pk for p in patients]
-    readings = {
+    # keyed by int | None so a patient without readings (last_reading_id None) finds none
+    readings: dict[int | None, Reading] = {
         r.pk: r
         for r in Reading.objects.filter(
             pk__in=[p.last_reading_id for p in patients if p.last_reading_id]
