@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 
-from appointments import services
 from appointments.models import (
     Appointment,
     AppointmentChange,
@@ -13,6 +12,7 @@ from appointments.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from appointments.services import webhooks
 from portal.admin_scoping import OrganizationScopedAdmin, OrganizationScopedInline
 from portal.audit import audit_event_record
 from portal.http import VendorError
@@ -89,14 +89,26 @@ class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
     fields = ["organization", "events", "receiver_id", "solo_id", "endpoint", "is_active"]
     readonly_fields = ["receiver_id", "solo_id", "endpoint"]
 
+    # Adding registers with Solo and removing deletes there: the admin wraps a POST in one
+    # transaction, which would hold Solo's call open inside it. These two forms run without it;
+    # the services record in their own short transactions (services.webhooks says what a crash
+    # between Solo and the record leaves). Editing an existing row keeps the admin's transaction.
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if object_id is None:
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._delete_view(request, object_id, extra_context)
+
     def get_changeform_initial_data(self, request):
-        return {"events": [*services.APPOINTMENT_EVENTS, "episode:created", "episode:updated"]}
+        return {"events": [*webhooks.APPOINTMENT_EVENTS, "episode:created", "episode:updated"]}
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
         try:
-            registered = services.webhook_subscription_register(
+            registered = webhooks.webhook_subscription_register(
                 organization=obj.organization, events=obj.events
             )
         except VendorError as exc:
@@ -106,7 +118,7 @@ class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
         obj.refresh_from_db()
 
     def delete_model(self, request, obj):
-        services.webhook_subscription_remove(subscription=obj)
+        webhooks.webhook_subscription_remove(subscription=obj)
 
 
 @admin.register(WebhookDelivery)

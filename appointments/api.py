@@ -9,7 +9,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import selectors, services
+from appointments import selectors, sync
 from appointments.models import AppointmentStatus, WaitingRoom
 from appointments.serializers import (
     AppointmentSerializer,
@@ -19,6 +19,8 @@ from appointments.serializers import (
     ProviderLinkOutput,
     RescheduleInput,
 )
+from appointments.services import booking
+from appointments.services.common import VisitConflict, VisitRefused
 from portal import dates
 from portal.access import patient_for_org
 from portal.api_helpers import ApiError, object_id
@@ -44,9 +46,9 @@ SOLO_ERRORS = {
 
 
 def _raise_for(exc):
-    if isinstance(exc, services.VisitConflict):
+    if isinstance(exc, VisitConflict):
         raise ApiError(409, "visit_refused", str(exc)) from exc
-    if isinstance(exc, services.VisitRefused):
+    if isinstance(exc, VisitRefused):
         raise ApiError(422, "visit_refused", str(exc)) from exc
     if exc.is_outage:
         raise ApiError(503, "solo_unavailable", exc.staff_message) from exc
@@ -123,7 +125,7 @@ class AppointmentList(generics.ListCreateAPIView):
         ).first()
         if room is None:
             try:
-                services.waiting_rooms_sync(organization=request.organization)
+                sync.waiting_rooms_sync(organization=request.organization)
             except VendorError as exc:
                 _raise_for(exc)
             room = WaitingRoom.objects.filter(
@@ -137,7 +139,7 @@ class AppointmentList(generics.ListCreateAPIView):
                 {"waiting_room": ["No such waiting room in Solo."]},
             )
         try:
-            visit = services.appointment_book(
+            visit = booking.appointment_book(
                 patient=patient,
                 waiting_room=room,
                 starts_at=d["starts_at"],
@@ -146,7 +148,7 @@ class AppointmentList(generics.ListCreateAPIView):
                 by=request.user if request.user.is_authenticated else None,
                 request=request,
             )
-        except (services.VisitRefused, VendorError) as exc:
+        except (VisitRefused, VendorError) as exc:
             _raise_for(exc)
         return Response(AppointmentSerializer(visit).data, status=status.HTTP_201_CREATED)
 
@@ -191,13 +193,13 @@ class AppointmentReschedule(_Action):
         data = RescheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.appointment_reschedule(
+            booking.appointment_reschedule(
                 appointment=visit,
                 starts_at=data.validated_data["starts_at"],
                 by=self.user(request),
                 request=request,
             )
-        except (services.VisitRefused, VendorError) as exc:
+        except (VisitRefused, VendorError) as exc:
             _raise_for(exc)
         return Response(AppointmentSerializer(visit).data)
 
@@ -214,13 +216,13 @@ class AppointmentCancel(_Action):
         data = CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.appointment_cancel(
+            booking.appointment_cancel(
                 appointment=visit,
                 reason=data.validated_data["reason"],
                 by=self.user(request),
                 request=request,
             )
-        except (services.VisitRefused, VendorError) as exc:
+        except (VisitRefused, VendorError) as exc:
             _raise_for(exc)
         return Response(AppointmentSerializer(visit).data)
 
@@ -241,9 +243,7 @@ class AppointmentProviderLink(_Action):
         data.is_valid(raise_exception=True)
         teams = data.validated_data["teams"]
         try:
-            url = services.appointment_provider_link(
-                appointment=visit, teams=teams, request=request
-            )
+            url = booking.appointment_provider_link(appointment=visit, teams=teams, request=request)
         except VendorError as exc:
             _raise_for(exc)
         return Response({"appointment": visit.pk, "url": url, "teams": teams})

@@ -3,12 +3,13 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from appointments import services
-from appointments.models import ReportJob, WebhookDelivery
+from appointments.models import CLOSED_STATUSES, Appointment, ReportJob, WebhookDelivery
+from appointments.services.reports import report_job_refresh
+from appointments.services.webhooks import webhook_delivery_process
+from appointments.sync import appointment_sync_one, waiting_rooms_sync
 from portal.http import VendorError
 from portal.models import Organization, Vendor
 
@@ -17,17 +18,16 @@ STALE_RECEIVED = timedelta(minutes=2)
 
 @shared_task(acks_late=True)
 def solo_webhook_process(delivery_id: int) -> str:
-    """Process one inbox row. Locked so two workers never apply the same delivery at once."""
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("subscription__organization")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None:
-            return "locked-or-missing"
-        return services.webhook_delivery_process(delivery=delivery)
+    """Process one inbox row. No lock is held while Solo answers: two workers given the same
+    delivery both fetch, and only the first records it (services.webhooks)."""
+    delivery = (
+        WebhookDelivery.objects.select_related("subscription__organization")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        return "missing"
+    return webhook_delivery_process(delivery=delivery)
 
 
 @shared_task(acks_late=True)
@@ -54,7 +54,7 @@ def report_jobs_refresh() -> int:
         "organization"
     ):
         try:
-            services.report_job_refresh(job=job)
+            report_job_refresh(job=job)
         except VendorError:
             continue  # next round
         done += 1
@@ -66,7 +66,7 @@ def waiting_rooms_sync_all() -> int:
     count = 0
     for org in Organization.objects.filter(vendor_accounts__vendor=Vendor.SOLO).distinct():
         try:
-            services.waiting_rooms_sync(organization=org)
+            waiting_rooms_sync(organization=org)
             count += 1
         except VendorError:
             continue
@@ -77,8 +77,6 @@ def waiting_rooms_sync_all() -> int:
 def appointments_reconcile(days_ahead: int = 14) -> int:
     """Safety net for missed webhooks: re-read every open visit of the coming days from Solo.
     Each visit is independent; a Solo outage skips it until the next run."""
-    from appointments.models import CLOSED_STATUSES, Appointment
-
     now = timezone.now()
     visits = (
         Appointment.objects.filter(
@@ -90,9 +88,7 @@ def appointments_reconcile(days_ahead: int = 14) -> int:
     synced = 0
     for visit in visits:
         try:
-            services.appointment_sync_from_solo(
-                organization=visit.organization, solo_appointment_id=visit.solo_id
-            )
+            appointment_sync_one(organization=visit.organization, solo_appointment_id=visit.solo_id)
         except VendorError:
             continue
         synced += 1

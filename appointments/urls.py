@@ -1,6 +1,6 @@
 from django.urls import path
 
-from appointments import views, views_more
+from appointments import views, views_assistance, views_episodes, views_reports
 
 app_name = "appointments"
 
@@ -19,11 +19,15 @@ urlpatterns = [
         views.attachment_delete,
         name="attachment_delete",
     ),
-    path("<int:pk>/episode", views_more.episode_assign, name="episode_assign"),
-    path("patients/<int:patient_pk>/episodes", views_more.episode_create, name="episode_create"),
-    path("reports/", views_more.reports, name="reports"),
-    path("reports/<int:pk>/", views_more.report_job, name="report_job"),
-    path("reports/<int:pk>/download", views_more.report_download, name="report_download"),
-    path("assistance/", views_more.assistance, name="assistance"),
-    path("assistance/<int:pk>/cancel", views_more.assistance_cancel, name="assistance_cancel"),
+    path("<int:pk>/episode", views_episodes.episode_assign, name="episode_assign"),
+    path(
+        "patients/<int:patient_pk>/episodes", views_episodes.episode_create, name="episode_create"
+    ),
+    path("reports/", views_reports.reports, name="reports"),
+    path("reports/<int:pk>/", views_reports.report_job, name="report_job"),
+    path("reports/<int:pk>/download", views_reports.report_download, name="report_download"),
+    path("assistance/", views_assistance.assistance, name="assistance"),
+    path(
+        "assistance/<int:pk>/cancel", views_assistance.assistance_cancel, name="assistance_cancel"
+    ),
 ]

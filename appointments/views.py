@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from appointments import selectors, services
+from appointments import selectors, sync
 from appointments.forms import (
     AttachmentForm,
     BookForm,
@@ -23,6 +23,8 @@ from appointments.forms import (
     SlotSearchForm,
 )
 from appointments.models import Attachment
+from appointments.services import booking, records, reports
+from appointments.services.common import VisitRefused
 from portal import dates
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
@@ -44,7 +46,7 @@ def _rooms(request):
     rooms = list(selectors.waiting_rooms_for(request.organization))
     if not rooms:
         try:
-            services.waiting_rooms_sync(organization=request.organization)
+            sync.waiting_rooms_sync(organization=request.organization)
         except VendorError as exc:
             messages.error(request, exc.staff_message)
         rooms = list(selectors.waiting_rooms_for(request.organization))
@@ -124,7 +126,7 @@ def appointment_list(request):
 # --- schedule flow from a patient ----------------------------------------------------------
 def _slots(request, room, day, patient):
     try:
-        return services.appointment_slots_find(waiting_room=room, day=day, zone=patient.tz), None
+        return booking.appointment_slots_find(waiting_room=room, day=day, zone=patient.tz), None
     except VendorError as exc:
         return [], exc.staff_message
 
@@ -144,7 +146,7 @@ def schedule(request, patient_pk):
             starts_at = form.cleaned_data["slot"]
             reason = form.cleaned_data["reason"]
             try:
-                visit = services.appointment_book(
+                visit = booking.appointment_book(
                     patient=patient,
                     waiting_room=room,
                     starts_at=starts_at,
@@ -152,7 +154,7 @@ def schedule(request, patient_pk):
                     by=request.user,
                     request=request,
                 )
-            except (services.VisitRefused, VendorError) as exc:
+            except (VisitRefused, VendorError) as exc:
                 message = exc.staff_message if isinstance(exc, VendorError) else str(exc)
                 messages.error(request, f"The visit was not booked. {message}")
             else:
@@ -237,7 +239,7 @@ def provider_link(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     teams = request.GET.get("teams") == "1"
     try:
-        url = services.appointment_provider_link(appointment=visit, teams=teams, request=request)
+        url = booking.appointment_provider_link(appointment=visit, teams=teams, request=request)
     except VendorError as exc:
         audit_event_record(
             action="appointment.provider_link.failed",
@@ -262,8 +264,8 @@ def context_link(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     kind = "provider" if request.membership.role in CLINICAL else "medicalAssistant"
     try:
-        url = services.context_link_build(appointment=visit, user=request.user, kind=kind)
-    except services.VisitRefused as exc:
+        url = reports.context_link_build(appointment=visit, user=request.user, kind=kind)
+    except VisitRefused as exc:
         return render(
             request,
             "appointments/link_error.html",
@@ -287,13 +289,13 @@ def reschedule(request, pk):
             messages.error(request, _first_error(form))
             return _redirect_back(request, visit_url(visit))
         try:
-            services.appointment_reschedule(
+            booking.appointment_reschedule(
                 appointment=visit,
                 starts_at=form.cleaned_data["slot"],
                 by=request.user,
                 request=request,
             )
-        except (services.VisitRefused, VendorError) as exc:
+        except (VisitRefused, VendorError) as exc:
             message = exc.staff_message if isinstance(exc, VendorError) else str(exc)
             messages.error(request, f"The visit was not moved. {message}")
         else:
@@ -335,10 +337,10 @@ def cancel(request, pk):
         messages.error(request, "Please give a reason for cancelling.")
         return _redirect_back(request, visit_url(visit))
     try:
-        services.appointment_cancel(
+        booking.appointment_cancel(
             appointment=visit, reason=form.cleaned_data["reason"], by=request.user, request=request
         )
-    except (services.VisitRefused, VendorError) as exc:
+    except (VisitRefused, VendorError) as exc:
         message = exc.staff_message if isinstance(exc, VendorError) else str(exc)
         messages.error(request, f"The visit was not cancelled. {message}")
     else:
@@ -365,14 +367,14 @@ def visit_note(request, pk):
             if key.startswith("q-")
         }
         try:
-            services.visit_note_update(
+            records.visit_note_update(
                 appointment=visit,
                 template_name=request.POST.get("template", "")[:200],
                 answers=answers,
                 by=request.user,
                 request=request,
             )
-        except (services.VisitRefused, VendorError) as exc:
+        except (VisitRefused, VendorError) as exc:
             message = exc.staff_message if isinstance(exc, VendorError) else str(exc)
             messages.error(request, f"The note was not saved. {message}")
         else:
@@ -380,7 +382,7 @@ def visit_note(request, pk):
         return _redirect_back(request, visit_url(visit) + "#note")
     note, error = None, None
     try:
-        note = services.visit_note_fetch(appointment=visit)
+        note = records.visit_note_fetch(appointment=visit)
     except VendorError as exc:
         error = exc.staff_message
     audit_event_record(
@@ -424,10 +426,10 @@ def attachment_upload(request, pk):
         messages.error(request, "Choose a file to upload.")
         return redirect(visit_url(visit) + "#attachments")
     try:
-        attachment = services.attachment_upload(
+        attachment = records.attachment_upload(
             appointment=visit, upload=form.cleaned_data["file"], by=request.user, request=request
         )
-    except (services.VisitRefused, VendorError) as exc:
+    except (VisitRefused, VendorError) as exc:
         message = exc.staff_message if isinstance(exc, VendorError) else str(exc)
         messages.error(request, f"The file was not attached. {message}")
     else:
@@ -443,7 +445,7 @@ def attachment_delete(request, pk, attachment_pk):
         Attachment.objects.filter(appointment=visit, deleted_at__isnull=True), pk=attachment_pk
     )
     try:
-        services.attachment_delete(attachment=attachment, by=request.user, request=request)
+        records.attachment_delete(attachment=attachment, by=request.user, request=request)
     except VendorError as exc:
         messages.error(request, f"The file was not removed. {exc.staff_message}")
     else:

@@ -10,8 +10,9 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from appointments import services, tasks
+from appointments import tasks
 from appointments.models import WebhookDelivery
+from appointments.services.webhooks import WebhookRejected, webhook_delivery_receive
 from portal.celery import task_send
 
 logger = logging.getLogger(__name__)
@@ -25,10 +26,8 @@ def solo_webhook(request, receiver_id):
         logger.warning("solo webhook receiver=%s refused: too large", receiver_id)
         return JsonResponse({"error": "too_large", "message": "Body too large."}, status=413)
     try:
-        delivery, created = services.webhook_delivery_receive(
-            receiver_id=receiver_id, body=request.body
-        )
-    except services.WebhookRejected as exc:
+        delivery, created = webhook_delivery_receive(receiver_id=receiver_id, body=request.body)
+    except WebhookRejected as exc:
         reason = str(exc)
         logger.warning("solo webhook receiver=%s refused: %s", receiver_id, reason)
         if reason == "unknown receiver":

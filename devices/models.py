@@ -189,3 +189,27 @@ class SmartMeterConnection(models.Model):
     @property
     def is_active(self) -> bool:
         return self.deleted_at is None
+
+
+class DeviceOperation(models.Model):
+    """A claim: a staff action is calling Impilo or Validic about one device (or one Smart Meter
+    IMEI). The action takes it in a short transaction after checking its rules, calls the vendor
+    with no transaction open and no row locked, then records the vendor's answer and deletes the
+    claim in a second short transaction (see `devices.services.claims`). While the claim lives, a
+    second action on the same device is refused at once instead of waiting for the vendor."""
+
+    key = models.CharField(max_length=40, unique=True, help_text="device:<pk> or imei:<IMEI>")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=40, help_text="the audit action, e.g. device.assign")
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "started_at"], name="device_operation_by_age"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} on {self.key}"

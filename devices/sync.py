@@ -9,6 +9,7 @@ assignment changes found by the sync go into the same history tables as staff ac
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,17 +26,19 @@ from devices.models import (
     ItemKind,
     SmartMeterConnection,
 )
-from devices.services import (
-    SMART_METER_TYPES,
+from devices.services.claims import device_key, imei_key, live_claim_keys, stale_claims_clear
+from devices.services.mirror import (
     SYNC_NOTE,
-    _connected,
-    _disconnected,
-    _validic_uid,
-    _when,
+    smart_meter_connected,
+    smart_meter_disconnected,
+    validic_uid,
+    vendor_time,
 )
+from devices.services.rules import SMART_METER_TYPES
 from portal.audit import audit_event_record
 from portal.http import VendorError
 from portal.models import Patient, Site, SyncRun
+from portal.sync import SyncCounter
 
 logger = logging.getLogger(__name__)
 
@@ -43,35 +46,13 @@ SYNC_KIND = "devices.inventory"
 PROGRESS_EVERY = 25
 
 
-def sync_run_start(*, organization, by=None) -> SyncRun:
-    """A new run, unless one is already running for this organization (then that one)."""
-    running = SyncRun.objects.filter(
-        organization=organization, kind=SYNC_KIND, status=SyncRun.Status.RUNNING
-    ).first()
-    if running:
-        return running
-    return SyncRun.objects.create(organization=organization, kind=SYNC_KIND, triggered_by=by)
-
-
-def latest_sync_run(organization) -> SyncRun | None:
-    return SyncRun.objects.filter(organization=organization, kind=SYNC_KIND).first()
-
-
-class _Counter:
-    def __init__(self, run: SyncRun):
-        self.run = run
-
-    def count(self, outcome: str) -> None:
-        setattr(self.run, outcome, getattr(self.run, outcome) + 1)
-        self.run.processed += 1
-        if self.run.processed % PROGRESS_EVERY == 0:
-            self.run.save(update_fields=["processed", "created", "updated", "unchanged", "total"])
-
-
 def devices_sync(*, run: SyncRun) -> SyncRun:
     """Run one inventory sync for `run.organization`; finishes `run` (failed on an outage)."""
     organization = run.organization
-    counter = _Counter(run)
+    counter = SyncCounter(run, every=PROGRESS_EVERY)
+    # Claims left by a process that died mid-action: the vendor's state read below is what
+    # it would have recorded (see devices.services.claims).
+    stale_claims_clear(organization)
     try:
         impilo = ImpiloClient.for_organization(organization)
         _sync_impilo(organization, impilo, counter)
@@ -98,7 +79,7 @@ def devices_sync(*, run: SyncRun) -> SyncRun:
 
 
 # --- Impilo -----------------------------------------------------------------------------------
-def _sync_impilo(organization, client: ImpiloClient, counter: _Counter) -> None:
+def _sync_impilo(organization, client: ImpiloClient, counter: SyncCounter) -> None:
     items = {i.impilo_item_id: i for i in Item.objects.filter(impilo_item_id__isnull=False)}
     sites = {
         s.impilo_site_id: s
@@ -129,7 +110,7 @@ def _sync_impilo(organization, client: ImpiloClient, counter: _Counter) -> None:
 
 
 def _item(items: dict, remote: dict) -> Item:
-    kind = remote.get("type") if remote.get("type") in ItemKind.values else ItemKind.NON_MEDICAL
+    kind = remote["type"] if remote.get("type") in ItemKind.values else ItemKind.NON_MEDICAL
     item = items.get(remote["id"])
     if item is None:
         item, _ = Item.objects.get_or_create(
@@ -193,6 +174,8 @@ def _apply_device(organization, devices, remote, item, site, patient) -> str:
     if same:
         return "unchanged"
     device = Device.objects.select_for_update().get(pk=device.pk)
+    if live_claim_keys([device_key(device)]):
+        return "unchanged"  # a staff action is calling Impilo about it and records the answer
     if device.current_status != status:
         DeviceStatusChange.objects.create(
             device=device,
@@ -219,7 +202,7 @@ def _apply_device(organization, devices, remote, item, site, patient) -> str:
 
 
 # --- Validic ----------------------------------------------------------------------------------
-def _sync_validic(organization, client: ValidicClient, counter: _Counter) -> None:
+def _sync_validic(organization, client: ValidicClient, counter: SyncCounter) -> None:
     patients = Patient.objects.filter(
         organization=organization, validic_user_id__isnull=False
     ).order_by("pk")
@@ -230,7 +213,7 @@ def _sync_validic(organization, client: ValidicClient, counter: _Counter) -> Non
         active_by_patient.setdefault(c.patient_id, {})[c.imei] = c
     for patient in patients:
         try:
-            listing = client.list_smart_meters(_validic_uid(patient))
+            listing = client.list_smart_meters(validic_uid(patient))
         except VendorError as exc:
             if exc.status != 404:
                 raise
@@ -239,41 +222,49 @@ def _sync_validic(organization, client: ValidicClient, counter: _Counter) -> Non
                 f"Patient {patient.pk} is not provisioned at Validic.",
             ][-50:]
             continue
-        remote = {
-            (c.get("credentials") or {}).get("device_id"): c
-            for c in listing.get("connections") or []
-        }
+        # Keyed by IMEI, credentials.device_id, which every Smart Meter connection carries
+        # (seed 004): the cast tells mypy so, where it sees .get()'s possible None.
+        remote = cast(
+            dict[str, Any],
+            {
+                (c.get("credentials") or {}).get("device_id"): c
+                for c in listing.get("connections") or []
+            },
+        )
         local = active_by_patient.get(patient.pk, {})
         with transaction.atomic():
+            # An IMEI a staff action is connecting or disconnecting: that action records it.
+            claimed = live_claim_keys(imei_key(imei) for imei in {*remote, *local})
             for imei, connection in remote.items():
-                if imei in local:
+                if imei in local or imei_key(imei) in claimed:
                     counter.count("unchanged")
                     continue
                 device_type = connection["credentials"].get("device_type")
                 if device_type not in SMART_METER_TYPES:
                     continue
+                assert isinstance(device_type, str)  # SMART_METER_TYPES's keys are strings
                 elsewhere = SmartMeterConnection.objects.filter(
                     imei=imei, deleted_at__isnull=True
                 ).first()
                 if elsewhere is not None:  # moved to this patient at Validic
-                    _disconnected(
+                    smart_meter_disconnected(
                         elsewhere,
                         deleted_at=None,
                         reason="Moved to another user at Validic",
                         by=None,
                     )
-                _connected(
+                smart_meter_connected(
                     patient,
                     imei,
                     device_type,
-                    _when(connection.get("created_at")),
+                    vendor_time(connection.get("created_at")),
                     by=None,
                     device_name=connection["credentials"].get("device_name") or "",
                 )
                 counter.count("created")
             for imei, connection in local.items():
-                if imei not in remote:
-                    _disconnected(
+                if imei not in remote and imei_key(imei) not in claimed:
+                    smart_meter_disconnected(
                         connection,
                         deleted_at=None,
                         reason="Disconnected at Validic (found by sync)",

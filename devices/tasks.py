@@ -2,8 +2,9 @@
 
 from celery import shared_task
 
-from devices.sync import devices_sync, sync_run_start
+from devices.sync import SYNC_KIND, devices_sync
 from portal.models import Organization, SyncRun
+from portal.sync import sync_run_start
 
 
 @shared_task(acks_late=True)
@@ -23,7 +24,7 @@ def devices_sync_all() -> int:
     for organization in Organization.objects.filter(
         vendor_accounts__vendor="impilo", vendor_accounts__is_enabled=True
     ).distinct():
-        run = sync_run_start(organization=organization)
+        run = sync_run_start(organization=organization, kind=SYNC_KIND, join_running=True)
         devices_sync_run.delay(run.pk)
         count += 1
     return count

@@ -33,12 +33,13 @@ from devices.services import (
     smart_meter_disconnect,
     smart_meter_disconnect_all,
 )
-from devices.sync import latest_sync_run, sync_run_start
+from devices.sync import SYNC_KIND
 from devices.tasks import devices_sync_run
 from portal.access import ADMIN_ONLY, ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
 from portal.celery import task_send
 from portal.selectors import patients_search
+from portal.sync import latest_sync_run, sync_run_start
 
 DEVICES_PER_PAGE = 25
 OPTIONS_LIMIT = 15
@@ -83,7 +84,7 @@ def device_list(request):
         "page": page,
         "form": form,
         "extra": "&" + query.urlencode() if query else "",
-        "sync_run": latest_sync_run(request.organization),
+        "sync_run": latest_sync_run(request.organization, SYNC_KIND),
         "can_sync": request.membership.is_admin,
     }
     template = "devices/device_list.html"
@@ -95,7 +96,9 @@ def device_list(request):
 @require_POST
 @staff_view(*ADMIN_ONLY)
 def sync_start(request):
-    run = sync_run_start(organization=request.organization, by=request.user)
+    run = sync_run_start(
+        organization=request.organization, kind=SYNC_KIND, by=request.user, join_running=True
+    )
     if not task_send(devices_sync_run, run.pk):
         # Nothing sweeps a queued sync, so say so rather than leave a run "running" forever.
         run.finish(error="The task queue is unavailable; the sync did not start. Try again.")
@@ -115,7 +118,7 @@ def sync_status(request):
         request,
         "devices/_sync_status.html",
         {
-            "sync_run": latest_sync_run(request.organization),
+            "sync_run": latest_sync_run(request.organization, SYNC_KIND),
             "can_sync": request.membership.is_admin,
         },
     )

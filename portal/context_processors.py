@@ -5,13 +5,13 @@ from portal.access import membership_of
 # (label, url name). An entry shows once its app defines the URL, so the menu never links to
 # a page that does not exist.
 NAVIGATION = [
-    ("Roster", "workspace:roster"),
+    ("Roster", "care:roster"),
     ("Patients", "patients:list"),
-    ("Alerts", "workspace:alerts"),
+    ("Alerts", "care:alerts"),
     ("Readings", "readings:alerts"),
     ("Devices", "devices:list"),
     ("Appointments", "appointments:list"),
-    ("Billing", "workspace:billing"),
+    ("Billing", "care:billing"),
 ]
 
 

@@ -38,7 +38,7 @@ class Organization(models.Model):
         help_text="Staff must sign in with a second factor (authenticator app or passkey).",
     )
     # Replaced whenever one of the organization's threshold rules is written, so every process
-    # knows when its cached rules are stale (readings.care.thresholds).
+    # knows when its cached rules are stale (readings.thresholds).
     thresholds_version = models.UUIDField(default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

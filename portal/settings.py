@@ -311,9 +311,35 @@ CELERY_TASK_ROUTES = {
     "appointments.tasks.*": {"queue": env("CELERY_QUEUE_WEBHOOKS", default="default")},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Each app adds its periodic tasks in its AppConfig.ready() (settings.CELERY_BEAT_SCHEDULE[...]).
+# Every periodic task, in one place (Celery beat reads this; the tasks are thin wrappers over
+# services). Times in seconds. tests/portal/test_beat_schedule.py checks each name is a task.
 CELERY_BEAT_SCHEDULE: dict = {
+    # A run whose worker died stays "running" forever otherwise.
     "expire-stale-sync-runs": {"task": "portal.tasks.sync_runs_expire_stale", "schedule": 900.0},
+    # Reconcile the Impilo inventory and Validic connections; staff actions update the mirror
+    # immediately, so this only catches changes made elsewhere.
+    "devices-sync-all": {"task": "devices.tasks.devices_sync_all", "schedule": 1800.0},
+    # Pull new readings from every organization that has the vendor configured.
+    "readings-pull": {"task": "readings.tasks.readings_pull_all", "schedule": 300.0},
+    # Send manual readings whose next delivery attempt to Impilo is due.
+    "readings-outbox-retry": {"task": "readings.tasks.outbox_retry_due", "schedule": 60.0},
+    # "No data for N days" alerts.
+    "care-no-data-alerts": {
+        "task": "readings.care.tasks.alerts_check_no_data_all",
+        "schedule": 3600.0,
+    },
+    # Solo webhook deliveries that failed and are due for another try.
+    "solo-webhook-retries": {
+        "task": "appointments.tasks.solo_webhook_deliveries_retry_due",
+        "schedule": 60.0,
+    },
+    "solo-report-jobs": {"task": "appointments.tasks.report_jobs_refresh", "schedule": 60.0},
+    # Catch appointment changes whose webhook never arrived.
+    "solo-appointments-reconcile": {
+        "task": "appointments.tasks.appointments_reconcile",
+        "schedule": 900.0,
+    },
+    "solo-waiting-rooms": {"task": "appointments.tasks.waiting_rooms_sync_all", "schedule": 3600.0},
 }
 
 # Outbound vendor HTTP (portal.http): timeouts in seconds, retries for idempotent calls.

@@ -7,11 +7,13 @@ from rest_framework.permissions import AllowAny
 
 from portal import views
 from portal.api_helpers import json_error_view
+from readings.care import patient_page
 
 patient_urls = (
     [
         path("", views.patient_list, name="list"),
-        path("<int:pk>/", views.patient_detail, name="detail"),
+        # The page that composes every app's panel is care's (the top of the dependency graph).
+        path("<int:pk>/", patient_page.patient_detail, name="detail"),
     ],
     "patients",
 )

@@ -11,9 +11,8 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.access import ANY_STAFF, staff_view
 from portal.audit import audit_event_record
-from portal.panels import patient_panels
 from portal.selectors import patients_search
 
 logger = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ def readyz(request):
 def home(request):
     # The care-team roster is the home page once it exists; until then, the patient list.
     try:
-        return redirect(reverse("workspace:roster"))
+        return redirect(reverse("care:roster"))
     except NoReverseMatch:
         return redirect("patients:list")
 
@@ -81,17 +80,6 @@ def patient_list(request):
     if request.htmx and request.htmx.target == "patient-results":
         template += "#results"
     return render(request, template, context)
-
-
-@staff_view(*ANY_STAFF)
-def patient_detail(request, pk):
-    patient = patient_for_org(request.organization, pk)
-    audit_event_record(action="patient.view", request=request, patient=patient, obj=patient)
-    return render(
-        request,
-        "portal/patient_detail.html",
-        {"patient": patient, "panels": patient_panels(request, patient)},
-    )
 
 
 class LoginView(auth_views.LoginView):

@@ -4,9 +4,9 @@ and opening one is audited."""
 
 from django.contrib import admin
 
-from portal.admin_scoping import OrganizationScopedAdmin
+from portal.admin_scoping import OrganizationScopedAdmin, OrganizationScopedInline
 from portal.audit import audit_event_record
-from readings.models import OutboxMessage, Reading
+from readings.models import Alert, AlertEvent, OutboxMessage, Reading, ThresholdRule
 
 
 class ReadOnlyUnlessSuperuser:
@@ -56,3 +56,44 @@ class OutboxMessageAdmin(ReadOnlyUnlessSuperuser, OrganizationScopedAdmin):
     list_filter = ["status", "vendor"]
     exclude = ["payload"]
     raw_id_fields = ["reading"]
+
+
+@admin.register(ThresholdRule)
+class ThresholdRuleAdmin(OrganizationScopedAdmin):
+    """Organization defaults are edited here by admins; patient overrides on the patient's
+    thresholds page (they need a reason and keep their history)."""
+
+    list_display = ["__str__", "organization", "patient", "value", "severity", "is_active"]
+    list_filter = ["kind", "severity", "is_active"]
+    raw_id_fields = ["patient"]
+    readonly_fields = ["created_at", "superseded_at", "superseded_by", "created_by"]
+
+
+class AlertEventInline(OrganizationScopedInline, admin.TabularInline):
+    model = AlertEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["action", "actor", "api_key", "note", "at"]
+
+
+class ReadOnlyAdmin(OrganizationScopedAdmin):
+    """Alerts (and care's time entries) change only through their services (audited, with
+    history)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "severity", "status", "breach_count", "last_triggered_at"]
+    list_filter = ["status", "severity", "kind"]
+    raw_id_fields = ["patient", "rule"]
+    readonly_fields = [f.name for f in Alert._meta.concrete_fields]
+    inlines = [AlertEventInline]

@@ -5,13 +5,11 @@ class ReadingsConfig(AppConfig):
     name = "readings"
 
     def ready(self):
-        from django.conf import settings
+        from django.db.models.signals import post_delete, post_save
 
-        settings.CELERY_BEAT_SCHEDULE["readings-pull"] = {
-            "task": "readings.tasks.readings_pull_all",
-            "schedule": 300.0,
-        }
-        settings.CELERY_BEAT_SCHEDULE["readings-outbox-retry"] = {
-            "task": "readings.tasks.outbox_retry_due",
-            "schedule": 60.0,
-        }
+        from readings.models import ThresholdRule
+        from readings.thresholds import rule_written
+
+        # Every write of a rule — services, Django admin, a cascade — retires the cached rules.
+        post_save.connect(rule_written, sender=ThresholdRule, dispatch_uid="rule-saved")
+        post_delete.connect(rule_written, sender=ThresholdRule, dispatch_uid="rule-deleted")

@@ -18,17 +18,18 @@ from django.utils import timezone
 from devices.models import Device
 from portal.audit import audit_event_record
 from portal.models import Patient
+from readings.alerts import alerts_evaluate_readings, readings_needing_evaluation
 from readings.models import Reading, ReadingSource
-from readings.services import _COLUMNS as READING_COLUMNS
-from readings.services import (
+from readings.services.ingest import (
+    READING_COLUMNS,
     IngestError,
     ReadingInput,
-    _drop_changed_records,
-    _insert,
-    _reading_from,
-    validic_record_inputs,
+    changed_records_drop,
+    reading_from_inserted,
+    reading_row,
+    readings_insert_by_key,
 )
-from readings.services import _row as reading_row
+from readings.services.sources import validic_record_inputs
 
 # Columns the staging table carries; organization_id and created_at are the same for a batch
 # and are added by the INSERT ... SELECT.
@@ -78,8 +79,8 @@ def readings_bulk_insert(
     with transaction.atomic():
         if connection.vendor != "postgresql":
             if replace_changed:
-                result.replaced = _drop_changed_records(organization, items)
-            created_by_key, now = _insert(organization, items)
+                result.replaced = changed_records_drop(organization, items)
+            created_by_key, now = readings_insert_by_key(organization, items)
             result.created = len(created_by_key)
             _alerts_evaluate(organization, items, created_by_key, now)
             return result
@@ -123,9 +124,6 @@ def readings_bulk_insert(
 def _alerts_evaluate(organization, items, created_by_key, now) -> None:
     """Thresholds are checked in the ingestion transaction, as for one reading
     (services.readings_ingest): a stored reading is never left unevaluated."""
-    from readings.care.alerts import readings_needing_evaluation
-    from readings.care.services import alerts_evaluate_readings
-
     stored, seen = [], set()
     for item in items:
         pk = created_by_key.get(item.key)
@@ -137,7 +135,7 @@ def _alerts_evaluate(organization, items, created_by_key, now) -> None:
     keep = readings_needing_evaluation(
         organization, [(item.patient.pk, item.metric, item.value) for _, item in stored]
     )
-    created = [_reading_from(organization, stored[i][1], stored[i][0], now) for i in keep]
+    created = [reading_from_inserted(organization, stored[i][1], stored[i][0], now) for i in keep]
     alerts_evaluate_readings(readings=created)
 
 

@@ -56,7 +56,7 @@ class ImpiloReadingsClient(VendorClient):
     def list_readings(self, *, after: str | None = None, limit: int = 500) -> Page:
         """Readings of the customer's patients in the order Impilo received them, after the
         opaque cursor `after` (resumable)."""
-        params = {"limit": limit}
+        params: dict[str, str | int] = {"limit": limit}
         if after:
             params["after"] = after
         body = _page(self.json("GET", "v1/readings", params=params), "readings", self.vendor_label)
@@ -81,7 +81,7 @@ class ValidicMeasurementsClient(VendorClient):
         """The organization's measurement records (seed 004 format), oldest first, from
         `cursor`."""
         org_id = quote(self.secrets.get("organization_id", ""), safe="")
-        params = {"limit": limit}
+        params: dict[str, str | int] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
         body = _page(

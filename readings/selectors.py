@@ -73,7 +73,7 @@ def latest_per_metric(patient) -> list[Reading]:
     condition = Q()
     for row in newest:
         condition |= Q(metric=row["metric"], measured_at=row["at"])
-    rows = {}
+    rows: dict[str, Reading] = {}
     for reading in (
         Reading.objects.filter(condition, patient=patient)
         .select_related("device", "patient")
@@ -152,9 +152,11 @@ def readings_series(patient, metric: str, start: datetime, end: datetime) -> lis
             True,
             size,
             xs,
-            *[[None] * len(xs) for _ in range(3)],
-            [0] * len(xs),
-            [],
+            avg=[None] * len(xs),
+            low=[None] * len(xs),
+            high=[None] * len(xs),
+            count=[0] * len(xs),
+            readings=[],
         )
         for row_metric, x, low, avg, high, n in rows:
             if row_metric == m:

@@ -5,7 +5,7 @@ from datetime import UTC
 from rest_framework import serializers
 
 from portal import dates
-from portal.api_helpers import JsonTypedSerializer, StrictSerializer
+from portal.api_helpers import ErrorSerializer, JsonTypedSerializer, StrictSerializer
 from portal.identifiers import validate_identifier
 from readings.models import Reading
 
@@ -63,18 +63,51 @@ class HeartRateReadingRequest(StrictSerializer):
     heartRate = StrictInteger(required=False, allow_null=True)
 
 
+def iso_z(instant) -> str:
+    """An instant as the vendors write it: UTC with `Z`, microseconds only when there are some."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class UtcInstantField(serializers.CharField):
+    """An output instant written by iso_z (a string in the schema, as the vendor documents it)."""
+
+    def to_representation(self, value):
+        return iso_z(value)
+
+
+class ImpiloPatientRef(serializers.Serializer):
+    id = serializers.IntegerField(source="impilo_patient_id", allow_null=True)
+    externalId = serializers.CharField(source="mrn")
+
+
+class ImpiloItemRef(serializers.Serializer):
+    id = serializers.IntegerField(source="impilo_item_id", allow_null=True)
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class ImpiloDeviceRef(serializers.Serializer):
+    # A Validic Smart Meter device has no Impilo id.
+    id = serializers.IntegerField(source="impilo_device_id", allow_null=True)
+    identifier = serializers.CharField()
+    currentStatus = serializers.CharField(source="current_status")
+
+
 class ImpiloReadingObject(serializers.Serializer):
     """The reading object Record Heart Rate Reading returns (seed 000)."""
 
+    # Read from a stored heart rate Reading: the schema and the body both come from here.
+
     id = serializers.IntegerField()
-    readingTimestamp = serializers.CharField()
+    readingTimestamp = UtcInstantField(source="measured_at")
     manual = serializers.BooleanField(allow_null=True)
-    deviceTimeZoneOffset = serializers.IntegerField(allow_null=True)
-    patientTimeZoneOffset = serializers.IntegerField(allow_null=True)
-    heartRate = serializers.IntegerField(allow_null=True)
-    patient = serializers.DictField(allow_null=True)
-    item = serializers.DictField(allow_null=True)
-    device = serializers.DictField(allow_null=True)
+    deviceTimeZoneOffset = serializers.IntegerField(source="device_tz_offset", allow_null=True)
+    patientTimeZoneOffset = serializers.IntegerField(source="patient_tz_offset", allow_null=True)
+    heartRate = serializers.IntegerField(source="value", allow_null=True)
+    patient = ImpiloPatientRef(allow_null=True)
+    # No device (a reading posted by patient id alone): null item and device.
+    item = ImpiloItemRef(source="device.item", allow_null=True)
+    device = ImpiloDeviceRef(allow_null=True)
 
 
 class PatientMetricRequest(StrictSerializer):
@@ -118,20 +151,43 @@ class PatientMetricRequest(StrictSerializer):
         return attrs
 
 
+class FromContextField(serializers.CharField):
+    """A value the view knows rather than the reading: `context[<field name>]`."""
+
+    def get_attribute(self, instance):
+        return self.context[self.field_name]
+
+
+class AsSentField(serializers.CharField):
+    """The request's value as the client sent it (patient-graph echoes these untrimmed and
+    unconverted); null when it sent none or an empty one."""
+
+    def get_attribute(self, instance):
+        return self.context["sent"].get(self.field_name) or None
+
+
+class BlankAsNullField(serializers.CharField):
+    def get_attribute(self, instance):
+        return super().get_attribute(instance) or None
+
+
 class PatientMetricEntry(serializers.Serializer):
     """patient-graph 201 response (seed 002): every property required."""
 
+    # Read from a stored Reading, with context `patient_id` (as in the URL), `brand_id` and
+    # `sent` (the request body): the schema and the body both come from here.
+
     id = serializers.CharField()
-    patient_id = serializers.CharField()
-    brand_id = serializers.CharField()
+    patient_id = FromContextField()
+    brand_id = FromContextField()
     metric_key = serializers.CharField()
-    value_numeric = serializers.CharField(allow_null=True)
-    value_text = serializers.CharField(allow_null=True)
-    unit = serializers.CharField(allow_null=True)
+    value_numeric = AsSentField(allow_null=True)
+    value_text = BlankAsNullField(allow_null=True)
+    unit = AsSentField(allow_null=True)
     source = serializers.CharField()
     is_phi = serializers.BooleanField()
-    recorded_at = serializers.CharField()
-    created_at = serializers.CharField()
+    recorded_at = UtcInstantField(source="measured_at")
+    created_at = UtcInstantField()
 
 
 class PatientGraphError(serializers.Serializer):
@@ -207,7 +263,7 @@ class MeasurementOutcome(serializers.Serializer):
         choices=["created", "duplicate", "updated", "deleted", "error"]
     )
     readings = serializers.ListField(child=serializers.IntegerField())
-    error = serializers.DictField(required=False)
+    error = ErrorSerializer(required=False, help_text="Only with status `error`.")
 
 
 class MeasurementsResponse(serializers.Serializer):

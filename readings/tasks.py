@@ -1,25 +1,27 @@
-"""Celery tasks: thin, idempotent wrappers over readings.services (arguments are ids)."""
+"""Celery tasks: thin, idempotent wrappers over readings.services and readings.sync (arguments
+are ids)."""
 
 from celery import shared_task
 
 from portal.http import VendorError
 from portal.models import Organization, Vendor, VendorAccount
+from portal.sync import sync_run_start
+from readings import sync
+from readings.services import outbox
 
 
 @shared_task(acks_late=True, autoretry_for=(VendorError,), retry_backoff=30, max_retries=5)
 def impilo_readings_pull(organization_id: int) -> int:
-    from readings.services import impilo_readings_sync
-
-    run = impilo_readings_sync(organization=Organization.objects.get(pk=organization_id))
-    return run.pk
+    organization = Organization.objects.get(pk=organization_id)
+    run = sync_run_start(organization=organization, kind=sync.IMPILO_READINGS)
+    return sync.impilo_readings_sync(run=run).pk
 
 
 @shared_task(acks_late=True, autoretry_for=(VendorError,), retry_backoff=30, max_retries=5)
 def validic_measurements_pull(organization_id: int) -> int:
-    from readings.services import validic_measurements_sync
-
-    run = validic_measurements_sync(organization=Organization.objects.get(pk=organization_id))
-    return run.pk
+    organization = Organization.objects.get(pk=organization_id)
+    run = sync_run_start(organization=organization, kind=sync.VALIDIC_MEASUREMENTS)
+    return sync.validic_measurements_sync(run=run).pk
 
 
 @shared_task(acks_late=True)
@@ -40,17 +42,13 @@ def readings_pull_all() -> int:
 
 @shared_task(acks_late=True)
 def outbox_deliver(message_id: int) -> str:
-    from readings.services import outbox_deliver as deliver
-
-    return deliver(message_id=message_id)
+    return outbox.outbox_deliver(message_id=message_id)
 
 
 @shared_task(acks_late=True)
 def outbox_retry_due() -> int:
     """Beat: send every outbox message whose next attempt is due."""
-    from readings.services import outbox_due_ids
-
-    ids = outbox_due_ids()
+    ids = outbox.outbox_due_ids()
     for pk in ids:
         outbox_deliver.delay(pk)
     return len(ids)

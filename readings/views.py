@@ -17,7 +17,8 @@ from portal.downloads import attachment_disposition, csv_writer
 from readings import charts, selectors
 from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP, RangeError
-from readings.services import IngestError, manual_reading_record
+from readings.services.ingest import IngestError
+from readings.services.manual import manual_reading_record
 from readings.units import Metric, metric_label
 
 TABLE_PAGE_SIZE = 50

@@ -5,7 +5,7 @@ followed by `devices/clients.py` and the other Impilo sandbox modules:
 - base path `/v1`, JSON bodies with camelCase names as in the HeartRateReadingRequest (seed 000);
 - auth `Authorization: Bearer <token>`; a missing/wrong token is 401;
 - errors are `{"status": <int>, "error": "<Reason Phrase>", "message": "<text>"}`;
-- the caller's customer is the token's customer (the sandbox has one: demo.IMPILO_CUSTOMER_ID).
+- the caller's customer is the token's customer (the sandbox has one: world.IMPILO_CUSTOMER_ID).
 """
 
 from http import HTTPStatus
@@ -13,7 +13,7 @@ from http import HTTPStatus
 from django.http import JsonResponse
 from django.urls import path
 
-from portal import demo
+from portal.sandbox import world
 from portal.sandbox.framework import sandbox_view
 from portal.sandbox.state import STORE, seeder
 
@@ -29,7 +29,7 @@ def error(status: int, message: str) -> JsonResponse:
 
 
 def authorized(request) -> bool:
-    return request.headers.get("Authorization") == f"Bearer {demo.IMPILO_TOKEN}"
+    return request.headers.get("Authorization") == f"Bearer {world.IMPILO_TOKEN}"
 
 
 def impilo_view(*methods):
@@ -49,14 +49,14 @@ def impilo_view(*methods):
 
 @seeder
 def seed_patients(store):
-    for p in demo.demo_patients():
+    for p in world.demo_patients():
         store.put(
             VENDOR,
             "patients",
             p.impilo_patient_id,
             {
                 "id": p.impilo_patient_id,
-                "customerId": int(demo.IMPILO_CUSTOMER_ID),
+                "customerId": int(world.IMPILO_CUSTOMER_ID),
                 "externalId": p.mrn,
                 "firstName": p.first_name,
                 "lastName": p.last_name,
@@ -71,7 +71,7 @@ def seed_patients(store):
         39999,
         {
             "id": 39999,
-            "customerId": int(demo.OTHER_IMPILO_CUSTOMER_ID),
+            "customerId": int(world.OTHER_IMPILO_CUSTOMER_ID),
             "externalId": "OTHER-1",
             "firstName": "Other",
             "lastName": "Customer",
@@ -79,14 +79,14 @@ def seed_patients(store):
             "zipCode": "10001",
         },
     )
-    for site_id, name, is_vendor, zone in demo.SITES:
+    for site_id, name, is_vendor, zone in world.SITES:
         store.put(
             VENDOR,
             "sites",
             site_id,
             {
                 "id": site_id,
-                "customerId": None if is_vendor else int(demo.IMPILO_CUSTOMER_ID),
+                "customerId": None if is_vendor else int(world.IMPILO_CUSTOMER_ID),
                 "name": name,
                 "type": "impilo" if is_vendor else "customer",
                 "timeZone": zone,
@@ -97,7 +97,7 @@ def seed_patients(store):
 def visible_patient(patient_id: int) -> dict | None:
     """A patient of the caller's customer (others are 404: their existence is not confirmed)."""
     patient = STORE.get(VENDOR, "patients", patient_id)
-    if patient and str(patient["customerId"]) == demo.IMPILO_CUSTOMER_ID:
+    if patient and str(patient["customerId"]) == world.IMPILO_CUSTOMER_ID:
         return patient
     return None
 
@@ -115,7 +115,7 @@ def patient_detail(request, patient_id: int):
 def site_detail(request, site_id: int):
     """GET /v1/sites/{id} — site lookup (seed 001, Device Association Workflow step 2)."""
     site = STORE.get(VENDOR, "sites", site_id)
-    if site is None or (site["customerId"] not in (None, int(demo.IMPILO_CUSTOMER_ID))):
+    if site is None or (site["customerId"] not in (None, int(world.IMPILO_CUSTOMER_ID))):
         return error(404, f"Site {site_id} not found")
     return JsonResponse(site)
 

@@ -9,12 +9,12 @@ from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
 
-from portal import demo
+from portal.sandbox import world
 from portal.sandbox.framework import BadJson, json_body
 from portal.sandbox.impilo import VENDOR, error, impilo_view, visible_patient
 from portal.sandbox.state import STORE, seeder
 
-CUSTOMER_ID = int(demo.IMPILO_CUSTOMER_ID)
+CUSTOMER_ID = int(world.IMPILO_CUSTOMER_ID)
 STATUSES = (
     "available",
     "availableAtSite",
@@ -24,7 +24,7 @@ STATUSES = (
     "defective",
     "decommissioned",
 )
-WAREHOUSE_SITE_ID = next(site_id for site_id, _n, is_vendor, _z in demo.SITES if is_vendor)
+WAREHOUSE_SITE_ID = next(site_id for site_id, _n, is_vendor, _z in world.SITES if is_vendor)
 # A device owned by another customer: association rule 2 refuses it.
 OTHER_CUSTOMER_DEVICE_ID = 89990
 MAX_PAGE_SIZE = 500
@@ -40,11 +40,11 @@ def _now() -> str:
 @seeder
 def seed_devices(store):
     items = {}
-    for item_id, name, kind in demo.ITEMS:
+    for item_id, name, kind in world.ITEMS:
         items[item_id] = {"id": item_id, "name": name, "type": kind}
         store.put(VENDOR, "items", item_id, items[item_id])
-    patients = demo.demo_patients()
-    for d in demo.demo_devices(len(patients)):
+    patients = world.demo_patients()
+    for d in world.demo_devices(len(patients)):
         if d.impilo_device_id is None:  # Validic Smart Meter devices are not Impilo's
             continue
         patient = patients[d.patient_index] if d.patient_index is not None else None
@@ -88,7 +88,7 @@ def seed_devices(store):
         {
             "id": OTHER_CUSTOMER_DEVICE_ID,
             "identifier": "OTHER-BT105-1",
-            "customerId": int(demo.OTHER_IMPILO_CUSTOMER_ID),
+            "customerId": int(world.OTHER_IMPILO_CUSTOMER_ID),
             "currentStatus": "availableAtSite",
             "item": dict(items[101]),
             "siteId": None,

@@ -1,5 +1,5 @@
 """Impilo sandbox: Record Heart Rate Reading (seed 000) and the readings list the portal's
-sync pulls, filled with a realistic month for the demo cast (readings.demo_data).
+sync pulls, filled with a realistic month for the demo cast (`world_readings`).
 
 Conventions beyond the seed (which names the operation and its objects, not the wire):
 - `POST /v1/readings/heart-rate` takes a HeartRateReadingRequest and answers 201 with the
@@ -19,19 +19,18 @@ from datetime import UTC, datetime
 from django.http import JsonResponse
 from django.urls import path
 
-from portal import demo
+from portal.sandbox import world
 from portal.sandbox.framework import BadJson, json_body
 from portal.sandbox.impilo import VENDOR, error, impilo_view, visible_patient
 from portal.sandbox.state import STORE, seeder
+from portal.sandbox.world_readings import impilo_readings
 
-ZONE_BY_ZIP = dict(demo.PLACES)
+ZONE_BY_ZIP = dict(world.PLACES)
 MAX_PAGE = 1000
 
 
 @seeder
 def seed_readings(store):
-    from readings.demo_data import impilo_readings
-
     for reading in impilo_readings():
         store.put(VENDOR, "readings", reading["id"], reading)
 
@@ -39,14 +38,14 @@ def seed_readings(store):
 def _device(device_id=None, identifier=None) -> dict | None:
     """The customer's device as the sandbox knows it (the devices module's live state when it
     keeps one, else the demo inventory)."""
-    for d in demo.demo_devices():
+    for d in world.demo_devices():
         if (device_id is not None and d.impilo_device_id == device_id) or (
             identifier is not None and d.identifier == identifier and d.impilo_device_id
         ):
             live = STORE.get(VENDOR, "devices", d.impilo_device_id) or {}
             patient = None
             if d.patient_index is not None:
-                patient = demo.demo_patients()[d.patient_index].impilo_patient_id
+                patient = world.demo_patients()[d.patient_index].impilo_patient_id
             return {
                 "id": d.impilo_device_id,
                 "identifier": d.identifier,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.http import JsonResponse
 from django.urls import path
 
-from portal import demo
+from portal.sandbox import world
 from portal.sandbox.framework import BadJson, json_body, sandbox_view
 from portal.sandbox.state import STORE
 
@@ -39,7 +39,7 @@ def error(status: int, message: str) -> JsonResponse:
 
 
 def known_patient_ids() -> set[str]:
-    return {p.patient_graph_id for p in demo.demo_patients()}
+    return {p.patient_graph_id for p in world.demo_patients()}
 
 
 def _problem(body) -> str | None:
@@ -68,7 +68,7 @@ def _problem(body) -> str | None:
 
 @sandbox_view(VENDOR, methods=("POST",), error_body=error_body)
 def create_metric(request, patient_id: str):
-    if request.headers.get("Authorization") != f"Bearer {demo.PATIENT_GRAPH_TOKEN}":
+    if request.headers.get("Authorization") != f"Bearer {world.PATIENT_GRAPH_TOKEN}":
         return error(401, "Missing or invalid access token")
     key = request.headers.get("Idempotency-Key")
     if key and (seen := STORE.get(VENDOR, "idempotency", key)):
@@ -85,7 +85,7 @@ def create_metric(request, patient_id: str):
     entry = {
         "id": f"met_{STORE.next_id(VENDOR, start=1)}",
         "patient_id": patient_id,
-        "brand_id": demo.PATIENT_GRAPH_BRAND_ID,
+        "brand_id": world.PATIENT_GRAPH_BRAND_ID,
         "metric_key": body["metric_key"],
         "value_numeric": body.get("value_numeric"),
         "value_text": body.get("value_text"),

@@ -18,25 +18,23 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import requests
 from django.http import JsonResponse
 
-from portal import demo
+from portal.sandbox import world
 from portal.sandbox.framework import BadJson, json_body, sandbox_view
 from portal.sandbox.state import STORE, seeder
+from portal.sandbox.world import PRACTICE_TZ  # noqa: F401 - the practice's zone, for the Solo modules
 
 logger = logging.getLogger("portal.sandbox.solo")
 
 VENDOR = "solo"
-PRACTICE_TZ = ZoneInfo("America/New_York")
 OPEN_HOUR, CLOSE_HOUR = 9, 17
 MAX_DURATION = 86400
-LINKING_SECRET = "sandbox-solo-linking-secret"  # noqa: S105 - the brand's context-aware-linking secret
+LINKING_SECRET = world.SOLO_LINKING_SECRET
 
 WEBHOOK_EVENTS = (
     "patient:created",
@@ -67,17 +65,6 @@ APPOINTMENT_STATUSES = (
     "not showed up",
 )
 
-# name, slot seconds, service line, service type
-WAITING_ROOMS = [
-    ("Cardiology Follow-up", 900, "Cardiology", "Follow-up"),
-    ("RPM Check-in", 900, "Remote Monitoring", "Check-in"),
-    ("Nurse Triage", 600, "Nursing", "Triage"),
-]
-
-
-def waiting_room_id(name: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"solo-waiting-room:{name}"))
-
 
 def error_body(status: int, message: str) -> dict:
     return {"error": {"message": message}}
@@ -92,9 +79,9 @@ def solo_view(*methods, teams=False):
 
     def decorator(view):
         def checked(request, *args, **kwargs):
-            if request.headers.get("Api-Key") != demo.SOLO_API_KEY:
+            if request.headers.get("Api-Key") != world.SOLO_API_KEY:
                 return error(401, "Invalid or missing Api-Key")
-            if teams and request.headers.get("Teams-Auth-Token") != demo.SOLO_TEAMS_TOKEN:
+            if teams and request.headers.get("Teams-Auth-Token") != world.SOLO_TEAMS_TOKEN:
                 return error(401, "Invalid or missing Teams-Auth-Token")
             try:
                 return view(request, *args, **kwargs)
@@ -157,43 +144,22 @@ def demographics_for(p) -> dict:
     }
 
 
-def seeded_appointment_plan(today: date | None = None) -> list[dict]:
-    """Upcoming visits for the first demo patients, the same in the sandbox and the demo
-    database (appointments.demo): [{id, patient_index, waiting_room, start, duration}]."""
-    today = today or datetime.now(PRACTICE_TZ).date()
-    plan = []
-    for i in range(12):
-        day = today + timedelta(days=i // 3)
-        name, slot, _, _ = WAITING_ROOMS[i % len(WAITING_ROOMS)]
-        start = datetime.combine(day, time(10 + (i % 3) * 2, 0), tzinfo=PRACTICE_TZ)
-        plan.append(
-            {
-                "id": 500 + i,
-                "patient_index": i,
-                "waiting_room": name,
-                "start": start,
-                "duration": slot,
-            }
-        )
-    return plan
-
-
 @seeder
 def seed_solo(store):
-    for name, slot, line, kind in WAITING_ROOMS:
+    for name, slot, line, kind in world.WAITING_ROOMS:
         store.put(
             VENDOR,
             "waiting_rooms",
             name,
             {
-                "id": waiting_room_id(name),
+                "id": world.waiting_room_id(name),
                 "name": name,
                 "serviceLine": line,
                 "serviceType": kind,
                 "slotDuration": slot,
             },
         )
-    patients = demo.demo_patients()
+    patients = world.demo_patients()
     for p in patients:
         store.put(
             VENDOR,
@@ -201,7 +167,7 @@ def seed_solo(store):
             p.solo_id,
             {"id": p.solo_id, "spid": p.solo_spid, "hsid": p.mrn, **demographics_for(p)},
         )
-    for item in seeded_appointment_plan():
+    for item in world.seeded_appointment_plan():
         p = patients[item["patient_index"]]
         store.put(
             VENDOR,

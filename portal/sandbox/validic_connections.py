@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.urls import path
 from django.utils import timezone
 
-from portal import demo
+from portal.sandbox import world
 from portal.sandbox.framework import BadJson, json_body, sandbox_view
 from portal.sandbox.state import STORE, seeder
 
@@ -48,10 +48,10 @@ def _user(user_id: str, uid: str, at: str) -> dict:
 
 @seeder
 def seed_users(store):
-    patients = demo.demo_patients()
+    patients = world.demo_patients()
     for p in patients:
         store.put(VENDOR, "users", p.mrn, _user(p.validic_user_id, p.mrn, "2026-09-01T12:00:00Z"))
-    for d in demo.demo_devices(len(patients)):
+    for d in world.demo_devices(len(patients)):
         if d.source != "validic":
             continue
         p = patients[d.patient_index]
@@ -81,9 +81,9 @@ def _public(connection: dict) -> dict:
 
 
 def _org_ok(request, organization_id) -> JsonResponse | None:
-    if request.GET.get("token") != demo.VALIDIC_TOKEN:
+    if request.GET.get("token") != world.VALIDIC_TOKEN:
         return error(401, "Invalid or missing token")
-    if organization_id != demo.VALIDIC_ORG_ID:
+    if organization_id != world.VALIDIC_ORG_ID:
         return error(404, f"Organization {organization_id} not found")
     return None
 

@@ -10,9 +10,10 @@ organization 404.
 from django.http import JsonResponse
 from django.urls import path
 
-from portal import demo
+from portal.sandbox import world
 from portal.sandbox.framework import sandbox_view
 from portal.sandbox.state import STORE, seeder
+from portal.sandbox.world_readings import validic_records
 
 VENDOR = "validic"
 MAX_PAGE = 1000
@@ -28,8 +29,6 @@ def error(status: int, message: str) -> JsonResponse:
 
 @seeder
 def seed_measurements(store):
-    from readings.demo_data import validic_records
-
     for record in validic_records():
         store.put(VENDOR, "measurements", record["id"], record)
 
@@ -40,9 +39,9 @@ def _cursor_of(record) -> str:
 
 @sandbox_view(VENDOR, methods=("GET",), error_body=error_body)
 def measurements(request, org_id: str):
-    if request.GET.get("token") != demo.VALIDIC_TOKEN:
+    if request.GET.get("token") != world.VALIDIC_TOKEN:
         return error(401, "Unauthorized: invalid token")
-    if org_id != demo.VALIDIC_ORG_ID:
+    if org_id != world.VALIDIC_ORG_ID:
         return error(404, "Organization not found")
     try:
         limit = int(request.GET.get("limit", 500))

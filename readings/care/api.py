@@ -1,4 +1,4 @@
-"""The care-team workspace API: roster, alerts (list, acknowledge, resolve), time entries
+"""The care API: roster, alerts (list, acknowledge, resolve), time entries
 (CRUD) and the monthly billing summary. Thin: input serializer, service, output serializer."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +16,9 @@ from portal.api_helpers import ApiError, KeysetCursorPagination, object_id
 from portal.audit import audit_event_record
 from portal.models import ApiKey, ApiScope
 from portal.schema import ID_SCHEMA, error_response
+from readings import billing
 from readings.care import selectors, services
-from readings.care.models import AlertStatus, Severity
+from readings.care.models import TimeEntry
 from readings.care.serializers import (
     AlertActionInput,
     AlertSerializer,
@@ -27,6 +28,7 @@ from readings.care.serializers import (
     TimeEntryPatch,
     TimeEntrySerializer,
 )
+from readings.models import AlertStatus, Severity
 
 MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # 2000-01 to 2100-12 (portal.dates)
 MONTH_PARAMETER = OpenApiParameter(
@@ -233,8 +235,6 @@ class TimeEntryList(generics.ListCreateAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        from readings.care.models import TimeEntry
-
         qs = TimeEntry.objects.filter(
             organization=self.request.organization, deleted_at__isnull=True
         )
@@ -242,7 +242,7 @@ class TimeEntryList(generics.ListCreateAPIView):
             qs = qs.filter(patient=_patient_param(self.request))
         month = dates.query_param(params, "month", dates.parse_month)
         if month:
-            first, last = selectors.month_bounds(month)
+            first, last = billing.month_bounds(month)
             qs = qs.filter(day__gte=first, day__lte=last)
         return qs
 

@@ -3,7 +3,8 @@ import datetime as dt
 from django import forms
 
 from portal import dates
-from readings.care.models import Activity, Direction, RuleKind, Severity
+from readings.care.models import Activity
+from readings.models import Direction, RuleKind, Severity
 from readings.units import Metric
 
 NO_DATA_CHOICES = [("", "Any time"), ("2", "2+ days"), ("3", "3+ days"), ("7", "7+ days")]

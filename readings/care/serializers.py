@@ -1,11 +1,11 @@
-"""API shapes of the care-team workspace: explicit input contracts, ModelSerializers out."""
+"""API shapes of care: explicit input contracts, ModelSerializers out."""
 
 from rest_framework import serializers
 
 from portal import dates
 from portal.api_helpers import StrictSerializer
-from readings.care.models import Activity, Alert, TimeEntry
-from readings.models import Reading
+from readings.care.models import Activity, TimeEntry
+from readings.models import Alert, Reading
 
 
 class RosterPatientSerializer(serializers.Serializer):

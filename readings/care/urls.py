@@ -2,7 +2,7 @@ from django.urls import path
 
 from readings.care import views
 
-app_name = "workspace"
+app_name = "care"
 
 urlpatterns = [
     path("roster/", views.roster, name="roster"),

@@ -1,4 +1,4 @@
-"""Pages of the care-team workspace. Thin: parse, call a selector or service, render."""
+"""Pages of care. Thin: parse, call a selector or service, render."""
 
 import datetime as dt
 
@@ -23,7 +23,8 @@ from readings.care.forms import (
     TimeEntryForm,
     TimerStopForm,
 )
-from readings.care.models import AlertStatus, Severity
+from readings.models import AlertStatus, Severity, ThresholdRule
+from readings.thresholds import effective_rules
 
 ROSTER_PAGE = 25
 ALERTS_PAGE = 25
@@ -158,7 +159,7 @@ def alert_action(request, pk, action):
             messages.warning(request, str(exc))
         except ValidationError as exc:
             messages.error(request, _errors_text(exc))
-    return redirect("workspace:alert", pk=alert.pk)
+    return redirect("care:alert", pk=alert.pk)
 
 
 # --- time log and timer ---------------------------------------------------------------------
@@ -275,15 +276,13 @@ def thresholds(request, pk):
                     patient=patient, by=request.user, request=request, **form.cleaned_data
                 )
                 messages.success(request, "Threshold saved for this patient.")
-                return redirect("workspace:thresholds", pk=patient.pk)
+                return redirect("care:thresholds", pk=patient.pk)
             except ValidationError as exc:
                 for name, errs in exc.message_dict.items():
                     form.add_error(name if name in form.fields else None, errs)
     else:
         audit_event_record(action="threshold.view", request=request, patient=patient)
-    from readings.care.models import ThresholdRule
-
-    rules = services.effective_rules(request.organization, [patient.pk])[patient.pk]
+    rules = effective_rules(request.organization, [patient.pk])[patient.pk]
     history = ThresholdRule.objects.filter(patient=patient).select_related(
         "created_by", "superseded_by"
     )

@@ -1,4 +1,4 @@
-// Care-team workspace: the live open-alert count in the navigation and the running timer.
+// Care: the live open-alert count in the navigation and the running timer.
 (function () {
   "use strict";
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from appointments import services
 from appointments.models import Appointment, AppointmentChange, AppointmentStatus
+from appointments.services import booking
+from appointments.services.common import VisitRefused
 from portal.http import VendorError
 from portal.models import AuditEvent
 from portal.sandbox.state import STORE
@@ -28,7 +29,7 @@ def test_booking_creates_the_visit_in_solo_and_mirrors_it(book, solo_patient):
 
 def test_booking_a_patient_unknown_to_solo_creates_them_there_first(org, rooms, bob):
     patient = PatientFactory(organization=org)
-    visit = services.appointment_book(
+    visit = booking.appointment_book(
         patient=patient,
         waiting_room=rooms["RPM Check-in"],
         starts_at=future_slot(14, 11),
@@ -56,8 +57,8 @@ def test_a_past_time_is_refused_before_asking_solo(rooms, solo_patient, bob):
     from django.utils import timezone
 
     before = len(STORE.all("solo", "appointments"))
-    with pytest.raises(services.VisitRefused, match="already passed"):
-        services.appointment_book(
+    with pytest.raises(VisitRefused, match="already passed"):
+        booking.appointment_book(
             patient=solo_patient,
             waiting_room=rooms["RPM Check-in"],
             starts_at=timezone.now() - timedelta(hours=1),
@@ -78,7 +79,7 @@ def test_a_solo_outage_books_nothing(book, faults):
 def test_reschedule_moves_the_visit_in_solo_and_keeps_history(book, bob):
     visit = book()
     new_start = future_slot(15, 14)
-    services.appointment_reschedule(appointment=visit, starts_at=new_start, by=bob)
+    booking.appointment_reschedule(appointment=visit, starts_at=new_start, by=bob)
     visit.refresh_from_db()
     assert visit.starts_at == new_start
     assert STORE.get("solo", "appointments", visit.solo_id)["date"] == int(new_start.timestamp())
@@ -88,25 +89,25 @@ def test_reschedule_moves_the_visit_in_solo_and_keeps_history(book, bob):
 
 def test_cancel_needs_a_reason_and_tells_solo(book, bob):
     visit = book()
-    with pytest.raises(services.VisitRefused, match="reason"):
-        services.appointment_cancel(appointment=visit, reason="  ", by=bob)
+    with pytest.raises(VisitRefused, match="reason"):
+        booking.appointment_cancel(appointment=visit, reason="  ", by=bob)
     assert STORE.get("solo", "appointments", visit.solo_id)["status"] == "scheduled"
-    services.appointment_cancel(appointment=visit, reason="Patient in hospital", by=bob)
+    booking.appointment_cancel(appointment=visit, reason="Patient in hospital", by=bob)
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.CANCELLED
     assert visit.cancel_reason == "Patient in hospital"
     assert STORE.get("solo", "appointments", visit.solo_id)["status"] == "cancelled"
     last = visit.changes.last()
     assert (last.status, last.note, last.by) == ("cancelled", "Patient in hospital", bob)
-    with pytest.raises(services.VisitRefused, match="no longer be changed"):
-        services.appointment_reschedule(appointment=visit, starts_at=future_slot(16), by=bob)
+    with pytest.raises(VisitRefused, match="no longer be changed"):
+        booking.appointment_reschedule(appointment=visit, starts_at=future_slot(16), by=bob)
 
 
 def test_provider_links_are_fresh_each_time(book):
     visit = book()
-    first = services.appointment_provider_link(appointment=visit)
-    second = services.appointment_provider_link(appointment=visit)
-    teams = services.appointment_provider_link(appointment=visit, teams=True)
+    first = booking.appointment_provider_link(appointment=visit)
+    second = booking.appointment_provider_link(appointment=visit)
+    teams = booking.appointment_provider_link(appointment=visit, teams=True)
     assert first != second
     assert "role=provider" in first
     assert "meetingjoin=true" in teams

@@ -90,7 +90,8 @@ def test_rescheduling_out_of_range_is_422_and_solo_keeps_the_time(api, book, sta
 
 
 def test_the_service_refuses_a_visit_more_than_365_days_ahead(book, rooms, solo_patient, bob):
-    from appointments.services import VisitRefused, appointment_book
+    from appointments.services.booking import appointment_book
+    from appointments.services.common import VisitRefused
 
     in_solo = solo_visits()
     with pytest.raises(VisitRefused, match="365 days"):

@@ -42,7 +42,7 @@ def test_list_shows_the_weeks_visits_in_patient_local_time(coordinator_client, b
 
 
 def test_list_filters_by_waiting_room_and_status(coordinator_client, book, rooms, bob):
-    from appointments.services import appointment_cancel
+    from appointments.services.booking import appointment_cancel
 
     kept = book()
     cancelled = book(hour=11, room="RPM Check-in")
@@ -290,7 +290,7 @@ def test_a_coordinator_cannot_edit_visit_notes(coordinator_client, book):
 def test_patient_page_panel_shows_visits_and_episodes_without_its_own_audit(
     client, alice, book, solo_patient
 ):
-    from appointments.services import episode_create
+    from appointments.services.records import episode_create
 
     visit = book()
     episode_create(

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from appointments.crypto import solo_decrypt_json
 from appointments.models import AssistanceRequest, ReportJob
-from appointments.services import VisitRefused, context_link_build
+from appointments.services.common import VisitRefused
+from appointments.services.reports import context_link_build
 from portal.models import AuditEvent, Role
 from portal.sandbox.solo_common import LINKING_SECRET
 from portal.sandbox.state import STORE

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from appointments.crypto import solo_decrypt_json
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.solo_common import LINKING_SECRET
 from tests.appointments import seed_examples as ex
 from tests.appointments.test_solo_contract_visits import refused

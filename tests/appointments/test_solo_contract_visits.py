@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from appointments.clients import SoloClient, VendorError
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.solo_common import PRACTICE_TZ
 from tests.appointments import seed_examples as ex
 

@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments import services, tasks
+from appointments import tasks
 from appointments.crypto import solo_encrypt
 from appointments.models import WebhookDelivery, WebhookSubscription
+from appointments.services import webhooks
 
 pytestmark = pytest.mark.django_db
 KEY = "39VNjjSpgoUWMbUhVCjAoQ=="
@@ -22,7 +23,7 @@ def subscription(org):
     return WebhookSubscription.objects.create(
         organization=org,
         endpoint="https://portal.example/webhooks/solo/x",
-        events=services.APPOINTMENT_EVENTS,
+        events=webhooks.APPOINTMENT_EVENTS,
         secrets={"encryption_key": KEY},
     )
 
@@ -120,7 +121,7 @@ def test_a_processing_failure_is_recorded_without_phi_and_retried_with_backoff(s
     assert tasks.solo_webhook_process(delivery.pk) == WebhookDelivery.Status.RETRYING
     delivery.refresh_from_db()
     assert delivery.attempts == 1
-    assert delivery.last_error.startswith("Processing error: ValueError at services.py:")
+    assert delivery.last_error.startswith("Processing error: ValueError at webhooks.py:")
     assert "abc" not in delivery.last_error  # the exception's text is never kept
     assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=20)
     # Not due yet: the sweep leaves it alone (before, it re-queued it every minute).
@@ -133,7 +134,7 @@ def test_a_processing_failure_is_recorded_without_phi_and_retried_with_backoff(s
 def test_a_delivery_that_keeps_failing_ends_failed_after_bounded_attempts(subscription):
     delivery = stored_delivery(subscription, "abc")
     tasks.solo_webhook_process(delivery.pk)
-    for _ in range(services.MAX_ATTEMPTS - 1):
+    for _ in range(webhooks.MAX_ATTEMPTS - 1):
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             next_attempt_at=timezone.now() - timedelta(seconds=1)
         )
@@ -141,7 +142,7 @@ def test_a_delivery_that_keeps_failing_ends_failed_after_bounded_attempts(subscr
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (
         WebhookDelivery.Status.FAILED,
-        services.MAX_ATTEMPTS,
+        webhooks.MAX_ATTEMPTS,
     )
     assert delivery.next_attempt_at is None
     assert tasks.solo_webhook_deliveries_retry_due() == 0

@@ -11,11 +11,12 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments import services, tasks
+from appointments import tasks
 from appointments.clients import SoloClient
 from appointments.crypto import solo_encrypt_json
 from appointments.models import Appointment, AppointmentStatus, WebhookDelivery, WebhookSubscription
-from portal import demo
+from appointments.services import webhooks
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from tests.appointments.conftest import future_slot
 from tests.conftest import wait_for
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def subscription(org, solo_account, live_server):
-    return services.webhook_subscription_register(organization=org, base_url=live_server.url)
+    return webhooks.webhook_subscription_register(organization=org, base_url=live_server.url)
 
 
 def post(live_server, subscription, body: str):
@@ -126,7 +127,7 @@ def test_cancelled_arriving_before_scheduled_leaves_the_visit_cancelled(
         solo_patient.solo_id, {"waitingRoom": "RPM Check-in", "date": start}
     )
     solo.appointment_cancel(created["id"])  # both happened in Solo before we heard of either
-    sub = services.webhook_subscription_register(organization=org, base_url=live_server.url)
+    sub = webhooks.webhook_subscription_register(organization=org, base_url=live_server.url)
     cancelled = post(live_server, sub, event(sub, "appointment:cancelled", created["id"]))
     scheduled = post(live_server, sub, event(sub, "appointment:scheduled", created["id"]))
     assert (cancelled.status_code, scheduled.status_code) == (202, 202)
@@ -219,7 +220,7 @@ def test_an_oversized_body_is_refused_without_storing(subscription, live_server)
 def test_episode_events_update_the_mirror(org, solo_account, solo_patient, live_server, solo):
     from appointments.models import Episode
 
-    services.webhook_subscription_register(
+    webhooks.webhook_subscription_register(
         organization=org, base_url=live_server.url, events=["episode:created", "episode:updated"]
     )
     created = solo.episode_create(

@@ -74,7 +74,7 @@ def validic_records(cast: Cast, count: int) -> list[dict]:
 def copy_rows(cast: Cast, records: list[dict]) -> list[tuple]:
     """The rows the service would store, built outside the clock: the COPY baseline gets them
     ready-made, which is what "raw COPY of the same rows" means."""
-    from readings.services import validic_record_inputs
+    from readings.services.sources import validic_record_inputs
 
     lookup = bulk.ValidicLookup(cast.organization, records)
     now = datetime.now(tz=UTC)

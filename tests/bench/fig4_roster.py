@@ -1,9 +1,9 @@
-"""Figure 4 — the care team's roster page (`workspace:roster`, the full view through the test
+"""Figure 4 — the care team's roster page (`care:roster`, the full view through the test
 client: filters, selectors, audit, template): render time and query count for an organization
 of 100 patients and one of 10,000, in the same database and run, for every sort and every
 filter of the page. Goal: the same query count, time ratio ≤ 3 per page.
 
-Data as the care workspace's first bench had it (a third of the patients stopped sending), in
+Data as care's first bench had it (a third of the patients stopped sending), in
 SQL: every patient sends a device reading a day for BENCH_ROSTER_DAYS days (90 by default, so
 the 10,000-patient side alone holds ~0.9M readings)."""
 
@@ -42,7 +42,7 @@ MY_SHARE = 10  # one patient in MY_SHARE has the bench nurse as primary nurse
 
 def roster_url() -> str | None:
     try:
-        return reverse("workspace:roster")
+        return reverse("care:roster")
     except NoReverseMatch:
         return None
 
@@ -144,14 +144,15 @@ def _page(client: Client, url: str) -> tuple[float, int]:
 
 def run() -> Figure:
     from portal.models import Organization, Role
-    from readings.care import services
+    from readings.alerts import alerts_check_no_data
+    from readings.thresholds import threshold_defaults_ensure
     from tests import factories
 
     figure = Figure(4, "Roster page (100 vs 10,000 patients)")
     url = roster_url()
     if url is None:
         figure.skipped = (
-            "the care-team roster (readings.care, URL workspace:roster) is not merged into "
+            "the care-team roster (readings.care, URL care:roster) is not merged into "
             "this branch yet"
         )
         return figure
@@ -161,8 +162,8 @@ def run() -> Figure:
     for label, count in (("small", SMALL), ("large", large_count)):
         organization = Organization.objects.create(slug=f"roster-{label}", name=f"Roster {label}")
         _populate(organization, count, f"R{label[0].upper()}", days)
-        services.threshold_defaults_ensure(organization=organization)
-        services.alerts_check_no_data(organization=organization)
+        threshold_defaults_ensure(organization=organization)
+        alerts_check_no_data(organization=organization)
         nurse = factories.staff(organization, Role.NURSE, username=f"bench-nurse-{label}")
         with connection.cursor() as cursor:
             cursor.execute(

@@ -202,7 +202,7 @@ def run(cast) -> object:
                 "mode": "roster",
                 "port": server.port,
                 "seconds": SECONDS,
-                "path": reverse("workspace:roster"),
+                "path": reverse("care:roster"),
                 "cookie": cookie,
             }
         )

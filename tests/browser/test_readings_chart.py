@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from readings.models import Reading
-from tests.readings.factories import ReadingFactory, demo_month_for
+from tests.factories import ReadingFactory, demo_month_for
 
 
 def test_nurse_reads_the_chart_switches_range_and_metric(

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.care.factories import reading
+from tests.factories import reading
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ entries are read-only there (they change only through their audited services).""
 import datetime as dt
 from http import HTTPStatus
 
-from readings.care.models import Alert
-from tests.care.factories import evaluated
+from readings.models import Alert
+from readings.thresholds import threshold_defaults_ensure
+from tests.factories import evaluated
 
 
 def test_org_admin_sees_only_own_alerts_and_cannot_delete(client, ada, patient, other_patient):
@@ -15,18 +16,16 @@ def test_org_admin_sees_only_own_alerts_and_cannot_delete(client, ada, patient, 
     ours = Alert.objects.get(patient=patient)
     theirs = Alert.objects.get(patient=other_patient)
     client.force_login(ada)
-    listing = client.get("/admin/care/alert/")
+    listing = client.get("/admin/readings/alert/")
     assert listing.status_code == HTTPStatus.OK
     assert list(listing.context["cl"].queryset) == [ours]
-    response = client.post(f"/admin/care/alert/{ours.pk}/delete/", {"post": "yes"})
+    response = client.post(f"/admin/readings/alert/{ours.pk}/delete/", {"post": "yes"})
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert Alert.objects.filter(pk=theirs.pk).exists()
     assert Alert.objects.filter(pk=ours.pk).exists()
 
 
 def test_org_admin_edits_default_thresholds(client, ada, org, patient):
-    from readings.care import services
-
-    services.threshold_defaults_ensure(organization=org)
+    threshold_defaults_ensure(organization=org)
     client.force_login(ada)
-    assert client.get("/admin/care/thresholdrule/").status_code == HTTPStatus.OK
+    assert client.get("/admin/readings/thresholdrule/").status_code == HTTPStatus.OK

@@ -7,16 +7,10 @@ import pytest
 from django.db import IntegrityError
 
 from portal.models import AuditEvent
+from readings.alerts import alerts_check_no_data, alerts_evaluate_readings
 from readings.care import services
-from readings.care.models import (
-    Alert,
-    AlertReading,
-    AlertStatus,
-    Direction,
-    RuleKind,
-    Severity,
-)
-from tests.care.factories import evaluated, reading
+from readings.models import Alert, AlertReading, AlertStatus, Direction, RuleKind, Severity
+from tests.factories import evaluated, reading
 
 NOW = dt.datetime.now(tz=dt.UTC)
 
@@ -77,7 +71,7 @@ def test_burst_of_fifty_breaches_gives_one_alert_with_fifty_readings(patient):
         for minutes in range(1, 51)
         for i in [minutes]
     ]
-    services.alerts_evaluate_readings(readings=burst)
+    alerts_evaluate_readings(readings=burst)
     alert = Alert.objects.get(patient=patient)
     assert alert.breach_count == 50
     assert set(alert.links.values_list("reading_id", flat=True)) == {r.pk for r in burst}
@@ -91,15 +85,15 @@ def test_burst_arriving_one_by_one_still_folds_into_one_alert(patient):
 
 
 def test_a_reading_evaluated_twice_links_once(patient, breach):
-    services.alerts_evaluate_readings(readings=[breach])
-    services.alerts_evaluate_readings(readings=[breach])
-    services.alerts_evaluate_readings(readings=[breach, breach])
+    alerts_evaluate_readings(readings=[breach])
+    alerts_evaluate_readings(readings=[breach])
+    alerts_evaluate_readings(readings=[breach, breach])
     assert AlertReading.objects.filter(reading=breach).count() == 1
     assert Alert.objects.get(patient=patient).breach_count == 1
 
 
 def test_resolving_then_a_new_breach_opens_a_new_alert(patient, breach, alice):
-    services.alerts_evaluate_readings(readings=[breach])
+    alerts_evaluate_readings(readings=[breach])
     first = Alert.objects.get(patient=patient)
     services.alert_resolve(alert=first, by=alice, note="Repeat reading normal")
     evaluated(patient, "systolic", 188, at=ago(1))
@@ -109,16 +103,16 @@ def test_resolving_then_a_new_breach_opens_a_new_alert(patient, breach, alice):
 
 
 def test_a_replayed_reading_does_not_reopen_a_resolved_alert(patient, breach, alice):
-    services.alerts_evaluate_readings(readings=[breach])
+    alerts_evaluate_readings(readings=[breach])
     services.alert_resolve(alert=Alert.objects.get(patient=patient), by=alice)
-    services.alerts_evaluate_readings(readings=[breach])
+    alerts_evaluate_readings(readings=[breach])
     assert list(Alert.objects.filter(patient=patient).values_list("status", flat=True)) == [
         AlertStatus.RESOLVED
     ]
 
 
 def test_database_refuses_a_second_open_alert_for_the_same_rule(patient, breach):
-    services.alerts_evaluate_readings(readings=[breach])
+    alerts_evaluate_readings(readings=[breach])
     alert = Alert.objects.get(patient=patient)
     with pytest.raises(IntegrityError):
         Alert.objects.create(
@@ -142,7 +136,7 @@ def test_different_rules_open_different_alerts(patient):
 
 
 def test_evaluation_writes_one_audit_event_without_values(patient, breach):
-    services.alerts_evaluate_readings(readings=[breach])
+    alerts_evaluate_readings(readings=[breach])
     event = AuditEvent.objects.get(action="alert.evaluate")
     assert event.detail == {"alerts": [Alert.objects.get().pk], "readings": 1}
     assert "190" not in str(event.detail)
@@ -169,7 +163,7 @@ def test_average_of_last_five_systolic(patient, values, expected_alert):
     stored = [
         reading(patient, "systolic", v, at=ago(hours=len(values) - i)) for i, v in enumerate(values)
     ]
-    services.alerts_evaluate_readings(readings=stored)
+    alerts_evaluate_readings(readings=stored)
     alerts = Alert.objects.filter(patient=patient, kind=RuleKind.AVERAGE)
     assert alerts.exists() is expected_alert
     if expected_alert:
@@ -209,28 +203,28 @@ def test_weight_gain_within_days(patient, earlier, days_before, latest, expected
 )
 def test_no_data_for_three_days(org, patient, last_reading_days_ago, expected_alert):
     reading(patient, "systolic", 120, at=NOW - dt.timedelta(days=last_reading_days_ago))
-    opened = services.alerts_check_no_data(organization=org, now=NOW)
+    opened = alerts_check_no_data(organization=org, now=NOW)
     assert bool(opened) is expected_alert
     assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).exists() is expected_alert
 
 
 def test_no_data_check_is_idempotent_and_respects_resolution(org, patient, alice):
     reading(patient, "systolic", 120, at=NOW - dt.timedelta(days=5))
-    services.alerts_check_no_data(organization=org, now=NOW)
-    services.alerts_check_no_data(organization=org, now=NOW)
+    alerts_check_no_data(organization=org, now=NOW)
+    alerts_check_no_data(organization=org, now=NOW)
     alert = Alert.objects.get(patient=patient, kind=RuleKind.NO_DATA)
     services.alert_resolve(alert=alert, by=alice, note="Patient travelling")
     # Still silent an hour later: the resolved alert covers this silence.
-    services.alerts_check_no_data(organization=org, now=NOW + dt.timedelta(hours=1))
+    alerts_check_no_data(organization=org, now=NOW + dt.timedelta(hours=1))
     assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).count() == 1
     # Data resumes, then stops again for 3 days: a new alert.
     reading(patient, "systolic", 120, at=NOW + dt.timedelta(hours=2))
-    services.alerts_check_no_data(organization=org, now=NOW + dt.timedelta(days=4))
+    alerts_check_no_data(organization=org, now=NOW + dt.timedelta(days=4))
     assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).count() == 2
 
 
 def test_patients_never_monitored_get_no_no_data_alert(org, patient):
-    assert services.alerts_check_no_data(organization=org, now=NOW) == []
+    assert alerts_check_no_data(organization=org, now=NOW) == []
 
 
 # --- per-patient overrides -----------------------------------------------------------------

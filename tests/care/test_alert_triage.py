@@ -7,9 +7,8 @@ from http import HTTPStatus
 import pytest
 
 from portal.models import AuditEvent
-from readings.care.models import Alert, AlertStatus
-from tests.care.factories import evaluated
-from tests.factories import PatientFactory
+from readings.models import Alert, AlertStatus
+from tests.factories import PatientFactory, evaluated
 
 NOW = dt.datetime.now(tz=dt.UTC)
 

@@ -10,10 +10,10 @@ from rest_framework.test import APIClient
 
 from portal.models import ApiScope, AuditEvent
 from readings.care import services
-from readings.care.models import Alert, AlertStatus, TimeEntry
+from readings.care.models import TimeEntry
+from readings.models import Alert, AlertStatus
 from tests import factories
-from tests.care.factories import entry, evaluated
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, entry, evaluated
 
 
 def hours_ago(hours):

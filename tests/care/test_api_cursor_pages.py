@@ -7,8 +7,7 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.care.factories import evaluated
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, evaluated
 
 NOW = dt.datetime.now(tz=dt.UTC)
 

@@ -12,9 +12,9 @@ from http import HTTPStatus
 import pytest
 
 from portal.models import AuditEvent
+from readings import billing
 from readings.care import selectors
-from tests.care.factories import entry, reading
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, entry, reading
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 
@@ -148,7 +148,7 @@ def test_a_period_is_reported_in_the_month_it_ends(monitored):
     ],
 )
 def test_periods_ending_in_a_month(episode, month, expected):
-    assert selectors.periods_ending_in(episode, month) == expected
+    assert billing.periods_ending_in(episode, month) == expected
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,9 @@ from http import HTTPStatus
 
 import requests
 
-from readings.care import services
-from readings.care.models import Alert
-from readings.models import Reading
-from tests.readings.factories import DeviceFactory
+from readings.alerts import alerts_evaluate_readings
+from readings.models import Alert, Reading
+from tests.factories import AssignedDeviceFactory
 
 
 def seed_000_request(**overrides):
@@ -28,7 +27,7 @@ def seed_000_request(**overrides):
 def test_an_out_of_range_impilo_heart_rate_opens_one_alert(live_server, org, patient, org_key):
     patient.impilo_patient_id = 30001
     patient.save()
-    DeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
+    AssignedDeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
     url = f"{live_server.url}/api/v1/readings/heart-rate"
     headers = {"Authorization": f"Bearer {org_key[1]}", "Idempotency-Key": "hr-1"}
     body = seed_000_request(heartRate=131)
@@ -40,8 +39,8 @@ def test_an_out_of_range_impilo_heart_rate_opens_one_alert(live_server, org, pat
 
     stored = list(Reading.objects.select_related("patient__organization"))
     assert len(stored) == 1
-    services.alerts_evaluate_readings(readings=stored)
-    services.alerts_evaluate_readings(readings=stored)  # the hook running twice changes nothing
+    alerts_evaluate_readings(readings=stored)
+    alerts_evaluate_readings(readings=stored)  # the hook running twice changes nothing
     alert = Alert.objects.get()
     assert (alert.patient, alert.severity, alert.rule_key, alert.breach_count) == (
         patient,
@@ -54,7 +53,7 @@ def test_an_out_of_range_impilo_heart_rate_opens_one_alert(live_server, org, pat
 def test_a_normal_impilo_heart_rate_opens_nothing(live_server, org, patient, org_key):
     patient.impilo_patient_id = 30001
     patient.save()
-    DeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
+    AssignedDeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
     response = requests.post(
         f"{live_server.url}/api/v1/readings/heart-rate",
         json=seed_000_request(),
@@ -62,5 +61,5 @@ def test_a_normal_impilo_heart_rate_opens_nothing(live_server, org, patient, org
         timeout=10,
     )
     assert response.status_code == HTTPStatus.CREATED
-    services.alerts_evaluate_readings(readings=list(Reading.objects.all()))
+    alerts_evaluate_readings(readings=list(Reading.objects.all()))
     assert not Alert.objects.exists()

@@ -10,11 +10,9 @@ from django.utils import timezone
 
 from portal.models import AuditEvent, Patient
 from readings.care import selectors
-from readings.care.models import Alert
+from readings.models import Alert
 from tests import clock
-from tests.care.factories import entry, evaluated, reading
-from tests.factories import PatientFactory
-from tests.readings.factories import DeviceFactory
+from tests.factories import AssignedDeviceFactory, PatientFactory, entry, evaluated, reading
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 
@@ -39,7 +37,7 @@ def test_roster_shows_each_column(nurse_client, org, patient, alice):
     evaluated(patient, "systolic", 191, at=critical_at)
     reading(patient, "weight", 180, at=now - dt.timedelta(days=1), manual=True)
     entry(patient, alice, minutes=12, interactive=True)
-    DeviceFactory(organization=org, assigned_patient=patient, identifier="BT105-0042")
+    AssignedDeviceFactory(organization=org, assigned_patient=patient, identifier="BT105-0042")
     response = nurse_client.get("/roster/")
     assert response.status_code == HTTPStatus.OK
     row = response.content.decode()
@@ -189,7 +187,7 @@ def _populate(org, alice, count):
         p = PatientFactory(organization=org, primary_nurse=alice if i % 2 else None)
         evaluated(p, "systolic", 170 + i, at=now - dt.timedelta(hours=i + 1))
         reading(p, "weight", 180, at=now - dt.timedelta(days=1, hours=i))
-        DeviceFactory(organization=org, assigned_patient=p)
+        AssignedDeviceFactory(organization=org, assigned_patient=p)
         if i % 3 == 0:
             entry(p, alice, minutes=5)
 

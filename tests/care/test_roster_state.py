@@ -11,13 +11,13 @@ from http import HTTPStatus
 import pytest
 from django.utils import timezone
 
+from readings.alerts import alerts_check_no_data
 from readings.care import selectors, services
-from readings.care.models import Alert, RosterState
-from readings.models import Reading
+from readings.care.models import RosterState
+from readings.care.selectors import roster
+from readings.models import Alert, Reading
 from tests import clock
-from tests.care.factories import entry, evaluated, reading
-from tests.factories import PatientFactory
-from tests.readings.factories import DeviceFactory
+from tests.factories import AssignedDeviceFactory, PatientFactory, entry, evaluated, reading
 
 COLUMNS = (
     "last_at",
@@ -39,7 +39,7 @@ def state_of(organization, now=None) -> dict:
     """The roster's columns as the maintained state gives them (after asserting that they
     are exactly what the facts give)."""
     now = now or timezone.now()
-    maintained = columns(selectors._roster_from_state(organization, now))
+    maintained = columns(roster._roster_from_state(organization, now))
     computed = columns(selectors.roster_patients_computed(organization, now=now))
     assert maintained == computed
     return maintained
@@ -159,7 +159,7 @@ def test_one_statement_of_readings_for_many_patients(org):
 def test_the_single_reading_api_updates_the_state(api, patient, org):
     patient.impilo_patient_id = 30001
     patient.save()
-    DeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
+    AssignedDeviceFactory(organization=org, assigned_patient=patient, impilo_device_id=80011)
     body = {
         "readingTimestamp": (timezone.now() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "deviceId": 80011,
@@ -208,7 +208,7 @@ def test_no_data_alerts_opened_for_many_patients_at_once(org):
     silent = PatientFactory.create_batch(3, organization=org)
     for p in silent:
         reading(p, "systolic", 120, at=days_ago(5))
-    services.alerts_check_no_data(organization=org)
+    alerts_check_no_data(organization=org)
     assert [state_of(org)[p.pk]["warn_alerts"] for p in silent] == [1, 1, 1]
 
 
@@ -273,6 +273,6 @@ def test_the_migration_backfills_existing_patients(org, alice):
         entry(patient, alice, minutes=7)
     finally:
         executor = MigrationExecutor(connection)
-        executor.migrate([("care", "0003_roster_state")])
+        executor.migrate(executor.loader.graph.leaf_nodes())
     got = state_of(org)[patient.pk]
     assert (got["period_days"], got["month_minutes"]) == (1, 7)

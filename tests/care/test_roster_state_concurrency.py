@@ -10,10 +10,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from readings.care import selectors
-from readings.care.models import Alert
+from readings.care.selectors import roster
+from readings.models import Alert
 from tests import clock
-from tests.care.factories import reading
 from tests.conftest import wait_for
+from tests.factories import reading
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +70,7 @@ def _interleave(first, second):
 
 def _columns(org):
     now = timezone.now()
-    maintained = {p.pk: p for p in selectors._roster_from_state(org, now)}
+    maintained = {p.pk: p for p in roster._roster_from_state(org, now)}
     computed = {p.pk: p for p in selectors.roster_patients_computed(org, now=now)}
     return maintained, computed
 

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from readings.care import services
-from readings.care.models import Alert, Direction, RuleKind, Severity, ThresholdRule
-from tests.care.factories import evaluated
+from readings.models import Alert, Direction, RuleKind, Severity, ThresholdRule
+from readings.thresholds import threshold_defaults_ensure
+from tests.factories import evaluated
 
 NOW = dt.datetime.now(tz=dt.UTC)
 
@@ -72,11 +73,11 @@ def test_a_deleted_rule_stops_alerting_at_the_next_reading(patient):
 
 
 def test_the_token_changes_with_each_write_and_only_for_that_organization(patient, org, other_org):
-    services.threshold_defaults_ensure(organization=other_org)
+    threshold_defaults_ensure(organization=other_org)
     org.refresh_from_db()
     other_org.refresh_from_db()
     before, other_before = org.thresholds_version, other_org.thresholds_version
-    services.threshold_defaults_ensure(organization=org)  # creates the defaults: a write
+    threshold_defaults_ensure(organization=org)  # creates the defaults: a write
     rule = hr_default(org)
     rule.save()
     org.refresh_from_db()

@@ -11,7 +11,7 @@ from portal.models import AuditEvent, Role
 from readings.care import services
 from readings.care.models import CareTimer, TimeEntry
 from tests import factories
-from tests.care.factories import entry
+from tests.factories import entry
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 

@@ -1,10 +1,31 @@
 """Device fixtures: clients on the sandbox over real HTTP, and the demo inventory in the DB."""
 
 import pytest
+from django.db import connection
 
 from devices.clients import ImpiloClient, ValidicClient
-from portal import demo
+from portal.http import VendorClient
 from portal.models import Site
+from portal.sandbox import world as demo
+
+
+def in_transaction() -> bool:
+    """True inside a transaction the code opened (not the one pytest-django wraps a
+    non-transactional test in, which Django marks `_from_testcase`)."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+@pytest.fixture(autouse=True)
+def no_vendor_call_in_transaction(monkeypatch):
+    """Every devices test fails if a vendor request leaves while this thread holds a
+    transaction (and so possibly a row lock): claim, call, then record."""
+    send = VendorClient.request
+
+    def request(self, method, path, **kwargs):
+        assert not in_transaction(), f"{self.vendor} {method} {path} inside a transaction"
+        return send(self, method, path, **kwargs)
+
+    monkeypatch.setattr(VendorClient, "request", request)
 
 
 @pytest.fixture
@@ -58,7 +79,7 @@ def harriet(org):
 
 
 def shelf_device(org, demo_sites, identifier):
-    from tests.devices.factories import DeviceFactory, ItemFactory
+    from tests.factories import DeviceFactory, ItemFactory
 
     d = SHELF[identifier]
     _, name, kind = next(item for item in demo.ITEMS if item[0] == d.item_id)

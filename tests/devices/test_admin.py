@@ -6,7 +6,7 @@ import pytest
 
 from devices.models import DeviceStatus
 from devices.services import device_assign
-from tests.devices.factories import DeviceFactory
+from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 

@@ -7,11 +7,10 @@ from rest_framework.test import APIClient
 
 from devices.models import DeviceSource, DeviceStatus
 from devices.services import device_assign
-from portal import demo
 from portal.models import ApiScope, AuditEvent
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
-from tests.devices.factories import DeviceFactory
-from tests.factories import PatientFactory, api_key
+from tests.factories import DeviceFactory, PatientFactory, api_key
 
 pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 

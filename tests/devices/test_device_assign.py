@@ -10,8 +10,7 @@ from devices.services import DeviceRuleError, DeviceVendorError, device_assign
 from portal.models import AuditEvent
 from portal.sandbox.state import FaultMode
 from tests.conftest import wait_for
-from tests.devices.factories import DeviceFactory
-from tests.factories import PatientFactory
+from tests.factories import DeviceFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 

@@ -69,7 +69,7 @@ def test_replace_keeps_the_patients_history_continuous(assigned, spare_cuff, har
 
 
 def test_replace_refuses_an_unavailable_replacement(assigned, org, demo_sites):
-    from tests.devices.factories import DeviceFactory
+    from tests.factories import DeviceFactory
 
     boxed = DeviceFactory(organization=org, impilo_device_id=80073, site=demo_sites[900])
     with pytest.raises(DeviceRuleError) as caught:

@@ -8,8 +8,8 @@ from http import HTTPStatus
 
 import pytest
 
-from portal import demo
 from portal.http import VendorError
+from portal.sandbox import world as demo
 from portal.sandbox.impilo_devices import OTHER_CUSTOMER_DEVICE_ID
 
 pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself

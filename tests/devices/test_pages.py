@@ -7,11 +7,10 @@ from django.contrib.messages import get_messages
 
 from devices.models import DeviceStatus
 from devices.services import device_assign
-from portal import demo
 from portal.models import AuditEvent
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
-from tests.devices.factories import DeviceFactory
-from tests.factories import PatientFactory
+from tests.factories import DeviceFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db  # the sandbox answers in process (no live server)
 

@@ -10,8 +10,8 @@ from devices.services import (
     smart_meter_disconnect,
     smart_meter_disconnect_all,
 )
-from portal import demo
 from portal.models import AuditEvent
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
 from tests.factories import PatientFactory
 

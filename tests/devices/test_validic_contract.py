@@ -2,8 +2,8 @@
 
 import pytest
 
-from portal import demo
 from portal.http import VendorError
+from portal.sandbox import world as demo
 
 pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself
 

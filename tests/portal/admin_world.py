@@ -20,11 +20,9 @@ from appointments.models import (
 )
 from devices.models import DeviceAssignment, DeviceStatusChange, SmartMeterConnection
 from portal.models import AuditEvent, Role, Site, SyncRun, VendorAccount
-from readings.care.models import Alert, AlertEvent, ThresholdRule
-from readings.models import OutboxMessage
+from readings.models import Alert, AlertEvent, OutboxMessage, ThresholdRule
 from tests import factories
-from tests.care.factories import entry, reading
-from tests.devices.factories import DeviceFactory, ItemFactory
+from tests.factories import DeviceFactory, ItemFactory, entry, reading
 
 
 def populate(org, tag: str, number: int) -> dict:

@@ -71,7 +71,7 @@ def test_new_api_key_is_shown_once_in_admin(client, ada, org):
 # --- shared data, choices and validation (see also test_admin_walk.py) ---------------------
 def test_org_admin_cannot_change_add_or_delete_the_shared_catalogue(client, ada, other_org):
     from devices.models import Item, ItemKind
-    from tests.devices.factories import DeviceFactory, ItemFactory
+    from tests.factories import DeviceFactory, ItemFactory
 
     item = ItemFactory()
     DeviceFactory(organization=other_org, item=item, identifier="LAKE-SERIAL-1")
@@ -90,7 +90,7 @@ def test_org_admin_cannot_change_add_or_delete_the_shared_catalogue(client, ada,
 
 
 def test_superuser_still_edits_the_catalogue(client, db):
-    from tests.devices.factories import ItemFactory
+    from tests.factories import ItemFactory
 
     item = ItemFactory()
     superuser_signed_in(client)

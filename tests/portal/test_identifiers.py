@@ -9,8 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from portal.models import Patient
-from tests.devices.factories import DeviceFactory
-from tests.factories import PatientFactory
+from tests.factories import DeviceFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 import pytest
 
-from tests.devices.factories import DeviceFactory
+from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
 

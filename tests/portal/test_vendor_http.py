@@ -3,8 +3,8 @@
 import pytest
 
 from devices.clients import ImpiloClient
-from portal import demo
 from portal.http import VendorError
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
 
 pytestmark = pytest.mark.live_sandbox  # retries, timeouts and errors on the wire

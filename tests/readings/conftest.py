@@ -1,7 +1,7 @@
 import pytest
 
 from devices.models import DeviceSource, DeviceStatus, ItemKind
-from tests.readings.factories import DeviceFactory, ItemFactory
+from tests.factories import AssignedDeviceFactory, ItemFactory
 
 
 @pytest.fixture
@@ -11,7 +11,7 @@ def cuff(org, patient):
     patient.patient_graph_id = "pg-9001"
     patient.validic_user_id = "652572SAMPLEe18b8b8"
     patient.save()
-    return DeviceFactory(
+    return AssignedDeviceFactory(
         organization=org, assigned_patient=patient, impilo_device_id=80011, identifier="BT105-1"
     )
 
@@ -22,7 +22,7 @@ def oximeter(org, patient, cuff):
     item = ItemFactory(
         impilo_item_id=103, name="Smart Meter iPulseOx", kind=ItemKind.PULSE_OXIMETER
     )
-    return DeviceFactory(
+    return AssignedDeviceFactory(
         organization=org,
         item=item,
         source=DeviceSource.VALIDIC,
@@ -34,7 +34,7 @@ def oximeter(org, patient, cuff):
 
 @pytest.fixture
 def decommissioned(org):
-    return DeviceFactory(
+    return AssignedDeviceFactory(
         organization=org,
         identifier="BT105-D001",
         impilo_device_id=80099,

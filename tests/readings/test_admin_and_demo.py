@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 from portal.models import AuditEvent
 from readings.models import Reading
-from tests.readings.factories import ReadingFactory
+from tests.factories import ReadingFactory
 
 
 def test_org_admin_sees_own_readings_read_only_and_opening_one_is_audited(

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from readings.selectors import MAX_POINTS, readings_series
-from readings.services import ReadingInput, readings_insert
+from readings.services.ingest import ReadingInput, readings_insert
 
 END = datetime(2026, 11, 25, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 
 from readings.models import OutboxMessage, Reading
 from tests.clock import freeze, iso_z
-from tests.readings.factories import ReadingFactory
+from tests.factories import ReadingFactory
 
 HEART_RATE = "/api/v1/readings/heart-rate"
 METRICS = "/api/v1/patients/pg-9001/metrics"

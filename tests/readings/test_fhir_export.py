@@ -6,7 +6,7 @@ from http import HTTPStatus
 from fhir.resources.R4B.bundle import Bundle
 
 from portal.models import AuditEvent
-from tests.readings.factories import ReadingFactory
+from tests.factories import ReadingFactory
 
 
 def bp_and_weight(patient):
@@ -58,7 +58,7 @@ def test_bp_and_weight_validate_as_r4_observations(api, patient, time_machine):
 def test_pages_never_split_a_blood_pressure(api, patient, django_assert_max_num_queries):
     from datetime import timedelta
 
-    from readings.api import ObservationsView
+    from readings.api.reads import ObservationsView
 
     start = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     for n in range(5):  # five cuff readings: systolic + diastolic at the same instant

@@ -7,8 +7,9 @@ from http import HTTPStatus
 
 import pytest
 
+from portal.sync import sync_run_start
 from readings.models import Reading
-from readings.services import impilo_readings_sync
+from readings.sync import IMPILO_READINGS, impilo_readings_sync
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]  # also on SQLite
 
@@ -62,7 +63,7 @@ def test_posted_by_the_hub_then_pulled_from_impilo_is_stored_once(
     posted = hub_post(api)
     assert posted.status_code == HTTPStatus.CREATED
     impilo_has(sandbox, 990001)
-    impilo_readings_sync(organization=org)
+    impilo_readings_sync(run=sync_run_start(organization=org, kind=IMPILO_READINGS))
     assert [r.pk for r in heart_rates(patient)] == [posted.json()["id"]]
 
 
@@ -70,7 +71,7 @@ def test_pulled_from_impilo_then_posted_by_the_hub_answers_the_stored_reading(
     api, org, patient, cuff, vendor_accounts, sandbox
 ):
     impilo_has(sandbox, 990002)
-    impilo_readings_sync(organization=org)
+    impilo_readings_sync(run=sync_run_start(organization=org, kind=IMPILO_READINGS))
     (pulled,) = heart_rates(patient)
     posted = hub_post(api)
     assert posted.status_code == HTTPStatus.OK  # already recorded: nothing new
@@ -84,7 +85,7 @@ def test_another_instant_or_device_is_another_reading(
 ):
     assert hub_post(api).status_code == HTTPStatus.CREATED
     impilo_has(sandbox, 990003, at="2026-11-20T14:30:01Z")  # a second later
-    impilo_readings_sync(organization=org)
+    impilo_readings_sync(run=sync_run_start(organization=org, kind=IMPILO_READINGS))
     stored = Reading.objects.filter(
         patient=patient,
         metric="heart_rate",

@@ -9,9 +9,8 @@ import pytest
 
 from portal.models import AuditEvent
 from readings.bulk import validic_records_bulk_ingest
-from readings.care.models import Alert
-from readings.models import Reading
-from readings.services import IngestError
+from readings.models import Alert, Reading
+from readings.services.ingest import IngestError
 from tests.readings.test_ingest_measurements import SAMPLE
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite

@@ -150,10 +150,9 @@ def test_decommissioned_device_is_refused_with_409(api, cuff, decommissioned):
 
 
 def test_unassigned_or_someone_elses_device_is_refused(api, org, cuff):
-    from tests.factories import PatientFactory
-    from tests.readings.factories import DeviceFactory
+    from tests.factories import AssignedDeviceFactory, PatientFactory
 
-    DeviceFactory(organization=org, impilo_device_id=80012, assigned_patient=None)
+    AssignedDeviceFactory(organization=org, impilo_device_id=80012, assigned_patient=None)
     response = api.post(URL, request_body(deviceId=80012), format="json")
     assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["error"] == "device_not_assigned"

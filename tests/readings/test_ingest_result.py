@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from readings.models import Reading
-from readings.services import heart_rate_inputs, readings_ingest
+from readings.services.ingest import readings_ingest
+from readings.services.sources import heart_rate_inputs
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 

@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from readings import tasks
 from readings.models import OutboxMessage, OutboxStatus
-from readings.services import manual_reading_record, outbox_deliver
+from readings.services.manual import manual_reading_record
+from readings.services.outbox import outbox_deliver
 from tests.conftest import wait_for
 from tests.factories import PatientFactory
 
@@ -119,11 +120,12 @@ def test_a_real_worker_delivers_the_outbox(celery_worker_process, alice, maria, 
 
 
 def test_the_pull_does_not_store_our_own_manual_reading_again(alice, org, maria, vendor_accounts):
+    from portal.sync import sync_run_start
     from readings.models import Reading
-    from readings.services import impilo_readings_sync
+    from readings.sync import IMPILO_READINGS, impilo_readings_sync
 
     manual_reading_record(patient=maria, metric="heart_rate", value=88, measured_at=TAKEN, by=alice)
-    impilo_readings_sync(organization=org)
+    impilo_readings_sync(run=sync_run_start(organization=org, kind=IMPILO_READINGS))
     assert list(
         Reading.objects.filter(metric="heart_rate", value=88).values_list("source", "manual")
     ) == [("manual", True)]

@@ -9,7 +9,7 @@ import pytest
 
 from portal.models import AuditEvent
 from readings.models import OutboxMessage, Reading
-from tests.readings.factories import ReadingFactory
+from tests.factories import ReadingFactory
 
 
 def pages(patient):

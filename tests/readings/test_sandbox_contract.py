@@ -4,8 +4,8 @@ shapes; the conventions the seeds leave open are in each sandbox module's docstr
 import pytest
 import requests
 
-from portal import demo
 from portal.http import VendorError
+from portal.sandbox import world as demo
 from readings.clients import ImpiloReadingsClient, PatientGraphClient, ValidicMeasurementsClient
 
 pytestmark = pytest.mark.live_sandbox  # a contract test: the wire itself

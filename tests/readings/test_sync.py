@@ -3,14 +3,20 @@ resumable after a crash, with SyncRun progress."""
 
 import pytest
 
-from portal import demo
 from portal.http import VendorError
 from portal.models import SyncRun
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
+from portal.sync import sync_run_start
 from readings import tasks
 from readings.clients import ImpiloReadingsClient
 from readings.models import Reading
-from readings.services import impilo_readings_sync, validic_measurements_sync
+from readings.sync import (
+    IMPILO_READINGS,
+    VALIDIC_MEASUREMENTS,
+    impilo_readings_sync,
+    validic_measurements_sync,
+)
 from tests.factories import demo_patient_mirrored
 
 
@@ -28,6 +34,19 @@ def validic_records():
     return STORE.all("validic", "measurements")
 
 
+def impilo_pull(org, **kwargs):
+    """What the task does: start a run (from the last saved cursor), then pull into it."""
+    return impilo_readings_sync(
+        run=sync_run_start(organization=org, kind=IMPILO_READINGS), **kwargs
+    )
+
+
+def validic_pull(org, **kwargs):
+    return validic_measurements_sync(
+        run=sync_run_start(organization=org, kind=VALIDIC_MEASUREMENTS), **kwargs
+    )
+
+
 def expected_impilo_rows():
     return sum(3 if r.get("systolic") is not None else 1 for r in impilo_readings())
 
@@ -43,7 +62,7 @@ def test_impilo_pull_stores_the_month_once_and_a_second_run_adds_nothing(
     assert Reading.objects.count() == run.created == expected_impilo_rows()
     cuff_reading = Reading.objects.filter(metric="systolic").first()
     assert Reading.objects.filter(measurement_group=cuff_reading.measurement_group).count() == 3
-    again = impilo_readings_sync(organization=org)
+    again = impilo_pull(org)
     assert (again.processed, again.created) == (0, 0)
     assert Reading.objects.count() == expected_impilo_rows()
 
@@ -60,7 +79,7 @@ def test_a_crashed_pull_resumes_from_its_cursor(org, demo_cast, vendor_accounts,
 
     monkeypatch.setattr(ImpiloReadingsClient, "list_readings", flaky)
     with pytest.raises(VendorError):
-        impilo_readings_sync(organization=org, page_size=400)
+        impilo_pull(org, page_size=400)
     failed = SyncRun.objects.get()
     assert failed.status == SyncRun.Status.FAILED
     assert failed.processed == 800
@@ -68,27 +87,27 @@ def test_a_crashed_pull_resumes_from_its_cursor(org, demo_cast, vendor_accounts,
     stored = Reading.objects.count()
     assert 0 < stored < expected_impilo_rows()
 
-    resumed = impilo_readings_sync(organization=org, page_size=400)
+    resumed = impilo_pull(org, page_size=400)
     assert resumed.status == SyncRun.Status.SUCCEEDED
     assert resumed.processed == len(impilo_readings()) - 800
     assert Reading.objects.count() == expected_impilo_rows()
 
 
 def test_validic_pull_converts_units_and_keeps_device_offsets(org, demo_cast, vendor_accounts):
-    run = validic_measurements_sync(organization=org, page_size=200)
+    run = validic_pull(org, page_size=200)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.processed == len(validic_records())
     spo2 = Reading.objects.filter(metric="spo2").first()
     assert spo2.unit == "%"
     assert spo2.device_tz_offset in (-18000, -14400, -21600, -25200, -28800, -36000)
     assert Reading.objects.filter(metric="glucose", unit="mg/dL").exists()
-    assert validic_measurements_sync(organization=org).created == 0
+    assert validic_pull(org).created == 0
 
 
 def test_vendor_outage_fails_the_run_with_a_staff_message(org, demo_cast, vendor_accounts, faults):
     faults.inject("impilo", "error", count=10)
     with pytest.raises(VendorError):
-        impilo_readings_sync(organization=org)
+        impilo_pull(org)
     run = SyncRun.objects.get()
     assert run.status == SyncRun.Status.FAILED
     assert "did not answer" in run.errors[0]
@@ -115,7 +134,7 @@ def test_a_worker_killed_mid_pull_leaves_a_cursor_the_next_run_resumes_from(
     assert killed.processed < len(impilo_readings())
     faults.clear()
 
-    resumed = impilo_readings_sync(organization=org)
+    resumed = impilo_pull(org)
     assert resumed.status == SyncRun.Status.SUCCEEDED
     assert resumed.processed == len(impilo_readings()) - killed.processed
     assert Reading.objects.count() == expected_impilo_rows()

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from readings.charts import local_text
-from tests.readings.factories import ReadingFactory
+from tests.factories import ReadingFactory
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
 

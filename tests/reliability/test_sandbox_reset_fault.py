@@ -7,7 +7,7 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from portal import demo
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
 
 pytestmark = pytest.mark.live_sandbox  # the reset drops a real TCP connection

@@ -19,14 +19,16 @@ import pytest
 from django.utils import timezone
 
 from devices.models import Device, DeviceAssignment, DeviceStatus, DeviceStatusChange
-from devices.sync import devices_sync, sync_run_start
-from portal import demo
+from devices.sync import SYNC_KIND, devices_sync
 from portal.http import VendorError
 from portal.models import Patient, SyncRun
+from portal.sandbox import world as demo
 from portal.sandbox.impilo_devices import CUSTOMER_ID
+from portal.sync import sync_run_start
 from readings import tasks
 from readings.models import OutboxMessage, OutboxStatus, Reading
-from readings.services import impilo_readings_sync, manual_reading_record
+from readings.services.manual import manual_reading_record
+from readings.sync import IMPILO_READINGS, impilo_readings_sync
 from tests.conftest import wait_for
 from tests.devices.conftest import demo_sites, shelf_device  # noqa: F401
 from tests.factories import demo_patient_mirrored
@@ -142,7 +144,9 @@ def test_device_assign(kind, api, shelf_cuff, followed, fault, sandbox, org):
             assert at_impilo()["patientId"] is None
 
         if kind == "reset-after":
-            run = devices_sync(run=sync_run_start(organization=org))
+            run = devices_sync(
+                run=sync_run_start(organization=org, kind=SYNC_KIND, join_running=True)
+            )
             assert run.status == SyncRun.Status.SUCCEEDED, run.errors
         else:
             assert assign(api, shelf_cuff, patient).status_code == HTTPStatus.OK
@@ -169,24 +173,30 @@ def few_readings(sandbox, followed):
     return keep
 
 
+def readings_pull(org):
+    """What the task does: start a run (from the last saved cursor), then pull into it."""
+    run = sync_run_start(organization=org, kind=IMPILO_READINGS)
+    return impilo_readings_sync(run=run, page_size=10)
+
+
 @pytest.mark.parametrize("kind", EVERY)
 def test_impilo_readings_pull(kind, org, few_readings, vendor_accounts, fault):
     fault("impilo", kind, "/v1/readings")
     if kind == "slow":
-        assert impilo_readings_sync(organization=org, page_size=10).status == "succeeded"
+        assert readings_pull(org).status == "succeeded"
     else:
         with pytest.raises(VendorError):  # the task retries it with backoff
-            impilo_readings_sync(organization=org, page_size=10)
+            readings_pull(org)
         run = SyncRun.objects.get(kind="impilo.readings")
         assert run.status == SyncRun.Status.FAILED
         assert_said_impilo_did_not_answer(run.errors[-1])
         assert not Reading.objects.exists()
-        assert impilo_readings_sync(organization=org, page_size=10).status == "succeeded"
+        assert readings_pull(org).status == "succeeded"
 
     stored = set(Reading.objects.values_list("source_record_id", flat=True))
     assert stored == {str(r["id"]) for r in few_readings}
     rows = Reading.objects.count()
-    again = impilo_readings_sync(organization=org, page_size=10)
+    again = readings_pull(org)
     assert (again.created, Reading.objects.count()) == (0, rows)
 
 

@@ -23,11 +23,12 @@ import requests
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments import services, tasks
+from appointments import tasks
 from appointments.clients import SoloClient
 from appointments.crypto import solo_encrypt_json
 from appointments.models import Appointment, AppointmentStatus, WebhookDelivery
-from portal import demo
+from appointments.services import webhooks
+from portal.sandbox import world as demo
 from tests.appointments.conftest import future_slot
 from tests.conftest import wait_for
 from tests.factories import PatientFactory
@@ -116,7 +117,7 @@ def test_book(kind, api, solo_patient, rooms, fault, sandbox):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", sorted(APPLIED_ANYWAY))
 def test_book_whose_answer_is_lost(kind, api, solo_patient, rooms, fault, sandbox, live_server):
-    services.webhook_subscription_register(
+    webhooks.webhook_subscription_register(
         organization=solo_patient.organization, base_url=live_server.url
     )
     starts_at = future_slot(12, 15)
@@ -161,7 +162,7 @@ def test_cancel(kind, api, book, fault, sandbox, solo_patient):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", EVERY)
 def test_webhook_processing(kind, org, solo_patient, solo_account, live_server, fault, sandbox):
-    subscription = services.webhook_subscription_register(
+    subscription = webhooks.webhook_subscription_register(
         organization=org, base_url=live_server.url
     )
     sandbox.get("solo", "webhooks", subscription.solo_id)["active"] = False  # we post by hand

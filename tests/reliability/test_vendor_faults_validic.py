@@ -13,11 +13,12 @@ from http import HTTPStatus
 import pytest
 
 from devices.models import Device, DeviceAssignment, SmartMeterConnection
-from portal import demo
 from portal.http import VendorError
 from portal.models import SyncRun
+from portal.sandbox import world as demo
+from portal.sync import sync_run_start
 from readings.models import Reading
-from readings.services import validic_measurements_sync
+from readings.sync import VALIDIC_MEASUREMENTS, validic_measurements_sync
 from tests.conftest import wait_for
 from tests.factories import demo_patient_mirrored
 from tests.reliability.conftest import APPLIED_ANYWAY, EVERY
@@ -74,22 +75,28 @@ def few_records(sandbox, followed):
     return keep
 
 
+def measurements_pull(org):
+    """What the task does: start a run (from the last saved cursor), then pull into it."""
+    run = sync_run_start(organization=org, kind=VALIDIC_MEASUREMENTS)
+    return validic_measurements_sync(run=run, page_size=10)
+
+
 @pytest.mark.parametrize("kind", EVERY)
 def test_validic_measurements_pull(kind, org, few_records, vendor_accounts, fault):
     fault("validic", kind, "/measurements")
     if kind == "slow":
-        assert validic_measurements_sync(organization=org, page_size=10).status == "succeeded"
+        assert measurements_pull(org).status == "succeeded"
     else:
         with pytest.raises(VendorError):  # the task retries it with backoff
-            validic_measurements_sync(organization=org, page_size=10)
+            measurements_pull(org)
         run = SyncRun.objects.get(kind="validic.measurements")
         assert run.status == SyncRun.Status.FAILED
         assert "Validic did not answer" in run.errors[-1]
         assert not Reading.objects.exists()
-        assert validic_measurements_sync(organization=org, page_size=10).status == "succeeded"
+        assert measurements_pull(org).status == "succeeded"
 
     stored = set(Reading.objects.values_list("source_record_id", flat=True))
     assert stored == {r["id"] for r in few_records}
     rows = Reading.objects.count()
-    again = validic_measurements_sync(organization=org, page_size=10)
+    again = measurements_pull(org)
     assert (again.created, Reading.objects.count()) == (0, rows)

@@ -13,9 +13,9 @@ import pytest
 import requests
 from django.urls import reverse
 
-from appointments import services
 from appointments.crypto import solo_encrypt_json
 from appointments.models import Appointment, AppointmentChange, WebhookDelivery
+from appointments.services import webhooks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ def test_a_flood_of_1000_deliveries_with_replays_is_stored_and_processed_exactly
 ):
     visits = [book(days=12, hour=9), book(days=12, hour=11)]
     # Subscribed after booking, so the only deliveries are the ones this test sends.
-    subscription = services.webhook_subscription_register(
+    subscription = webhooks.webhook_subscription_register(
         organization=org, base_url=live_server.url
     )
     changes_before = AppointmentChange.objects.count()
@@ -83,7 +83,7 @@ def test_a_flood_of_1000_deliveries_with_replays_is_stored_and_processed_exactly
 
 @pytest.fixture
 def subscription(org, solo_account, live_server):
-    return services.webhook_subscription_register(organization=org, base_url=live_server.url)
+    return webhooks.webhook_subscription_register(organization=org, base_url=live_server.url)
 
 
 def test_truncated_foreign_and_garbled_bodies_are_400_and_store_nothing(subscription, live_server):

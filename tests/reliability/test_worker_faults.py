@@ -19,15 +19,16 @@ import requests
 from django.db.models import F
 from django.urls import reverse
 
-from appointments import services, tasks
+from appointments import tasks
 from appointments.crypto import solo_encrypt_json
 from appointments.models import AppointmentChange, AppointmentStatus, WebhookDelivery
-from portal import demo
+from appointments.services import webhooks
 from portal.celery import app
+from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
 from readings import tasks as readings_tasks
 from readings.models import OutboxMessage, OutboxStatus
-from readings.services import manual_reading_record
+from readings.services.manual import manual_reading_record
 from tests.conftest import wait_for
 from tests.factories import PatientFactory
 from tests.reliability.test_redis_restart import _redis, _redis_up, _start_redis
@@ -100,7 +101,7 @@ def visits(org, book):
 
 @pytest.fixture
 def subscription(org, visits, live_server):
-    return services.webhook_subscription_register(organization=org, base_url=live_server.url)
+    return webhooks.webhook_subscription_register(organization=org, base_url=live_server.url)
 
 
 @pytest.mark.worker

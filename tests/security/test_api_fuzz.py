@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from tests import factories, world_builders
+from tests import factories
 
 MAX_EXAMPLES = 10
 
@@ -35,7 +35,7 @@ MAX_EXAMPLES = 10
 def fuzz_world(org, alice, patient, vendor_accounts):
     """`org` with data, wired to every vendor's sandbox over real HTTP (so bookings, assigns and
     disconnects really reach a vendor)."""
-    world = world_builders.build(org, patient)
+    world = factories.route_world(org, patient)
     _key, raw = factories.api_key(org)
     # Like django.test.Client: a request must not close the test's transactional connection.
     signals.request_started.disconnect(close_old_connections)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import factories, world_builders
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 5
@@ -26,7 +26,7 @@ MAX_EXAMPLES = 5
 def fuzz_world(org, alice, patient, vendor_accounts):
     """`org` with a patient, a device, a Smart Meter, a visit, an alert and a time entry, wired
     to every vendor's sandbox over real HTTP; the key has every scope."""
-    world = world_builders.build(org, patient)
+    world = factories.route_world(org, patient)
     _key, raw = factories.api_key(org)
     return {"raw_key": raw, **world}
 

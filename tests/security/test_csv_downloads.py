@@ -13,9 +13,8 @@ import pytest
 from portal.downloads import spreadsheet_safe
 from portal.models import Patient
 from readings.models import ReadingSource
-from tests.care.factories import entry
-from tests.care.factories import reading as care_reading
-from tests.readings.factories import ReadingFactory
+from tests.factories import ReadingFactory, entry
+from tests.factories import reading as care_reading
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from portal.parsers import MAX_JSON_DEPTH
-from tests import world_builders
+from tests.factories import route_world
 
 OWN_ERROR_SHAPE = {"/api/v1/patients/{patient_id}/metrics"}  # seed 002's {error, message}
 
@@ -50,7 +50,7 @@ def _url(path: str, world) -> str:
 
 @pytest.fixture
 def world(org, patient, alice):
-    return {"patient": patient, **world_builders.build(org, patient)}
+    return {"patient": patient, **route_world(org, patient)}
 
 
 def test_the_walk_finds_the_ingestion_and_action_operations():

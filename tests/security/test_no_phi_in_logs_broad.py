@@ -9,11 +9,12 @@ import pytest
 import requests
 from django.urls import reverse
 
-from appointments import services as appointment_services
 from appointments.crypto import solo_encrypt_json
-from devices.sync import devices_sync, sync_run_start
-from portal import demo
-from readings import services as reading_services
+from appointments.services import webhooks as appointment_webhooks
+from devices.sync import SYNC_KIND, devices_sync
+from portal.sandbox import world as demo
+from portal.sync import sync_run_start
+from readings import sync as reading_sync
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,14 +57,14 @@ def test_a_broad_flow_logs_no_patient_names_or_birth_dates(
     for url in [
         "/patients/",
         reverse("devices:list"),
-        reverse("workspace:roster"),
-        reverse("workspace:alerts"),
+        reverse("care:roster"),
+        reverse("care:alerts"),
     ]:
         assert nurse_client.get(url).status_code == 200, url
     for p in some:
         nurse_client.get("/patients/", {"q": p.last_name})
         assert nurse_client.get(f"/patients/{p.pk}/").status_code == 200
-    nurse_client.get(reverse("workspace:roster"), {"q": some[0].last_name})
+    nurse_client.get(reverse("care:roster"), {"q": some[0].last_name})
     # The API: reads, a search, an enrolment refused with the name in the body.
     for p in some:
         assert api.get(f"/api/v1/patients/{p.pk}").status_code == 200
@@ -76,11 +77,15 @@ def test_a_broad_flow_logs_no_patient_names_or_birth_dates(
     )
     assert refused.status_code == 422
     # Vendor syncs over real HTTP (patient ids and names travel in those payloads).
-    devices_sync(run=sync_run_start(organization=org))
-    reading_services.impilo_readings_sync(organization=org)
-    reading_services.validic_measurements_sync(organization=org)
+    devices_sync(run=sync_run_start(organization=org, kind=SYNC_KIND, join_running=True))
+    reading_sync.impilo_readings_sync(
+        run=sync_run_start(organization=org, kind=reading_sync.IMPILO_READINGS)
+    )
+    reading_sync.validic_measurements_sync(
+        run=sync_run_start(organization=org, kind=reading_sync.VALIDIC_MEASUREMENTS)
+    )
     # Solo webhooks: one that applies, one refused.
-    subscription = appointment_services.webhook_subscription_register(
+    subscription = appointment_webhooks.webhook_subscription_register(
         organization=org, base_url=live_server.url
     )
     url = live_server.url + reverse("solo-webhook", args=[subscription.receiver_id])

@@ -256,7 +256,7 @@ EXPECT = {
     "webhooks/solo/<uuid:receiver_id>": Public(
         "Solo's webhooks: authenticated by decrypting with the subscription's key"
     ),
-    # care-team workspace (readings/care)
+    # care (readings/care)
     "roster/": Page(),
     "alerts/": Page(),
     "alerts/badge/": Page(),
@@ -344,10 +344,10 @@ def test_every_route_has_an_expectation():
 
 @pytest.fixture
 def world(org, other_org, patient, alice, bob, ada, olga):
-    from tests import world_builders
+    from tests.factories import route_world
 
     objects = {"org": org, "patient": patient}
-    objects.update(world_builders.build(org, patient))
+    objects.update(route_world(org, patient))
     return objects
 
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from appointments import services
+from appointments.services import webhooks
 from portal.http import VendorError
 from portal.models import Organization
 
@@ -20,10 +20,10 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"No organization with slug {organization!r}.")
         try:
-            sub = services.webhook_subscription_register(
+            sub = webhooks.webhook_subscription_register(
                 organization=org,
                 base_url=base_url,
-                events=[*services.APPOINTMENT_EVENTS, "episode:created", "episode:updated"],
+                events=[*webhooks.APPOINTMENT_EVENTS, "episode:created", "episode:updated"],
             )
         except VendorError as exc:
             raise CommandError(exc.staff_message) from exc

@@ -5,7 +5,9 @@ single-reading API, the bulk COPY path, pulls, deletes), alerts, time entries, p
 the same transaction, whoever writes them. A statement-level trigger with a transition table
 does that in one indexed UPDATE per statement (for the single-reading API: one UPDATE of one
 row), and needs no change to the ingestion or alert services. On SQLite (the demo) nothing is
-installed: the roster computes its columns per query there (readings/care/selectors.py).
+installed: the roster computes its columns per query there (readings/care/selectors/roster.py).
+The rules the SQL applies are defined in Python in readings/billing.py; each function below
+names the one it mirrors.
 
 Concurrency: every path that recomputes from the facts first locks the state rows (in
 patient order, so two batches cannot deadlock) and only then reads the facts, in a new
@@ -18,8 +20,8 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 SQL = r"""
--- The day staff see a reading in: the offset sent with it, else the patient's zone
--- (selectors.LocalDay).
+-- The day staff see a reading in: the offset sent with it, else the patient's zone.
+-- Mirrors readings.billing.reading_day (ORM: readings.billing.reading_day_expression).
 CREATE OR REPLACE FUNCTION care_local_day(at timestamptz, zone text, off integer)
 RETURNS date LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN off IS NULL THEN (at AT TIME ZONE zone)::date
@@ -27,7 +29,8 @@ RETURNS date LANGUAGE sql STABLE AS $$
 $$;
 
 -- The bit of a reading's day in a period starting on `start` (0 for manual readings and days
--- outside the period).
+-- outside the period). Mirrors readings.billing.device_data and device_day_expression, in
+-- the 30-day period of readings.billing.period_bounds (PERIOD_DAYS: the 29 below).
 CREATE OR REPLACE FUNCTION care_day_bit(
     manual boolean, at timestamptz, off integer, zone text, start date)
 RETURNS integer LANGUAGE sql STABLE AS $$
@@ -44,7 +47,10 @@ END $$;
 
 -- Every column of the patients' state recomputed from the facts (backfill, rare paths: the
 -- first device reading, a reading in a period that has ended, deletes, patient changes).
--- The same rules as selectors.roster_patients_computed, which the tests compare it with.
+-- The same rules as readings.care.selectors.roster_patients_computed, which the tests compare
+-- it with: the episode start mirrors readings.billing.episode_start, its period
+-- readings.billing.period_start_expression (30: PERIOD_DAYS), the device days
+-- readings.billing.device_data + device_day_expression, the month readings.billing.month_bounds.
 CREATE OR REPLACE FUNCTION care_roster_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF coalesce(cardinality(ids), 0) = 0 THEN RETURN; END IF;
@@ -114,6 +120,7 @@ END $$;
 -- Readings inserted (the hot path): one UPDATE for the whole statement. The newest reading
 -- wins, device days are OR-ed into the current period's bits; a patient whose period has
 -- ended, who has no episode yet, or whose episode this batch moves earlier is recomputed.
+-- Mirrors readings.billing.device_data, device_day_expression and episode_start.
 -- One reading (the single-reading API) takes a shorter path: the same rules on one row with
 -- no join and no aggregate.
 CREATE OR REPLACE FUNCTION care_roster_readings_inserted() RETURNS trigger
@@ -255,7 +262,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Care minutes of the organization's current month.
+-- Care minutes of the organization's current month (readings.billing.month_bounds).
 CREATE OR REPLACE FUNCTION care_roster_minutes_recount(ids bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN

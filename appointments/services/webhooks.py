@@ -1,0 +1,315 @@
+"""Solo webhooks (seed 003 "Webhooks"): the subscription with Solo, and the inbox — receive
+(decrypt, check, persist before Solo gets its 2xx), then process (fetch the named object from
+Solo and apply it to the mirror).
+
+Processing is call, then record, with no claim and no lock held while Solo answers: the call is a
+GET, safe to repeat. The record step locks the inbox row, re-checks that no other worker recorded
+it meanwhile, counts the attempt and applies Solo's answer, all in one short transaction. So:
+- two workers running the same delivery at once (a broker redelivery beside the sweep's send)
+  both fetch; the first records, the second finds the row done and changes nothing;
+- a crash (a killed worker) before the record leaves the row as it was — `received` or
+  `retrying`, the attempt not counted — and the periodic sweep sends it again (received rows
+  after STALE_RECEIVED, retrying rows when due); applying Solo's current state twice changes
+  nothing twice;
+- a Solo outage is recorded as `retrying` with a backoff, then `failed` after MAX_ATTEMPTS.
+
+Registering: Add Webhook, then the subscription row. A crash between leaves a webhook in Solo
+whose receiver the portal never stored: its deliveries are refused as "unknown receiver" (404),
+and staff register again. Removing: Delete Webhook (404 counts as gone), then deactivate; a
+repeat converges."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.crypto import SoloCryptoError, solo_decrypt
+from appointments.models import Appointment, Episode, WebhookDelivery, WebhookSubscription
+from appointments.services.common import solo_client
+from appointments.sync import appointment_mirror, episode_mirror
+from portal.audit import audit_event_record
+from portal.http import VendorError
+from portal.parsers import json_has_nul, json_loads
+
+logger = logging.getLogger(__name__)
+
+
+APPOINTMENT_EVENTS = [
+    "appointment:scheduled",
+    "appointment:rescheduled",
+    "appointment:cancelled",
+    "appointment:completed",
+    "appointment:incompleted",
+    "appointment:no-show",
+    "appointment:lwbs",
+]
+RETRY_BASE_SECONDS = 30
+MAX_ATTEMPTS = 12
+
+
+def webhook_subscription_register(
+    *, organization, base_url: str | None = None, events: list[str] | None = None
+) -> WebhookSubscription:
+    """Add Webhook (seed 003) pointing at our receiver; store the encryptionKey encrypted."""
+    subscription = WebhookSubscription(
+        organization=organization, events=events or APPOINTMENT_EVENTS
+    )
+    base = (base_url or settings.PORTAL_BASE_URL).rstrip("/")
+    subscription.endpoint = base + reverse("solo-webhook", args=[subscription.receiver_id])
+    answer = solo_client(organization).webhook_add(
+        endpoint=subscription.endpoint, events=subscription.events
+    )
+    subscription.solo_id = answer["id"]
+    subscription.secrets = {"encryption_key": answer["encryptionKey"]}
+    with transaction.atomic():
+        WebhookSubscription.objects.filter(organization=organization, is_active=True).update(
+            is_active=False
+        )
+        subscription.save()
+        audit_event_record(
+            action="solo.webhook.register", organization=organization, obj=subscription
+        )
+    return subscription
+
+
+def webhook_subscription_remove(*, subscription: WebhookSubscription) -> None:
+    """Delete Webhook in Solo (a 404 there means it is already gone), then deactivate ours."""
+    try:
+        solo_client(subscription.organization).webhook_delete(subscription.solo_id)
+    except VendorError as exc:
+        if exc.status != 404:
+            raise
+    subscription.is_active = False
+    subscription.save(update_fields=["is_active", "updated_at"])
+
+
+class WebhookRejected(Exception):
+    """A delivery we cannot accept (unknown receiver, does not decrypt or parse)."""
+
+    def __init__(self, reason: str, *, malformed: bool = False):
+        super().__init__(reason)
+        self.malformed = malformed  # decrypted, but not an event we can store and apply
+
+
+OBJECT_ID_MAX_CHARS = 64  # WebhookDelivery.object_id
+
+
+def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelivery, bool]:
+    """Decrypt, validate and persist one delivery (the inbox row) before Solo gets its 2xx.
+    Returns (delivery, created); a replay of the same bytes returns the first row."""
+    subscription = WebhookSubscription.objects.filter(
+        receiver_id=receiver_id, is_active=True
+    ).first()
+    if subscription is None:
+        raise WebhookRejected("unknown receiver")
+    try:
+        text = body.decode("ascii")
+        plain = solo_decrypt(subscription.encryption_key, text)
+    except (UnicodeDecodeError, SoloCryptoError) as exc:
+        raise WebhookRejected("does not decrypt") from exc
+    try:
+        payload = json_loads(plain)
+    except ValueError as exc:
+        raise WebhookRejected("not JSON, or nested too deep", malformed=True) from exc
+    event = payload.get("event") if isinstance(payload, dict) else None
+    if isinstance(event, dict):  # tolerate {"event": {"type": ...}} as in the payload schema
+        event = event.get("type")
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(event, str) or not isinstance(data, dict):
+        raise WebhookRejected("not an event", malformed=True)
+    if json_has_nul({"event": event, "data": data}):
+        # PostgreSQL can store no NUL in text or jsonb: refuse it here, not with a 500 later.
+        raise WebhookRejected("holds a NUL character", malformed=True)
+    object_id = _webhook_object_id(event, data)
+    digest = hashlib.sha256(body).hexdigest()
+    delivery = WebhookDelivery(
+        subscription=subscription,
+        digest=digest,
+        event=event[:40],
+        object_id=object_id,
+        payload={"event": event, "data": data},
+        received_at=timezone.now(),
+    )
+    if _inbox_insert(delivery):
+        return delivery, True
+    return WebhookDelivery.objects.get(digest=digest), False  # a replay (or its twin)
+
+
+_ID_KEYS = {"appointment": "appointmentId", "patient": "patientId", "episode": "episodeId"}
+
+
+def _webhook_object_id(event: str, data: dict) -> str:
+    """The id the event names, checked before anything is stored (seed 003 payload schemas):
+    an appointment event's id is an int (a string of ASCII digits is read too, liberally);
+    patient and episode ids are ints or short printable strings (uuids elsewhere in seed 003)."""
+    kind = event.split(":", 1)[0]
+    names = [_ID_KEYS[kind]] if kind in _ID_KEYS else list(_ID_KEYS.values())
+    name = next((n for n in names if data.get(n) not in (None, "")), None)
+    if name is None:
+        raise WebhookRejected("no object id", malformed=True)
+    value = data[name]
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise WebhookRejected(f"{name} is not an id", malformed=True)
+    text = str(value)
+    if not text.isprintable() or len(text) > OBJECT_ID_MAX_CHARS:
+        raise WebhookRejected(f"{name} is not an id", malformed=True)
+    if kind == "appointment" and not (text.isascii() and text.isdigit() and 0 < int(text) < 2**63):
+        raise WebhookRejected(f"{name} is not a Solo appointment id", malformed=True)
+    return text
+
+
+_INBOX_COLUMNS = ["subscription_id", "digest", "event", "object_id", "payload", "status"]
+_INBOX_COLUMNS += ["attempts", "last_error", "received_at"]
+
+
+def _inbox_insert(delivery: WebhookDelivery) -> bool:
+    """INSERT … ON CONFLICT (digest) DO NOTHING RETURNING id: one statement, atomic on its own,
+    whether the delivery is new, a replay, or a replay arriving at the same instant. (A look-up
+    first and a transaction around the insert took three more round trips per delivery.)"""
+    fields = {f.column: f for f in WebhookDelivery._meta.concrete_fields}
+    params = [
+        fields[c].get_db_prep_save(getattr(delivery, fields[c].attname), connection)
+        for c in _INBOX_COLUMNS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {WebhookDelivery._meta.db_table} ({', '.join(_INBOX_COLUMNS)}) "  # noqa: S608 — our names
+            f"VALUES ({', '.join(['%s'] * len(_INBOX_COLUMNS))}) "
+            "ON CONFLICT (digest) DO NOTHING RETURNING id",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    delivery.pk = row[0]
+    delivery._state.adding = False
+    return True
+
+
+FINISHED = (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED)
+
+
+def webhook_delivery_process(*, delivery: WebhookDelivery) -> str:
+    """Apply one delivery by fetching the current object from Solo (no transaction open), then
+    recording the outcome in one short transaction (`_webhook_delivery_record`). Outages leave
+    the row `retrying` with a backoff (the periodic sweep picks it up); nothing is lost.
+
+    Any other failure (a bug, a value the database refuses) is caught too: the record step's
+    transaction is rolled back, the row records the exception's class (never its text, which may
+    quote patient data) and is retried with the same backoff, then `failed` after MAX_ATTEMPTS —
+    never left `received` for the sweep to re-queue every minute forever."""
+    if delivery.status in FINISHED:
+        return delivery.status
+    organization = delivery.subscription.organization
+    try:
+        answer = _webhook_delivery_fetch(delivery, organization)
+        return _webhook_delivery_record(delivery, _applied, organization, answer)
+    except VendorError as exc:
+        status = _webhook_delivery_record(delivery, _vendor_failed, exc)
+        logger.warning(
+            "solo webhook delivery=%s event=%s attempt=%d failed status=%s",
+            delivery.pk,
+            delivery.event,
+            delivery.attempts,
+            exc.status,
+        )
+        return status
+    except Exception as exc:  # any failure must end in a recorded state
+        place = _error_place(exc)
+        status = _webhook_delivery_record(delivery, _failed, place)
+        logger.error(
+            "solo webhook delivery=%s event=%s attempt=%d failed: %s",
+            delivery.pk,
+            delivery.event,
+            delivery.attempts,
+            place,
+        )
+        return status
+
+
+def _applied(row: WebhookDelivery, organization, answer: dict | None) -> None:
+    row.status = _webhook_delivery_apply(row, organization, answer)
+    row.processed_at = timezone.now()
+    row.last_error = ""
+    row.next_attempt_at = None
+
+
+def _vendor_failed(row: WebhookDelivery, exc: VendorError) -> None:
+    row.last_error = str(exc)[:300]
+    if exc.is_outage and row.attempts < MAX_ATTEMPTS:
+        _webhook_delivery_retry_later(row)
+    elif exc.status == 404:
+        row.status = WebhookDelivery.Status.IGNORED
+    else:
+        row.status = WebhookDelivery.Status.FAILED
+
+
+def _failed(row: WebhookDelivery, place: str) -> None:
+    row.last_error = f"Processing error: {place}"
+    if row.attempts < MAX_ATTEMPTS:
+        _webhook_delivery_retry_later(row)
+    else:
+        row.status = WebhookDelivery.Status.FAILED
+        row.next_attempt_at = None
+
+
+def _webhook_delivery_fetch(delivery: WebhookDelivery, organization) -> dict | None:
+    """The call step: Solo's current state of the object the event names (None: nothing to
+    fetch, patients come from the EHR)."""
+    if delivery.event.startswith("appointment:"):
+        solo_appointment_id = int(delivery.object_id)  # checked before asking Solo
+        return solo_client(organization).appointment_get(solo_appointment_id)
+    if delivery.event.startswith("episode:"):
+        return solo_client(organization).episode_get(delivery.object_id)
+    return None
+
+
+def _webhook_delivery_apply(delivery: WebhookDelivery, organization, answer: dict | None) -> str:
+    if answer is None:
+        return WebhookDelivery.Status.IGNORED  # patients come from the EHR
+    result: Appointment | Episode | None  # the mirrored row; None: not a followed patient
+    if delivery.event.startswith("appointment:"):
+        result = appointment_mirror(organization=organization, current=answer)
+    else:
+        result = episode_mirror(
+            organization=organization, solo_id=delivery.object_id, current=answer
+        )
+    return WebhookDelivery.Status.PROCESSED if result else WebhookDelivery.Status.IGNORED
+
+
+def _webhook_delivery_record(delivery: WebhookDelivery, outcome: Callable[..., None], *args) -> str:
+    """The record step: lock the row, and unless another worker finished it meanwhile, count
+    the attempt and write `outcome` (which may apply Solo's answer to the mirror) in the same
+    short transaction. `delivery` is brought up to date with what was recorded."""
+    with transaction.atomic():
+        row = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if row.status not in FINISHED:
+            row.attempts += 1
+            outcome(row, *args)
+            row.save()
+    for field in ("status", "attempts", "last_error", "next_attempt_at", "processed_at"):
+        setattr(delivery, field, getattr(row, field))
+    return row.status
+
+
+def _error_place(exc: Exception) -> str:
+    """The exception's class and the line that raised it: enough to find the bug, and free of
+    the exception's text (a database error quotes the values it refused)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"
+
+
+def _webhook_delivery_retry_later(delivery: WebhookDelivery) -> None:
+    delivery.status = WebhookDelivery.Status.RETRYING
+    delay = RETRY_BASE_SECONDS * 2 ** (delivery.attempts - 1)
+    delivery.next_attempt_at = timezone.now() + timedelta(seconds=min(delay, 3600))

@@ -1,0 +1,220 @@
+"""Readings API, reads: a patient's readings (raw or as chart series) and the FHIR R4
+Observation export. Thin: a selector, then the serializer the schema documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal import dates
+from portal.access import patient_for_org
+from portal.api_helpers import ApiError, CursorPagination
+from portal.audit import audit_event_record
+from portal.models import ApiScope
+from portal.schema import pagination_parameters
+from readings import fhir, selectors
+from readings.models import Reading
+from readings.serializers import ReadingPage, ReadingSerializer, ReadingSeries, iso_z
+
+RANGE_PARAMS = [
+    OpenApiParameter("metric", str, description="A metric (heart_rate, systolic, weight, …)."),
+    OpenApiParameter(
+        "from",
+        OpenApiTypes.DATETIME,
+        description="ISO date-time with offset, 2000–2100 (default: 30 days ago).",
+    ),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.DATETIME,
+        description="ISO date-time with offset, 2000–2100 (default: now).",
+    ),
+]
+
+
+def _window(request):
+    now = datetime.now(tz=UTC)
+    params = request.query_params
+    start = dates.query_param(params, "from", dates.parse_instant, now - timedelta(days=30))
+    end = dates.query_param(params, "to", dates.parse_instant, now + timedelta(minutes=1))
+    if end <= start:
+        raise ApiError(400, "invalid_parameter", "to must be after from.")
+    return start, end
+
+
+class PatientReadingsView(generics.ListAPIView):
+    """A patient's readings, newest first (cursor pagination)."""
+
+    serializer_class = ReadingSerializer
+    required_scopes = ApiScope.READINGS_READ
+
+    @extend_schema(
+        summary="List a patient's readings",
+        description=(
+            "`resolution=raw` (default): the readings, newest first, cursor-paginated. "
+            "`resolution=auto`: the chart series of `metric` (`bp` gives systolic and "
+            "diastolic; without `metric`, every metric the patient has in the window), at most "
+            "500 points per metric — the readings themselves when there are that few, else "
+            "min/avg/max per time bucket computed in the database."
+        ),
+        parameters=[
+            *RANGE_PARAMS,
+            OpenApiParameter("resolution", str, enum=["raw", "auto"], description="See above."),
+            *pagination_parameters(CursorPagination),
+        ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ReadingsOrSeries",
+                serializers=[ReadingPage, ReadingSeries],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        patient = patient_for_org(self.request.organization, self.kwargs["pk"])
+        start, end = _window(self.request)
+        qs = Reading.objects.filter(
+            patient=patient, measured_at__gte=start, measured_at__lt=end
+        ).select_related("device", "patient")
+        metric = self.request.query_params.get("metric")
+        if metric:
+            qs = qs.filter(metric=metric)
+        self._patient = patient
+        return qs
+
+    def list(self, request, *args, **kwargs):
+        resolution = request.query_params.get("resolution", "raw")
+        if resolution not in ("raw", "auto"):
+            raise ApiError(400, "invalid_parameter", "resolution must be raw or auto.")
+        if resolution == "auto":
+            return self._series(request)
+        response = super().list(request, *args, **kwargs)
+        audit_event_record(
+            action="reading.list", request=request, patient=self._patient, detail={"api": True}
+        )
+        return response
+
+    def _series(self, request):
+        metric = request.query_params.get("metric") or None
+        patient = patient_for_org(request.organization, self.kwargs["pk"])
+        start, end = _window(request)
+        metrics = [metric] if metric else _metrics_in(patient, start, end)
+        series = [s for m in metrics for s in selectors.readings_series(patient, m, start, end)]
+        audit_event_record(
+            action="reading.list",
+            request=request,
+            patient=patient,
+            detail={"api": True, "resolution": "auto"},
+        )
+        return Response(
+            ReadingSeries(
+                {
+                    "metric": metric,
+                    "from": iso_z(start),
+                    "to": iso_z(end),
+                    "series": [
+                        {
+                            "metric": s.metric,
+                            "bucketed": s.bucketed,
+                            "bucket_seconds": s.bucket_seconds or None,
+                            "points": [
+                                {
+                                    "t": iso_z(datetime.fromtimestamp(x, tz=UTC)),
+                                    "min": s.low[i],
+                                    "avg": s.avg[i],
+                                    "max": s.high[i],
+                                    "count": s.count[i],
+                                }
+                                for i, x in enumerate(s.x)
+                                if s.count[i]
+                            ],
+                        }
+                        for s in series
+                    ],
+                }
+            ).data
+        )
+
+
+def _metrics_in(patient, start, end) -> list[str]:
+    return sorted(
+        set(
+            Reading.objects.filter(
+                patient=patient, measured_at__gte=start, measured_at__lt=end
+            ).values_list("metric", flat=True)
+        )
+    )
+
+
+class ObservationsView(APIView):
+    """FHIR R4 Observations of a patient as a `searchset` Bundle."""
+
+    required_scopes = ApiScope.READINGS_READ
+    page_size = 200
+
+    @extend_schema(
+        summary="Export a patient's readings as FHIR R4 Observations",
+        description=(
+            "A `Bundle` (type searchset) of vital-signs Observations: LOINC code, UCUM "
+            "`valueQuantity`, `effectiveDateTime` in the patient's offset; blood pressure as "
+            "one Observation (85354-9) with systolic and diastolic components. Newest first, "
+            f"about {page_size} readings a page; the Bundle's `next` link (`before=`) gives the "
+            "next page. A page never splits readings taken at the same instant, so a blood "
+            "pressure's two components always come together."
+        ),
+        parameters=[
+            *RANGE_PARAMS,
+            OpenApiParameter(
+                "before", OpenApiTypes.DATETIME, description="Only readings before this instant."
+            ),
+        ],
+        responses={200: OpenApiResponse(description="FHIR Bundle")},
+    )
+    def get(self, request, pk):
+        patient = patient_for_org(request.organization, pk)
+        start, end = _window(request)
+        qs = Reading.objects.filter(
+            patient=patient, measured_at__gte=start, measured_at__lt=end
+        ).select_related("device", "patient")
+        metric = request.query_params.get("metric")
+        if metric:
+            qs = qs.filter(metric__in=selectors.chart_metrics(metric))
+        qs = qs.order_by("-measured_at", "measurement_group", "id")
+        before = dates.query_param(request.query_params, "before", dates.parse_instant)
+        page_qs = qs.filter(measured_at__lt=before) if before else qs
+        rows = list(page_qs[: self.page_size])
+        next_url = None
+        if len(rows) == self.page_size:
+            # Finish the last instant on this page (a BP's systolic and diastolic share it).
+            last_at = rows[-1].measured_at
+            seen = {r.pk for r in rows}
+            rows += [r for r in qs.filter(measured_at=last_at) if r.pk not in seen]
+            if qs.filter(measured_at__lt=last_at).exists():
+                params = request.query_params.copy()
+                params["before"] = iso_z(last_at)
+                next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        audit_event_record(
+            action="reading.export_fhir",
+            request=request,
+            patient=patient,
+            detail={"paged": before is not None},
+        )
+        body = fhir.bundle(
+            fhir.observations(rows),
+            self_url=request.build_absolute_uri(),
+            next_url=next_url,
+        )
+        return Response(body, content_type="application/fhir+json")

@@ -1,0 +1,31 @@
+"""The patient page: one page that composes every app's panel, so it lives at the top (care),
+naming each panel explicitly. The panels render in the same request, so one page view is one
+audit event; each returns "" when it has nothing to show."""
+
+from django.shortcuts import render
+
+from appointments import panels as appointments_panels
+from devices import panels as devices_panels
+from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.audit import audit_event_record
+from readings import panels as readings_panels
+from readings.care import panels as care_panels
+
+# In page order: the care team's work first, then the series, the devices, the visits.
+PANELS = (care_panels, readings_panels, devices_panels, appointments_panels)
+
+
+def patient_panels(request, patient) -> list[str]:
+    html = (module.patient_panel(request, patient) for module in PANELS)
+    return [fragment for fragment in html if fragment]
+
+
+@staff_view(*ANY_STAFF)
+def patient_detail(request, pk):
+    patient = patient_for_org(request.organization, pk)
+    audit_event_record(action="patient.view", request=request, patient=patient, obj=patient)
+    return render(
+        request,
+        "care/patient_detail.html",
+        {"patient": patient, "panels": patient_panels(request, patient)},
+    )

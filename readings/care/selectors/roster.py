@@ -1,0 +1,309 @@
+"""The roster: the organization's monitored patients with their columns (last reading, open
+alerts, device days this period, minutes this month), and each page's sections.
+
+The roster is one query for its rows plus one per page section (last readings, devices,
+appointments); on PostgreSQL its rows are a range of an index of the maintained RosterState, so
+a page costs what its rows cost, not what the organization holds. The rules behind the columns
+(a reading's day, device data, the episode and its periods) are built by readings.billing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from appointments.selectors import next_appointments as appointments_next
+from devices.models import Device
+from portal.models import Patient
+from readings import billing
+from readings.care.models import TimeEntry
+from readings.models import OPEN_STATUSES, Alert, Reading, Severity
+
+if TYPE_CHECKING:  # django_stubs_ext comes with django-stubs, a dev dependency: mypy only
+    from django_stubs_ext import WithAnnotations
+
+
+def _count(queryset, column="pk"):
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values("patient").annotate(n=Count(column)).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+# --- roster ---------------------------------------------------------------------------------
+# Every order ends in the patient's name and id, so pages never overlap. On PostgreSQL each is
+# the key of one RosterState index (models.RosterState.Meta.indexes), except "days" and
+# "minutes" whose values depend on the clock (see _roster_from_state).
+ROSTER_SORTS = {
+    "attention": ("-crit_alerts", "-warn_alerts", "last_at", "sort_last", "sort_first", "id"),
+    "name": ("sort_last", "sort_first", "id"),
+    "last_reading": ("last_at", "sort_last", "id"),  # oldest (or none) first
+    "days": ("period_days", "sort_last", "id"),
+    "minutes": ("month_minutes", "sort_last", "id"),
+}
+
+
+@dataclass
+class RosterFilters:
+    query: str = ""
+    attention: bool = False
+    no_data_days: int | None = None
+    below_16: bool = False
+    mine: bool = False
+    sort: str = "attention"
+
+
+def roster_patients(organization, filters: RosterFilters, *, user=None, now=None):
+    """The organization's monitored patients with the roster's columns annotated: last_at,
+    last_reading_id, crit_alerts, warn_alerts, month_minutes, episode_start, period_start,
+    period_days.
+
+    PostgreSQL reads them from the maintained RosterState (a page costs what its rows cost,
+    whatever the organization's size: docs/SCALE.md); other databases (the SQLite demo)
+    compute them per query with roster_patients_computed, the reference the state is tested
+    against."""
+    now = now or timezone.now()
+    needs_attention: Q | Exists
+    if connection.vendor == "postgresql":
+        qs = _roster_from_state(organization, now)
+        needs_attention = Q(crit_alerts__gt=0) | Q(warn_alerts__gt=0)  # the partial index
+    else:
+        qs = roster_patients_computed(organization, now=now).annotate(
+            sort_last=F("last_name"), sort_first=F("first_name")
+        )
+        needs_attention = Exists(
+            Alert.objects.filter(patient=OuterRef("pk"), status__in=OPEN_STATUSES)
+        )
+    if filters.query:
+        q = filters.query.strip()
+        qs = qs.filter(
+            Q(last_name__istartswith=q) | Q(first_name__istartswith=q) | Q(mrn__iexact=q)
+        )
+    if filters.attention:
+        qs = qs.filter(needs_attention)
+    if filters.no_data_days:
+        cutoff = now - dt.timedelta(days=filters.no_data_days)
+        qs = qs.filter(Q(last_at__isnull=True) | Q(last_at__lt=cutoff))
+    if filters.below_16:
+        qs = qs.filter(period_days__lt=billing.FULL_SUPPLY_MIN_DAYS)
+    if filters.mine and user is not None:
+        qs = qs.filter(primary_nurse=user)
+    order = ROSTER_SORTS.get(filters.sort, ROSTER_SORTS["attention"])
+    return qs.order_by(*(_nulls_first(o) for o in order))
+
+
+def _roster_from_state(organization, now):
+    """The roster's columns from RosterState, one join. The state's period and month are the
+    ones current when it was last written; read through the clock here, a period that has
+    ended since has no device days yet (any reading since would have rewritten the row) and a
+    past month has no minutes in this one — so the values are exact without a job rolling
+    them at midnight. Those two are the only sorts and filter (days, minutes, below 16) that
+    are not an index range: they evaluate a CASE over the organization's narrow state rows."""
+    month_first, _ = billing.month_bounds(now.astimezone(organization_tz(organization)).date())
+    current = Q(roster_state__period_end_at__gt=now)
+    return Patient.objects.filter(
+        organization=organization,
+        roster_state__organization=organization,
+        roster_state__is_active=True,
+    ).annotate(
+        last_at=F("roster_state__last_reading_at"),
+        last_reading_id=F("roster_state__last_reading_id"),
+        crit_alerts=F("roster_state__crit_alerts"),
+        warn_alerts=F("roster_state__warn_alerts"),
+        sort_last=F("roster_state__last_name"),
+        sort_first=F("roster_state__first_name"),
+        # A reading stored at year 1 puts the episode's local first day before year 1 (BC),
+        # which PostgreSQL holds and Python cannot: shown as the first day Python has.
+        episode_start=Case(
+            When(roster_state__episode_start__lt=dt.date.min, then=Value(dt.date.min)),
+            default=F("roster_state__episode_start"),
+            output_field=DateField(),
+        ),
+        period_start=Case(
+            When(current, then=F("roster_state__period_start")),
+            default=billing.period_start_expression(
+                F("roster_state__episode_start"),
+                billing.reading_day_expression(now, F("time_zone")),
+            ),
+            output_field=DateField(),
+        ),
+        period_days=Case(
+            When(current, then=F("roster_state__period_days")),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        month_minutes=Case(
+            When(roster_state__minutes_month=month_first, then=F("roster_state__month_minutes")),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def roster_patients_computed(organization, *, now):
+    """The roster's columns computed per patient from the facts (correlated subqueries):
+    what the SQLite demo uses and what RosterState must always equal on PostgreSQL."""
+    month_first, month_last = billing.month_bounds(
+        now.astimezone(organization_tz(organization)).date()
+    )
+    latest = Reading.objects.filter(patient=OuterRef("pk")).order_by("-measured_at", "-id")
+    first_device = (
+        Reading.objects.filter(billing.device_data(), patient=OuterRef("pk"))
+        .order_by("measured_at")
+        .values("measured_at")[:1]
+    )
+    open_alerts = Alert.objects.filter(patient=OuterRef("pk"), status__in=OPEN_STATUSES)
+    return (
+        Patient.objects.filter(organization=organization, is_active=True)
+        .annotate(
+            last_at=Subquery(latest.values("measured_at")[:1], output_field=DateTimeField()),
+            last_reading_id=Subquery(latest.values("pk")[:1]),
+            crit_alerts=_count(open_alerts.filter(severity=Severity.CRITICAL)),
+            warn_alerts=_count(open_alerts.filter(severity=Severity.WARNING)),
+            month_minutes=Coalesce(
+                Subquery(
+                    TimeEntry.objects.filter(
+                        patient=OuterRef("pk"),
+                        deleted_at__isnull=True,
+                        day__gte=month_first,
+                        day__lte=month_last,
+                    )
+                    .order_by()
+                    .values("patient")
+                    .annotate(total=Sum("minutes"))
+                    .values("total")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+            episode_start=billing.episode_start_expression(
+                F("monitoring_started_on"),
+                Subquery(first_device, output_field=DateTimeField()),
+                F("time_zone"),
+            ),
+            local_today=billing.reading_day_expression(now, F("time_zone")),
+        )
+        .annotate(
+            period_start=billing.period_start_expression(F("episode_start"), F("local_today"))
+        )
+        .annotate(
+            period_days=Coalesce(
+                Subquery(
+                    Reading.objects.filter(
+                        billing.device_data(),
+                        patient=OuterRef("pk"),
+                        # sargable bound for the index; the exact bound is the local day below
+                        measured_at__gte=now - dt.timedelta(days=billing.PERIOD_DAYS + 1),
+                    )
+                    .annotate(day=billing.device_day_expression(OuterRef("time_zone")))
+                    .filter(day__gte=OuterRef("period_start"))
+                    .order_by()
+                    .values("patient")
+                    .annotate(n=Count("day", distinct=True))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            )
+        )
+    )
+
+
+def _nulls_first(name):
+    if name == "last_at":
+        return F("last_at").asc(nulls_first=True)
+    return name
+
+
+def organization_tz(organization):
+    return zoneinfo.ZoneInfo(organization.time_zone)
+
+
+class RosterColumns(TypedDict):
+    """The columns of roster_patients that a roster row reads."""
+
+    last_reading_id: int | None
+    period_days: int
+    month_minutes: int
+
+
+@dataclass
+class RosterRow:
+    patient: WithAnnotations[Patient, RosterColumns]
+    last_reading: Reading | None = None
+    devices: list = field(default_factory=list)
+    next_appointment: object = None
+
+    @property
+    def days_needed(self) -> int:
+        return max(0, billing.FULL_SUPPLY_MIN_DAYS - self.patient.period_days)
+
+    @property
+    def minutes_status(self) -> str:
+        minutes = self.patient.month_minutes
+        if minutes >= billing.MGMT_FIRST_MINUTES:
+            return "20 min reached ✓"
+        if minutes >= billing.MGMT_SHORT_MINUTES:
+            return f"10 ✓ · {billing.MGMT_FIRST_MINUTES - minutes} more for 20"
+        return f"{billing.MGMT_SHORT_MINUTES - minutes} more for 10"
+
+
+def roster_rows(
+    patients: list[WithAnnotations[Patient, RosterColumns]], *, now=None
+) -> list[RosterRow]:
+    """The page's rows with their sections: last readings, devices and next appointments,
+    one query each whatever the page size."""
+    ids = [p.pk for p in patients]
+    # keyed by int | None so a patient without readings (last_reading_id None) finds none
+    readings: dict[int | None, Reading] = {
+        r.pk: r
+        for r in Reading.objects.filter(
+            pk__in=[p.last_reading_id for p in patients if p.last_reading_id]
+        ).select_related("patient")
+    }
+    devices = defaultdict(list)
+    for device in (
+        Device.objects.filter(assigned_patient_id__in=ids)
+        .select_related("item")
+        .order_by("identifier")
+    ):
+        devices[device.assigned_patient_id].append(device)
+    appointments = next_appointments(ids, now=now)
+    return [
+        RosterRow(
+            patient=p,
+            last_reading=readings.get(p.last_reading_id),
+            devices=devices.get(p.pk, []),
+            next_appointment=appointments.get(p.pk),
+        )
+        for p in patients
+    ]
+
+
+def next_appointments(patient_ids, *, now=None) -> dict:
+    """{patient id: next open Solo visit} (one query)."""
+    return appointments_next(patient_ids, now=now or timezone.now())

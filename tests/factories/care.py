@@ -1,0 +1,39 @@
+"""Readings and time entries for the care tests, built through the real services
+where a service exists (ingestion is the readings app's; its factory is used for speed)."""
+
+import datetime as dt
+
+from readings.alerts import alerts_evaluate_readings
+from readings.care import services
+from readings.models import ReadingSource
+from tests.factories.readings import ReadingFactory
+
+
+def reading(patient, metric="systolic", value=120.0, at=None, manual=False, **extra):
+    return ReadingFactory(
+        patient=patient,
+        metric=metric,
+        value=value,
+        measured_at=at or dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=1),
+        manual=manual,
+        source=ReadingSource.MANUAL if manual else ReadingSource.IMPILO,
+        **extra,
+    )
+
+
+def evaluated(patient, metric="systolic", value=120.0, at=None, **extra):
+    """A reading, stored and evaluated as ingestion will (alerts_evaluate_readings)."""
+    r = reading(patient, metric, value, at, **extra)
+    alerts_evaluate_readings(readings=[r])
+    return r
+
+
+def entry(patient, author, minutes=10, day=None, interactive=False, **extra):
+    return services.time_entry_create(
+        patient=patient,
+        by=author,
+        day=day or services.patient_today(patient),
+        minutes=minutes,
+        interactive=interactive,
+        **extra,
+    )

@@ -1,0 +1,78 @@
+"""Objects of `org` that the route walker (tests/security/test_route_tenancy.py) puts into URLs.
+Each app adds what its routes need; keep it to one object per kind."""
+
+from django.utils import timezone
+
+
+def route_world(org, patient) -> dict:
+    from devices.models import SmartMeterConnection
+    from tests.factories.devices import DeviceFactory
+
+    device = DeviceFactory(organization=org)
+    connection = SmartMeterConnection.objects.create(
+        patient=patient,
+        imei="356938035643809",
+        device_type="blood_pressure",
+        created_at=timezone.now(),
+    )
+    from appointments.models import (
+        Appointment,
+        AssistanceRequest,
+        Attachment,
+        ReportJob,
+        WaitingRoom,
+    )
+
+    room = WaitingRoom.objects.create(organization=org, solo_id="wr-1", name="Cardiology")
+    visit = Appointment.objects.create(
+        organization=org,
+        patient=patient,
+        waiting_room=room,
+        solo_id=990001,
+        starts_at=timezone.now() + timezone.timedelta(days=1),
+    )
+    attachment = Attachment.objects.create(
+        appointment=visit,
+        solo_id="att-1",
+        title="ecg.pdf",
+        mime_type="application/pdf",
+        size=10,
+        uploaded_at=timezone.now(),
+    )
+    report = ReportJob.objects.create(
+        organization=org,
+        solo_id="rep-1",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+        preset_id="p1",
+    )
+    assistance = AssistanceRequest.objects.create(
+        organization=org, solo_id="ar-1", location={"mrn": patient.mrn}
+    )
+    return {
+        "device": device,
+        "smart_meter": connection,
+        "appointment": visit,
+        "attachment": attachment,
+        "report": report,
+        "assistance": assistance,
+        **_care(org),
+    }
+
+
+def _care(org) -> dict:
+    """An open alert and a time entry of one of `org`'s patients (care routes)."""
+    import datetime as dt
+
+    from portal.models import Membership
+    from readings.models import Alert
+    from tests.factories.care import entry, evaluated
+    from tests.factories.core import PatientFactory
+
+    patient = PatientFactory(organization=org, last_name="Carewalker")
+    evaluated(patient, "systolic", 190, at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=1))
+    author = Membership.objects.filter(organization=org).first().user
+    return {
+        "alert": Alert.objects.get(patient=patient),
+        "time_entry": entry(patient, author, minutes=5),
+    }
