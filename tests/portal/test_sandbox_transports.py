@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 
 from devices.clients import ImpiloClient
-from portal import demo
 from portal.http import VendorError
 from portal.inprocess import SocketFaultInProcess
+from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
 from tests.conftest import IN_PROCESS_BASE
 
