@@ -118,7 +118,7 @@ def _isolated_process_state():
     from celery.result import _set_task_join_will_block
     from django.core.cache import cache
 
-    from readings.care import thresholds
+    from readings import thresholds
 
     _set_task_join_will_block(False)
     FAULTS.clear()

@@ -11,7 +11,6 @@ from django.utils import timezone
 from portal.audit import audit_event_record
 from portal.models import Patient
 from readings.models import RuleKind, ThresholdRule
-from readings.thresholds import _cache  # noqa: F401 — tests/conftest.py clears it through here
 from readings.units import Metric
 
 
