@@ -42,8 +42,8 @@ def staff_view(*roles: str):
 
 
 ADMIN_ONLY = (Role.ORG_ADMIN,)
-CLINICAL = (Role.NURSE, Role.ORG_ADMIN)
-ANY_STAFF = (Role.NURSE, Role.COORDINATOR, Role.ORG_ADMIN)
+CLINICAL = (Role.NURSE, Role.PHYSICIAN, Role.ORG_ADMIN)
+ANY_STAFF = (Role.NURSE, Role.COORDINATOR, Role.PHYSICIAN, Role.ORG_ADMIN)
 
 
 def patients_for(organization):

@@ -56,8 +56,8 @@ class PatientAdmin(OrganizationScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(OrganizationScopedAdmin):
-    list_display = ["user", "organization", "role", "created_at"]
-    list_filter = ["role"]
+    list_display = ["user", "organization", "role", "clinical_staff", "created_at"]
+    list_filter = ["role", "clinical_staff"]
     search_fields = ["user__username", "user__last_name"]
 
 

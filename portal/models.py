@@ -178,6 +178,13 @@ class Role(models.TextChoices):
     NURSE = "nurse", "Nurse"
     COORDINATOR = "coordinator", "Care coordinator"
     ORG_ADMIN = "org_admin", "Organization admin"
+    # A physician or other qualified health professional (CMS "QHP"): the only role whose data
+    # interpretation time bills 99091 and who may sign a month's billing report.
+    PHYSICIAN = "physician", "Physician / QHP"
+
+
+# Roles whose holders are clinical staff unless an admin says otherwise (Membership.clinical_staff).
+CLINICAL_STAFF_BY_DEFAULT = frozenset({Role.NURSE})
 
 
 class Membership(models.Model):
@@ -191,6 +198,14 @@ class Membership(models.Model):
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.NURSE)
+    clinical_staff = models.BooleanField(
+        "clinical staff",
+        null=True,
+        blank=True,
+        help_text="Whether this person is clinical staff under CMS rules (their management "
+        "time bills 99470/99457/99458). Empty: the role decides (a nurse is, a coordinator "
+        "is not).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -199,6 +214,23 @@ class Membership(models.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ORG_ADMIN
+
+    @property
+    def is_physician(self) -> bool:
+        """A physician or QHP: interpretation time (99091) and report signing."""
+        return self.role == Role.PHYSICIAN
+
+    @property
+    def is_clinical_staff(self) -> bool:
+        if self.clinical_staff is not None:
+            return self.clinical_staff
+        return self.role in CLINICAL_STAFF_BY_DEFAULT
+
+    @property
+    def may_bill_management(self) -> bool:
+        """Whether this person's care-management time is billable (99470/99457/99458): clinical
+        staff or a physician/QHP."""
+        return self.is_physician or self.is_clinical_staff
 
 
 class ApiScope(models.TextChoices):

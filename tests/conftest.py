@@ -159,6 +159,12 @@ def ada(org):
 
 
 @pytest.fixture
+def petra(org):
+    """A physician / QHP of `org` (interprets data for 99091, signs billing reports)."""
+    return factories.staff(org, Role.PHYSICIAN, username="petra", first_name="Petra")
+
+
+@pytest.fixture
 def olga(other_org):
     """A nurse of another organization: the outsider."""
     return factories.staff(other_org, Role.NURSE, username="olga", first_name="Olga")

@@ -35,6 +35,7 @@ STAFF = [
     ("nurse", "Nina", "Okafor", "nurse", "demo-nurse-pass"),
     ("coordinator", "Carlos", "Mendes", "coordinator", "demo-coord-pass"),
     ("admin", "Ada", "Whitfield", "org_admin", "demo-admin-pass"),
+    ("physician", "Priya", "Raman", "physician", "demo-physician-pass"),
 ]
 
 SITES = [
