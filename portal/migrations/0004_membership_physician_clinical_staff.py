@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_organization_require_second_factor'),
+        ("portal", "0003_organization_require_second_factor"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='clinical_staff',
-            field=models.BooleanField(blank=True, help_text='Whether this person is clinical staff under CMS rules (their management time bills 99470/99457/99458). Empty: the role decides (a nurse is, a coordinator is not).', null=True, verbose_name='clinical staff'),
+            model_name="membership",
+            name="clinical_staff",
+            field=models.BooleanField(
+                blank=True,
+                help_text="Whether this person is clinical staff under CMS rules (their management time bills 99470/99457/99458). Empty: the role decides (a nurse is, a coordinator is not).",
+                null=True,
+                verbose_name="clinical staff",
+            ),
         ),
         migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('nurse', 'Nurse'), ('coordinator', 'Care coordinator'), ('org_admin', 'Organization admin'), ('physician', 'Physician / QHP')], default='nurse', max_length=20),
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("nurse", "Nurse"),
+                    ("coordinator", "Care coordinator"),
+                    ("org_admin", "Organization admin"),
+                    ("physician", "Physician / QHP"),
+                ],
+                default="nurse",
+                max_length=20,
+            ),
         ),
     ]
