@@ -176,7 +176,16 @@ def evidence_page(request, pk, patient_pk):
             "line": signed.line,
             "periods": _periods(signed.line),
             "time": _time(signed.line),
-            "days": signed.evidence["device_days"],
+            "days": [
+                {
+                    "day": day["day"],
+                    "readings": [
+                        {**r, "measured": r["measured_at"][:16].replace("T", " ") + " UTC"}
+                        for r in day["readings"]
+                    ],
+                }
+                for day in signed.evidence["device_days"]
+            ],
             "entries": entries,
             "contacts": [e for e in entries if e["contact"]],
             "visit_days": signed.line["report"].get("visit_days", []),
