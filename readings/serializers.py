@@ -197,7 +197,7 @@ class PatientGraphError(serializers.Serializer):
 
 class ValidicMetric(StrictSerializer):
     type = serializers.CharField(max_length=64)
-    origin = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    origin = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
     unit = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
     value = StrictNumber()
 
