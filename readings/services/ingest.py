@@ -84,16 +84,25 @@ class IngestResult:
 
 
 def numeric_reading(
-    *, patient, metric, value, unit=None, field_name="value", unit_field="unit", **kwargs
+    *,
+    patient,
+    metric,
+    value,
+    unit=None,
+    field_name="value",
+    unit_field="unit",
+    document=None,
+    **kwargs,
 ) -> ReadingInput:
     """A numeric ReadingInput in the metric's canonical unit, range-checked. Without a unit, the
-    one the source's document fixes for the metric (units.document_unit), else a 422."""
+    one the vendor's document fixes for the metric (units.document_unit; `document` names the
+    vendor when the reading's source does not), else a 422."""
     try:
         number = float(value)
     except OverflowError:  # an integer no float holds (JSON allows 400 digits)
         raise IngestError(422, "out_of_range", "is far too large", field_name) from None
     if unit is None or not unit.strip():
-        unit = document_unit(kwargs["source"], metric)
+        unit = document_unit(document or kwargs["source"], metric)
         if unit is None:  # never guessed: only the source's document may fix it
             raise IngestError(
                 422,

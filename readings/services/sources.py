@@ -136,6 +136,9 @@ def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
                 metric=metric,
                 value=number,
                 unit=data.get("unit"),
+                # Its `source` ("manual": entered by the patient) is not the portal's staff
+                # form: the unit is patient-graph's document's to fix (it fixes none).
+                document=ReadingSource.PATIENT_GRAPH,
                 field_name="value_numeric",
                 source_record_id=record_id,
                 **common,

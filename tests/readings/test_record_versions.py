@@ -312,18 +312,20 @@ def test_a_pulled_validic_value_without_a_unit_is_refused_the_same_way(
 
 
 @pytest.mark.parametrize(
-    ("unit", "status", "stored"),
+    ("source", "unit", "status", "stored"),
     [
-        (None, HTTPStatus.UNPROCESSABLE_ENTITY, None),  # "82" is not 82 lb
-        ("", HTTPStatus.UNPROCESSABLE_ENTITY, None),
-        ("kg", HTTPStatus.CREATED, 180.78),
-        ("lb", HTTPStatus.CREATED, 82.0),
+        ("api", None, HTTPStatus.UNPROCESSABLE_ENTITY, None),  # "82" is not 82 lb
+        ("api", "", HTTPStatus.UNPROCESSABLE_ENTITY, None),
+        # entered by the patient at patient-graph, not on the portal's staff form
+        ("manual", None, HTTPStatus.UNPROCESSABLE_ENTITY, None),
+        ("api", "kg", HTTPStatus.CREATED, 180.78),
+        ("upload", "lb", HTTPStatus.CREATED, 82.0),
     ],
 )
 def test_a_patient_graph_value_without_a_unit_is_refused_naming_the_field(
-    api, patient, cuff, unit, status, stored
+    api, patient, cuff, source, unit, status, stored
 ):
-    body = {"metric_key": "weight", "value_numeric": "82", "source": "api"}
+    body = {"metric_key": "weight", "value_numeric": "82", "source": source}
     body["recorded_at"] = TAKEN.isoformat().replace("+00:00", "Z")
     if unit is not None:
         body["unit"] = unit
