@@ -150,17 +150,17 @@ def patient_table(request, pk):
 
 
 def _history_lines(reading, versions) -> list[str]:
-    """Staff-facing lines for a reading's earlier versions, oldest first, e.g. "99 % (version
-    c1), corrected by the vendor Nov 24, 2026 9:40 AM (version c2)" (patient's local time)."""
+    """Staff-facing lines for a reading's earlier versions, oldest first, e.g. "99 % in version
+    c1: corrected by the vendor Nov 24, 2026 9:40 AM (new version c2)" (patient's local time)."""
     lines = []
     zone = reading.patient.tz
     for version, entry in versions:
         when = version.replaced_at.astimezone(zone)
         value = entry["value_text"] if entry["value"] is None else f"{entry['value']:g}"
         lines.append(
-            f"{value} {unit_label(entry['unit'])} (version {version.checksum or '—'}), "
+            f"{value} {unit_label(entry['unit'])} in version {version.checksum or '—'}: "
             f"{version.get_change_display().lower()} {when:%b %-d, %Y %-I:%M %p} "
-            f"(version {version.replaced_by_checksum or '—'})"
+            f"(new version {version.replaced_by_checksum or '—'})"
         )
     return lines
 

@@ -209,8 +209,8 @@ def test_staff_see_the_history_on_the_reading(client, alice, api, patient, oxime
     assert page.status_code == HTTPStatus.OK
     text = page.content.decode()
     assert "history (1)" in text
-    assert "99 % (version c1), corrected by the vendor" in text
-    assert "(version c2)" in text
+    assert "99 % in version c1: corrected by the vendor" in text
+    assert "(new version c2)" in text
 
 
 def test_the_api_read_of_a_reading_carries_its_history(api, patient, oximeter):
