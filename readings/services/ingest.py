@@ -414,7 +414,7 @@ def _stored_for(organization, items: list[ReadingInput]) -> dict[tuple, Reading]
         source_record_id__in={k[1] for k in keys},
     ).select_related(*related)
     found = {key: r for r in rows if (key := (r.source, r.source_record_id, r.metric)) in keys}
-    twins = {
+    twins: dict[tuple, tuple[str, str, str]] = {
         (i.patient.pk, i.metric, i.measured_at, i.device.pk): i.key
         for i in items
         if i.key not in found and i.source == ReadingSource.IMPILO and i.device is not None
@@ -426,7 +426,7 @@ def _stored_for(organization, items: list[ReadingInput]) -> dict[tuple, Reading]
             measured_at__in={t[2] for t in twins},
         ).select_related(*related)
         for r in rows:
-            key = twins.get((r.patient_id, r.metric, r.measured_at, r.device_id))
-            if key is not None:
-                found[key] = r
+            twin = twins.get((r.patient_id, r.metric, r.measured_at, r.device_id))
+            if twin is not None:
+                found[twin] = r
     return found

@@ -189,7 +189,10 @@ def records_apply(*, organization, source: str, arrivals: list[Arrival]) -> Appl
         for s in states[a.record_id].stored
     )
     now = timezone.now()
-    versions, ledgers, updates, drop = [], [], [], []
+    versions: list[VendorRecordVersion] = []
+    ledgers: list[VendorRecord] = []
+    updates: list[Reading] = []
+    drop: list[int] = []
     for arrival in arrivals:
         step, state = steps[arrival.record_id], states[arrival.record_id]
         if step is Step.REPLAY:
@@ -277,7 +280,9 @@ def _snapshot(reading: Reading) -> dict:
 def one_per_record(arrivals: list[Arrival]) -> tuple[list[Arrival], list[Arrival]]:
     """(the first arrival of each record id, the rest): a list may carry several versions of
     one record, and each must meet the state the one before it left."""
-    first, rest, seen = [], [], set()
+    first: list[Arrival] = []
+    rest: list[Arrival] = []
+    seen: set[str] = set()
     for arrival in arrivals:
         (rest if arrival.record_id in seen else first).append(arrival)
         seen.add(arrival.record_id)
