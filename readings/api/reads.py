@@ -24,6 +24,7 @@ from portal.schema import pagination_parameters
 from readings import selectors
 from readings.models import Reading
 from readings.serializers import ReadingPage, ReadingSerializer, ReadingSeries, iso_z
+from readings.vendor_records import reading_histories
 
 RANGE_PARAMS = [
     OpenApiParameter("metric", str, description="A metric (heart_rate, systolic, weight, …)."),
@@ -93,6 +94,14 @@ class PatientReadingsView(generics.ListAPIView):
             qs = qs.filter(metric=metric)
         self._patient = patient
         return qs
+
+    def get_serializer(self, *args, **kwargs):
+        if args and isinstance(args[0], list):  # a page: its readings' earlier versions
+            kwargs["context"] = {
+                **self.get_serializer_context(),
+                "histories": reading_histories(args[0]),
+            }
+        return super().get_serializer(*args, **kwargs)
 
     def list(self, request, *args, **kwargs):
         resolution = request.query_params.get("resolution", "raw")

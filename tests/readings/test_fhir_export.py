@@ -126,8 +126,11 @@ def test_readings_list_endpoint(api, outsider_api, patient, django_assert_max_nu
         "source",
         "device",
         "manual",
+        "origin",  # issue 15: the vendor's origin, and the record's earlier versions
         "measurement_group",
+        "history",
     }
+    assert first["history"] == []
     assert api.get(url, {"from": "yesterday"}).status_code == HTTPStatus.BAD_REQUEST
     assert outsider_api.get(url).status_code == HTTPStatus.NOT_FOUND
     assert AuditEvent.objects.filter(action="reading.list", patient=patient).count() == 1
