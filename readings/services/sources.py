@@ -240,6 +240,7 @@ def validic_record_inputs(
             device=device,
             device_tz_offset=offset,
             metric_key=entry["type"],
+            origin=entry.get("origin") or "",
         )
         items.append(item)
     if len({i.metric for i in items}) != len(items):
