@@ -295,6 +295,8 @@ class ReadingSerializer(serializers.ModelSerializer):
             "device",
             "manual",
             "measurement_group",
+            "local_day",
+            "transmitted",
         ]
 
     def get_local_time(self, obj) -> str:

@@ -277,3 +277,56 @@ def test_a_device_assigned_today_counts_its_earlier_history(org, monitored):
     earlier = reading(monitored, "systolic", 120, at=at(dt.date(2026, 10, 3)), device=cuff)
     assert earlier.transmitted is True
     assert earlier.local_day == dt.date(2026, 10, 3)
+
+
+# --- the migration's backfill ----------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_backfills_stored_readings_with_the_same_rules(org, alice):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    patient = PatientFactory(organization=org, time_zone="America/New_York")
+    other = PatientFactory(organization=org)
+    cuff = patient_device(patient)
+    handover = at(dt.date(2026, 11, 5), 12)
+    DeviceAssignment.objects.create(
+        device=cuff, patient=other, assigned_at=at(dt.date(2026, 9, 1)), ended_at=handover
+    )
+    DeviceAssignment.objects.create(device=cuff, patient=patient, assigned_at=handover)
+    rows = [  # (instant, offset sent, device, manual): stored before readings 0005
+        (dt.datetime(2026, 11, 21, 4, 30, tzinfo=dt.UTC), None, cuff, False),  # 23:30 EST
+        (dt.datetime(2026, 11, 21, 4, 31, tzinfo=dt.UTC), 3600, cuff, False),
+        (at(dt.date(2026, 11, 4)), None, cuff, False),  # the other patient's cuff then
+        (at(dt.date(2026, 11, 8)), None, None, False),
+        (at(dt.date(2026, 11, 9)), None, cuff, True),
+    ]
+    executor = MigrationExecutor(connection)
+    old = executor.migrate([("readings", "0004_alerts_and_thresholds_from_care")]).apps
+    try:
+        for n, (instant, offset, device, manual) in enumerate(rows):
+            old.get_model("readings", "Reading").objects.create(
+                organization_id=org.pk,
+                patient_id=patient.pk,
+                metric="heart_rate",
+                value=70,
+                unit="/min",
+                measured_at=instant,
+                patient_tz_offset=offset,
+                source="impilo",
+                source_record_id=f"old-{n}",
+                device_id=device.pk if device else None,
+                manual=manual,
+            )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    stored = list(
+        Reading.objects.order_by("pk").values_list("local_day", "local_offset", "transmitted")
+    )
+    assert stored == [
+        (dt.date(2026, 11, 20), -18000, True),
+        (dt.date(2026, 11, 21), 3600, True),
+        (dt.date(2026, 11, 4), -18000, False),
+        (dt.date(2026, 11, 8), -18000, False),
+        (dt.date(2026, 11, 9), -18000, False),
+    ]

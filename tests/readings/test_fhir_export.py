@@ -123,6 +123,8 @@ def test_readings_list_endpoint(api, outsider_api, patient, django_assert_max_nu
         "device",
         "manual",
         "measurement_group",
+        "local_day",
+        "transmitted",
     }
     assert api.get(url, {"from": "yesterday"}).status_code == HTTPStatus.BAD_REQUEST
     assert outsider_api.get(url).status_code == HTTPStatus.NOT_FOUND
