@@ -12,8 +12,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from portal import dates
 from portal.audit import audit_event_record
 from portal.models import Patient
+from readings import billing
 from readings.models import (
     OPEN_STATUSES,
     SEVERITY_RANK,
@@ -295,13 +297,19 @@ def _open_alert_for(patient, key, top: Breach, latest: Breach) -> tuple[Alert, b
 
 @transaction.atomic
 def alerts_check_no_data(*, organization, now: dt.datetime | None = None) -> list[Alert]:
-    """Open a 'no data for N days' alert for each monitored patient whose last reading is
-    older than the rule allows. Once resolved, it does not reopen until data arrives and
-    stops again (the resolved alert covers this silence)."""
+    """Open a 'no data for N days' alert for each monitored patient whose devices have been
+    silent N local days: the last device day (stored local day of a transmitted reading,
+    readings.billing.device_data) is N or more days before the patient's today. A manual
+    reading does not silence it. Once resolved, it does not reopen until device data arrives
+    and stops again (the resolved alert covers this silence)."""
     now = now or timezone.now()
+    device_data = billing.device_data("readings__")
     patients = list(
         Patient.objects.filter(organization=organization, is_active=True)
-        .annotate(last_at=Max("readings__measured_at"))
+        .annotate(
+            last_at=Max("readings__measured_at", filter=device_data),
+            last_day=Max("readings__local_day", filter=device_data),
+        )
         .filter(last_at__isnull=False)
         .select_related("organization")
     )
@@ -321,7 +329,7 @@ def alerts_check_no_data(*, organization, now: dt.datetime | None = None) -> lis
         for rule in rules[patient.pk]:
             if rule.kind != RuleKind.NO_DATA or not rule.days:
                 continue
-            if patient.last_at > now - dt.timedelta(days=rule.days):
+            if (dates.local_date(now, patient.tz) - patient.last_day).days < rule.days:
                 continue
             key = rule.rule_key
             if any(first > patient.last_at for first in resolved_after[(patient.pk, key)]):

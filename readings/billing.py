@@ -6,14 +6,18 @@ rules the database must apply to select evidence are here too, as functions that
 ORM expression (`*_expression`, `device_data`); the care selectors import them and never write
 their own. Where each rule lives:
 
-  rule                         Python                ORM (selectors)            PL/pgSQL (care 0003)
-  a reading's day              reading_day           reading_day_expression     care_local_day
-  device data (not manual)     —                     device_data                NOT r.manual
-  a device day                 reading_day of a      device_day_expression      care_day_bit,
-                               device reading                                   care_roster_refresh
+  rule                         Python                ORM (selectors)            PL/pgSQL (care)
+  a reading's day + offset     reading_local_day,    the stored Reading         reads the stored
+                               decided at ingest     .local_day                 r.local_day
+                               (readings.device_days)
+  transmitted by a device      transmitted,          device_data (the stored    r.transmitted
+                               assigned_patient_at   Reading.transmitted)
+  a device day                 the local_day of a    device_day_expression      care_day_bit,
+                               transmitted reading                              care_roster_refresh
   the episode's first day      episode_start         episode_start_expression   care_roster_refresh
   the 30-day period            period_bounds,        period_start_expression    care_roster_refresh,
                                periods_ending_in                                care_day_bit
+  99453's period               setup_period          —                          —
   the calendar month of time   month_bounds          —                          care_roster_refresh,
                                                                                 care_roster_minutes_*
   days and minutes per code    the constants below,  the constants below        —
@@ -22,16 +26,21 @@ their own. Where each rule lives:
 
 The PL/pgSQL functions (readings/care/migrations/0003_roster_state.py) maintain the roster's
 state on PostgreSQL; each names, in a comment, the Python function it mirrors, and the tests
-compare the state with the ORM computation (tests/care/test_roster_state.py). SQLite (the demo)
-has no zone arithmetic: there the expressions use the offset sent with a reading, else UTC.
+compare the state with the ORM computation (tests/care/test_roster_state.py). A reading's day,
+the offset used and whether a device transmitted it are decided once, in Python, when it is
+stored, and kept on the row (Reading.local_day, local_offset, transmitted): SQL only counts
+what is stored, so SQLite (the demo) and PostgreSQL give the same figures, and a later change
+of the patient's time zone moves no stored day and no period already reported.
 
 Device supply, per 30-day period of an episode of monitoring:
-  99453  set-up and patient education: once per episode, when the episode's first period has
-         at least 2 days of device data (the 2026 rule lowered this from 16 to 2 days).
+  99453  set-up and patient education: once per episode, in the episode's first 30-day period
+         with at least 2 device days (the 2026 rule lowered this from 16 to 2 days); a first
+         period with fewer does not lose it.
   99445  2–15 days with device data in the 30-day period.
   99454  16–30 days with device data in the 30-day period. Never both 99445 and 99454.
-  Manual readings (typed by staff or the patient) are not device data and never count.
-  A "day" is a calendar day in the patient's time zone.
+  Only readings a device transmitted count (`transmitted`): a device linked to the reading,
+  assigned to that patient at that instant, not a manual reading, and for Validic a metric
+  whose `origin` is "device". A "day" is the reading's stored local day.
 
 Treatment management, per calendar month (clinical staff / physician / QHP time):
   99470  first 10 minutes (10–19 min) with at least one real-time interactive communication
@@ -47,11 +56,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import DateField, DateTimeField, F, Func, Q, Value
+from django.db.models import Case, DateField, DateTimeField, F, Func, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from portal import dates
@@ -84,43 +94,72 @@ class CareTime:
 
 
 # --- days -----------------------------------------------------------------------------------
-def reading_day(instant: dt.datetime, zone: dt.tzinfo, offset: int | None = None) -> dt.date:
-    """The calendar day of a reading, as staff see it: in the patient's offset sent with the
-    reading (seconds) when there is one, else in the patient's time zone (Reading.local_day)."""
+VALIDIC = "validic"  # readings.models.ReadingSource.VALIDIC (models import this module)
+DEVICE_ORIGIN = "device"  # Validic's metric `origin` for a value the device measured
+
+
+def reading_local_day(
+    instant: dt.datetime, zone: dt.tzinfo, offset: int | None = None
+) -> tuple[dt.date, int]:
+    """(the calendar day of a reading as staff see it, the offset in seconds that gave it): the
+    patient's offset sent with the reading when there is one, else the patient's time zone at
+    that instant (DST included). Decided once, when the reading is stored (Reading.local_day
+    and local_offset, readings.device_days): a later change of the zone moves nothing."""
     if offset is not None:
         zone = dt.timezone(dt.timedelta(seconds=offset))
-    return dates.local_date(instant, zone)
+    local = dates.in_zone(instant, zone)
+    used = local.utcoffset()
+    return local.date(), int(used.total_seconds()) if used is not None else 0
+
+
+def reading_day(instant: dt.datetime, zone: dt.tzinfo, offset: int | None = None) -> dt.date:
+    """The day of reading_local_day."""
+    return reading_local_day(instant, zone, offset)[0]
+
+
+def assigned_patient_at(
+    history: Iterable[tuple[dt.datetime, dt.datetime | None, int]],
+    instant: dt.datetime,
+    current_patient_id: int | None = None,
+) -> int | None:
+    """The patient a device was assigned to at `instant`, from its assignment history
+    ((assigned_at, ended_at or None, patient id), oldest first): the latest assignment begun by
+    then, unless it had ended. Before the first recorded assignment, that first one (decision:
+    the portal's history of a device begins when it learns of it, and a vendor sync records
+    when it saw an assignment, not when the vendor made it). No history: the current patient."""
+    history = list(history)
+    if not history:
+        return current_patient_id
+    begun = [a for a in history if a[0] <= instant]
+    if not begun:
+        return history[0][2]
+    _assigned_at, ended_at, patient_id = begun[-1]
+    if ended_at is not None and ended_at <= instant:
+        return None
+    return patient_id
+
+
+def transmitted(
+    *, manual: bool, patient_id: int, device_patient_id: int | None, source: str, origin: str = ""
+) -> bool:
+    """Whether a reading is device data (CMS: data a device transmitted): not manual, a device
+    linked to it that was assigned to this patient at that instant (`device_patient_id`, from
+    assigned_patient_at; None without a device), and for Validic, whose metrics say where each
+    value came from, `origin` "device". Decided once, when the reading is stored."""
+    if manual or device_patient_id is None or device_patient_id != patient_id:
+        return False
+    return source != VALIDIC or origin == DEVICE_ORIGIN
 
 
 class LocalDay(Func):
-    """reading_day in SQL: the offset when there is one, else the IANA zone. PostgreSQL does
-    the zone arithmetic (DST included); SQLite (the demo) uses the offset, else UTC."""
+    """The day of an instant in an IANA zone, in SQL (the patient's today on the PostgreSQL
+    roster, today_expression elsewhere). Never a reading's day: that one is stored."""
 
     output_field = DateField()
 
-    def __init__(self, instant, zone, offset=None):
-        args = [instant, zone] + ([offset] if offset is not None else [])
-        super().__init__(*args)
-
     def as_postgresql(self, compiler, connection, **extra):
-        parts = [compiler.compile(e) for e in self.source_expressions]
-        (i, ip), (z, zp) = parts[0], parts[1]
-        if len(parts) == 2:
-            return f"(({i}) AT TIME ZONE ({z}))::date", [*ip, *zp]
-        o, op = parts[2]
-        sql = (
-            f"(CASE WHEN ({o}) IS NULL THEN (({i}) AT TIME ZONE ({z})) "
-            f"ELSE (({i}) AT TIME ZONE 'UTC') + ({o}) * INTERVAL '1 second' END)::date"
-        )
-        return sql, [*op, *ip, *zp, *ip, *op]
-
-    def as_sqlite(self, compiler, connection, **extra):
-        parts = [compiler.compile(e) for e in self.source_expressions]
-        (i, ip) = parts[0]
-        if len(parts) == 2:
-            return f"date({i})", [*ip]
-        o, op = parts[2]
-        return f"date({i}, COALESCE({o}, 0) || ' seconds')", [*ip, *op]
+        (i, ip), (z, zp) = (compiler.compile(e) for e in self.source_expressions)
+        return f"(({i}) AT TIME ZONE ({z}))::date", [*ip, *zp]
 
 
 def _instant(value):
@@ -129,23 +168,37 @@ def _instant(value):
     return value
 
 
-def reading_day_expression(instant, zone, offset=None) -> Func:
-    """reading_day as an ORM expression. `instant` an expression or an aware datetime (the
-    patient's today is reading_day_expression(now, F("time_zone"))); without `offset`, the
-    day in the zone."""
-    return LocalDay(_instant(instant), zone, offset)
+def reading_day_expression(instant, zone) -> Func:
+    """The day of `instant` (an expression or an aware datetime) in `zone`, on PostgreSQL: the
+    patient's today is reading_day_expression(now, F("time_zone"))."""
+    return LocalDay(_instant(instant), zone)
 
 
-def device_data() -> Q:
-    """The readings that are device data: manual readings (typed by staff or the patient)
-    never count (CMS)."""
-    return Q(manual=False)
+@functools.cache
+def _zones() -> tuple[zoneinfo.ZoneInfo, ...]:
+    return tuple(zoneinfo.ZoneInfo(z) for z in sorted(zoneinfo.available_timezones()))
 
 
-def device_day_expression(zone) -> Func:
-    """The day a device reading counts for (filter with device_data()): its reading_day, on
-    a Reading queryset; `zone` the patient's zone (F("patient__time_zone"), an OuterRef)."""
-    return reading_day_expression(F("measured_at"), zone, F("patient_tz_offset"))
+def today_expression(now: dt.datetime, field: str = "time_zone") -> Case:
+    """The patient's today on any database, without zone arithmetic in SQL: `now`'s day in
+    every IANA zone (a patient's zone is one: portal.models.validate_time_zone), computed in
+    Python and grouped by day (at most three at any instant), chosen by the patient's zone."""
+    by_day: dict[dt.date, list[str]] = {}
+    for zone in _zones():
+        by_day.setdefault(dates.local_date(now, zone), []).append(zone.key)
+    whens = [When(**{f"{field}__in": names}, then=Value(day)) for day, names in by_day.items()]
+    return Case(*whens, default=Value(now.date()), output_field=DateField())
+
+
+def device_data(prefix: str = "") -> Q:
+    """The readings that are device data: the stored Reading.transmitted (see transmitted);
+    `prefix` the path to the readings ("readings__" from a Patient queryset)."""
+    return Q(**{f"{prefix}transmitted": True})
+
+
+def device_day_expression() -> F:
+    """The day a device reading counts for (filter with device_data()): its stored local day."""
+    return F("local_day")
 
 
 def local_days(instants: Iterable[dt.datetime], time_zone: str) -> set[dt.date]:
@@ -155,23 +208,17 @@ def local_days(instants: Iterable[dt.datetime], time_zone: str) -> set[dt.date]:
 
 
 # --- the episode and its 30-day periods -------------------------------------------------------
-def episode_start(
-    started_on: dt.date | None, first_device_at: dt.datetime | None, zone: dt.tzinfo
-) -> dt.date | None:
-    """The episode's first day: the date set on the patient, else the day (in the patient's
-    zone) of the first device reading (decision: an episode starts with its first device
-    data); None before either."""
-    if started_on is not None:
-        return started_on
-    if first_device_at is None:
-        return None
-    return dates.local_date(first_device_at, zone)
+def episode_start(started_on: dt.date | None, first_device_day: dt.date | None) -> dt.date | None:
+    """The episode's first day: the date set on the patient, else the first device day (the
+    earliest stored local day of a transmitted reading; decision: an episode starts with its
+    first device data); None before either."""
+    return started_on if started_on is not None else first_device_day
 
 
-def episode_start_expression(started_on, first_device_at, zone) -> Func:
-    """episode_start as an ORM expression (`first_device_at` a subquery of the first device
-    reading's instant)."""
-    return Coalesce(started_on, LocalDay(_instant(first_device_at), zone))
+def episode_start_expression(started_on, first_device_day) -> Func:
+    """episode_start as an ORM expression (`first_device_day` a subquery of the earliest
+    local_day of the patient's transmitted readings)."""
+    return Coalesce(started_on, first_device_day)
 
 
 def period_bounds(episode_start: dt.date, day: dt.date) -> tuple[dt.date, dt.date]:
@@ -228,14 +275,32 @@ def periods_ending_in(episode_start: dt.date, month: dt.date) -> list[tuple[dt.d
     return out
 
 
+def setup_period(
+    episode_start: dt.date, days_with_data: Iterable[dt.date]
+) -> tuple[dt.date, dt.date] | None:
+    """The period 99453 is billed in: the episode's first 30-day period with at least
+    SETUP_MIN_DAYS device days (once per episode; a first period with fewer does not lose it).
+    None while no period has that many."""
+    per_period: dict[tuple[dt.date, dt.date], int] = {}
+    for day in sorted(set(days_with_data)):
+        if day < episode_start:
+            continue
+        period = period_bounds(episode_start, day)
+        per_period[period] = per_period.get(period, 0) + 1
+        if per_period[period] >= SETUP_MIN_DAYS:
+            return period
+    return None
+
+
 def device_supply_codes(
-    days_with_data: set[dt.date], period: tuple[dt.date, dt.date], *, first_period: bool
+    days_with_data: set[dt.date], period: tuple[dt.date, dt.date], *, setup: bool
 ) -> list[CodeLine]:
-    """99453 / 99445 / 99454 for one 30-day period, from the days with device data."""
+    """99453 / 99445 / 99454 for one 30-day period, from the days with device data; `setup`:
+    this period is the episode's setup_period."""
     first, last = period
     count = sum(1 for d in days_with_data if first <= d <= last)
     lines = []
-    if first_period and count >= SETUP_MIN_DAYS:
+    if setup and count >= SETUP_MIN_DAYS:
         lines.append(CodeLine("99453", reason=f"episode set-up; {count} days of data"))
     if count >= FULL_SUPPLY_MIN_DAYS:
         lines.append(CodeLine("99454", reason=f"{count} days with device data (16–30)"))

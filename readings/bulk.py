@@ -23,6 +23,7 @@ from devices.models import Device
 from portal.audit import audit_event_record
 from portal.models import Patient
 from readings.alerts import alerts_evaluate_readings, readings_needing_evaluation
+from readings.device_days import readings_decide
 from readings.models import Reading, ReadingSource
 from readings.services.ingest import (
     READING_COLUMNS,
@@ -95,6 +96,7 @@ def readings_bulk_insert(*, organization, items: list[ReadingInput]) -> BulkResu
             result.created, result.created_ids = len(created_by_key), created_by_key
             _alerts_evaluate(organization, items, created_by_key, now)
             return result
+        readings_decide(items)
         table = connection.ops.quote_name(Reading._meta.db_table)
         columns = ", ".join(STAGED_COLUMNS)
         with connection.cursor() as cursor:

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import models
@@ -10,7 +11,7 @@ from django.db.models import Q
 from devices.models import Device
 from portal import dates
 from portal.models import ApiKey, Organization, Patient, Vendor
-from readings import billing
+from readings.device_days import readings_decide
 from readings.units import METRICS, Metric, is_out_of_range, metric_label, unit_label
 from readings.vendor_records import VendorRecord, VendorRecordVersion, VersionChange
 
@@ -80,6 +81,12 @@ class Reading(models.Model):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Decided once, when stored (readings.device_days): a later time-zone change moves nothing.
+    local_day = models.DateField(help_text="The patient-local calendar day of the reading.")
+    local_offset = models.IntegerField(help_text="Seconds: the UTC offset that gave local_day.")
+    transmitted = models.BooleanField(
+        default=False, help_text="Device data: sent by a device assigned to the patient then."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,11 +121,24 @@ class Reading(models.Model):
                 name="reading_chart",
             ),
             models.Index(fields=["organization", "-measured_at"], name="reading_by_org_time"),
+            # Device days: billing, the roster and the no-data rule count these.
+            models.Index(
+                fields=["patient", "local_day"],
+                condition=Q(transmitted=True),
+                name="reading_device_days",
+            ),
         ]
 
     def __str__(self):
         # No value: str() ends up in logs.
         return f"Reading {self.pk} ({self.metric}, patient {self.patient_id})"
+
+    def save(self, *args, **kwargs):
+        # The services store readings with their day decided (readings.device_days); a row
+        # created through the ORM (admin, tests) is decided by the same function here.
+        if self._state.adding and self.local_day is None:
+            readings_decide([self])
+        super().save(*args, **kwargs)
 
     @property
     def metric_label(self) -> str:
@@ -130,25 +150,17 @@ class Reading(models.Model):
 
     @property
     def offset_used(self) -> tuple[int, str]:
-        """(seconds, why) — the offset staff see this reading in: the patient's offset as sent,
-        else the patient's time zone at that instant."""
+        """(seconds, why) — the offset staff see this reading in, stored with it: the patient's
+        offset as sent, else the patient's time zone when the reading was stored."""
         if self.patient_tz_offset is not None:
-            return self.patient_tz_offset, "patient offset sent with the reading"
-        offset = dates.in_zone(self.measured_at, self.patient.tz).utcoffset()
-        return int(offset.total_seconds()), f"patient time zone {self.patient.time_zone}"
+            return self.local_offset, "patient offset sent with the reading"
+        return self.local_offset, "patient time zone when the reading was stored"
 
     @property
     def local_measured_at(self):
         """measured_at in the patient's local time (a fixed-offset aware datetime)."""
-        from datetime import timezone as dt_timezone
-
-        seconds, _ = self.offset_used
-        return dates.in_zone(self.measured_at, dt_timezone(timedelta(seconds=seconds)))
-
-    @property
-    def local_day(self):
-        """The day staff see this reading in (readings.billing.reading_day, the one rule)."""
-        return billing.reading_day(self.measured_at, self.patient.tz, self.patient_tz_offset)
+        zone = dt_timezone(timedelta(seconds=self.local_offset))
+        return dates.in_zone(self.measured_at, zone)
 
     @property
     def is_out_of_range(self) -> bool:

@@ -315,6 +315,8 @@ class ReadingSerializer(serializers.ModelSerializer):
             "origin",
             "measurement_group",
             "history",
+            "local_day",
+            "transmitted",
         ]
 
     def get_local_time(self, obj) -> str:

@@ -185,6 +185,8 @@ CSV_HEADER = [
     "device",
     "manual",
     "measurement_group",
+    "local_day",
+    "device_data",
 ]
 
 
@@ -232,6 +234,8 @@ def patient_csv(request, pk):
                     r.device.identifier if r.device_id else "",
                     "true" if r.manual else "false",
                     r.measurement_group,
+                    r.local_day.isoformat(),
+                    "true" if r.transmitted else "false",
                 ]
             )
 

@@ -164,7 +164,7 @@ def _readings_by_day(lines) -> dict[int, dict[str, list[dict]]]:
             measured_at__gte=start,
             measured_at__lt=end,
         )
-        .annotate(evidence_day=billing.device_day_expression(F("patient__time_zone")))
+        .annotate(evidence_day=billing.device_day_expression())
         .order_by("measured_at", "id")
         .values(
             "id",

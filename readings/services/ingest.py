@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -17,6 +17,7 @@ from portal import dates
 from portal.audit import audit_event_record
 from portal.models import Patient
 from readings.alerts import alerts_evaluate_readings
+from readings.device_days import readings_decide
 from readings.models import Reading, ReadingSource
 from readings.units import (
     METRICS,
@@ -67,6 +68,10 @@ class ReadingInput:
     measurement_group: str = ""
     metric_key: str = ""
     entered_by_id: int | None = None
+    # Decided when stored (readings.device_days.readings_decide), never by the caller.
+    local_day: date | None = None
+    local_offset: int | None = None
+    transmitted: bool = False
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -207,6 +212,9 @@ READING_COLUMNS = [
     "source_checksum",
     "measurement_group",
     "entered_by_id",
+    "local_day",
+    "local_offset",
+    "transmitted",
     "created_at",
 ]
 BATCH_ROWS = 1000
@@ -237,6 +245,9 @@ def reading_row(organization_id, item: ReadingInput, now) -> list:
         item.source_checksum,
         item.measurement_group,
         item.entered_by_id,
+        item.local_day,
+        item.local_offset,
+        item.transmitted,
         now,
     ]
 
@@ -256,6 +267,7 @@ def readings_insert_by_key(
     now = timezone.now()
     if not items:
         return {}, now
+    readings_decide(items)
     table = Reading._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(c) for c in READING_COLUMNS)
     created: dict[tuple, int] = {}
@@ -309,6 +321,9 @@ def reading_from_inserted(organization, item: ReadingInput, pk: int, now) -> Rea
         "source_checksum": item.source_checksum,
         "measurement_group": item.measurement_group,
         "entered_by_id": item.entered_by_id,
+        "local_day": item.local_day,
+        "local_offset": item.local_offset,
+        "transmitted": item.transmitted,
         "created_at": now,
     }
     reading = Reading.from_db(

@@ -25,6 +25,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from readings.alerts import alerts_evaluate_readings
+from readings.device_days import readings_decide
 from readings.models import (
     AlertReading,
     Reading,
@@ -187,6 +188,16 @@ def records_apply(*, organization, source: str, arrivals: list[Arrival]) -> Appl
         for a in arrivals
         if steps[a.record_id] in (Step.CORRECT, Step.DELETE)
         for s in states[a.record_id].stored
+    )
+    # A correction rewrites the row in place: its day and device-day flag are decided again
+    # from the new version (a corrected instant can move the reading to another day).
+    readings_decide(
+        [
+            item
+            for a in arrivals
+            if steps[a.record_id] in (Step.CORRECT, Step.RESTORE)
+            for item in a.items
+        ]
     )
     now = timezone.now()
     versions: list[VendorRecordVersion] = []

@@ -65,13 +65,20 @@ def _populate(organization, count: int, prefix: str, days: int) -> None:
             """
             INSERT INTO readings_reading (organization_id, patient_id, metric, metric_key, value,
                 value_text, unit, loinc, measured_at, source, manual, is_phi, source_record_id,
-                source_checksum, measurement_group, created_at)
-            SELECT p.organization_id, p.id, 'systolic', '', 110 + (p.id + d) %% 60, '',
-                'mm[Hg]', '8480-6', %s - make_interval(days => d, hours => (p.id %% 12)::int),
-                'impilo', false, true, 'roster-' || p.id || '-' || d, '', '', now()
-            FROM portal_patient p, generate_series(0, %s - 1) d
-            WHERE p.organization_id = %s AND p.mrn LIKE %s
-              AND (d >= 20 OR p.id %% 3 <> 0)  -- a third stopped sending 20 days ago
+                source_checksum, measurement_group, created_at, local_day, local_offset,
+                transmitted)
+            SELECT organization_id, id, 'systolic', '', 110 + (id + d) %% 60, '',
+                'mm[Hg]', '8480-6', at, 'impilo', false, true, 'roster-' || id || '-' || d, '',
+                '', now(), (at AT TIME ZONE time_zone)::date,
+                extract(epoch FROM (at AT TIME ZONE time_zone) - (at AT TIME ZONE 'UTC')),
+                true  -- as a device assigned to the patient sends them (device days)
+            FROM (
+                SELECT p.organization_id, p.id, p.time_zone, d,
+                       %s - make_interval(days => d, hours => (p.id %% 12)::int) AS at
+                FROM portal_patient p, generate_series(0, %s - 1) d
+                WHERE p.organization_id = %s AND p.mrn LIKE %s
+                  AND (d >= 20 OR p.id %% 3 <> 0)  -- a third stopped sending 20 days ago
+            ) generated
             """,
             [now, days, organization.pk, prefix + "%"],
         )
@@ -96,9 +103,10 @@ def _insert_cost(organization) -> tuple[float, float]:
     sql = """
         INSERT INTO readings_reading (organization_id, patient_id, metric, metric_key, value,
             value_text, unit, loinc, measured_at, source, manual, is_phi, source_record_id,
-            source_checksum, measurement_group, created_at)
+            source_checksum, measurement_group, created_at, local_day, local_offset,
+            transmitted)
         VALUES (%s, %s, 'heart_rate', '', 70, '', '/min', '8867-4', now(), 'impilo', false,
-            true, %s, '', '', now())
+            true, %s, '', '', now(), (now() AT TIME ZONE 'UTC')::date, 0, true)
     """
     timings = {True: [], False: []}
 

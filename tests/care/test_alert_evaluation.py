@@ -10,6 +10,7 @@ from portal.models import AuditEvent
 from readings.alerts import alerts_check_no_data, alerts_evaluate_readings
 from readings.care import services
 from readings.models import Alert, AlertReading, AlertStatus, Direction, RuleKind, Severity
+from tests import clock
 from tests.factories import evaluated, reading
 
 NOW = dt.datetime.now(tz=dt.UTC)
@@ -198,11 +199,16 @@ def test_weight_gain_within_days(patient, earlier, days_before, latest, expected
 
 # --- no data for N days --------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("last_reading_days_ago", "expected_alert"),
-    [(1, False), (2.9, False), (3, True), (10, True)],
+    ("last_device_day_before_today", "hour", "expected_alert"),
+    # Local days of device silence, whatever the hour: 23:30 two days ago is still 2 days.
+    [(1, 9, False), (2, 23, False), (3, 0, True), (3, 23, True), (10, 12, True)],
 )
-def test_no_data_for_three_days(org, patient, last_reading_days_ago, expected_alert):
-    reading(patient, "systolic", 120, at=NOW - dt.timedelta(days=last_reading_days_ago))
+def test_no_data_for_three_days(org, patient, last_device_day_before_today, hour, expected_alert):
+    today = clock.local_day(NOW, patient.tz)
+    at = clock.local_time(
+        today - dt.timedelta(days=last_device_day_before_today), patient.tz, hour, 30
+    )
+    reading(patient, "systolic", 120, at=at)
     opened = alerts_check_no_data(organization=org, now=NOW)
     assert bool(opened) is expected_alert
     assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).exists() is expected_alert

@@ -53,7 +53,13 @@ def test_roster_returns_the_columns(api, patient, alert):
         "reached_2_days": False,
         "reached_16_days": False,
         "month_minutes": 0,
-        "devices": [],
+        "devices": [  # the cuff that transmitted the reading
+            {
+                "id": reading.device_id,
+                "identifier": f"CUFF-{patient.pk}",
+                "item": "BodyTrace BT105 Blood Pressure Monitor",
+            }
+        ],
     }
 
 

@@ -15,9 +15,11 @@ from readings.alerts import alerts_check_no_data
 from readings.care import selectors, services
 from readings.care.models import RosterState
 from readings.care.selectors import roster
+from readings.device_days import readings_decide
 from readings.models import Alert, Reading
 from tests import clock
 from tests.factories import AssignedDeviceFactory, PatientFactory, entry, evaluated, reading
+from tests.factories.care import patient_device
 
 COLUMNS = (
     "last_at",
@@ -53,6 +55,12 @@ def noon(n, patient):
     """Local noon `n` (≥ 1) days before the patient's today: readings on distinct local days
     whatever the hour (n × 24 h before now is the same day as (n+1) × 24 h on a DST day)."""
     return clock.noon_days_ago(n, patient.tz)
+
+
+def bulk_create(readings):
+    """One INSERT statement of readings decided as the write paths decide them."""
+    readings_decide(readings)
+    Reading.objects.bulk_create(readings)
 
 
 def test_a_new_patient_gets_an_empty_state(org):
@@ -100,7 +108,7 @@ def test_a_late_reading_before_the_episode_moves_the_episode(org, patient):
 
 def test_one_statement_of_readings_for_many_patients(org):
     patients = PatientFactory.create_batch(3, organization=org, time_zone="America/Denver")
-    Reading.objects.bulk_create(
+    bulk_create(
         [
             Reading(
                 organization=org,
@@ -109,7 +117,8 @@ def test_one_statement_of_readings_for_many_patients(org):
                 value=70,
                 unit="/min",
                 measured_at=noon(d, p) - dt.timedelta(hours=i),
-                source="validic",
+                source="impilo",
+                device=patient_device(p),
                 source_record_id=f"bulk-{p.pk}-{d}",
             )
             for i, p in enumerate(patients)
@@ -119,7 +128,7 @@ def test_one_statement_of_readings_for_many_patients(org):
     got = state_of(org)
     assert [got[p.pk]["period_days"] for p in patients] == [2, 3, 4]
     # a batch of older readings moves each episode's start back (each patient recomputed)
-    Reading.objects.bulk_create(
+    bulk_create(
         [
             Reading(
                 organization=org,
@@ -128,7 +137,8 @@ def test_one_statement_of_readings_for_many_patients(org):
                 value=71,
                 unit="/min",
                 measured_at=noon(10, p),
-                source="validic",
+                source="impilo",
+                device=patient_device(p),
                 source_record_id=f"bulk2-{p.pk}",
             )
             for p in patients
@@ -137,7 +147,7 @@ def test_one_statement_of_readings_for_many_patients(org):
     got = state_of(org)
     assert [got[p.pk]["period_days"] for p in patients] == [3, 4, 5]
     # and a batch into periods that exist: folded into the rows in one UPDATE
-    Reading.objects.bulk_create(
+    bulk_create(
         [
             Reading(
                 organization=org,
@@ -146,7 +156,8 @@ def test_one_statement_of_readings_for_many_patients(org):
                 value=71,
                 unit="/min",
                 measured_at=noon(5, p),
-                source="validic",
+                source="impilo",
+                device=patient_device(p),
                 source_record_id=f"bulk3-{p.pk}",
             )
             for p in patients
@@ -182,7 +193,7 @@ def test_deleted_and_corrected_readings_are_recomputed(org, patient):
     assert (got["last_reading_id"], got["period_days"]) == (older.pk, 1)
     Reading.objects.filter(pk=older.pk).update(measured_at=days_ago(0, hours=1))
     assert state_of(org)[patient.pk]["last_at"] == Reading.objects.get(pk=older.pk).measured_at
-    Reading.objects.filter(pk=older.pk).update(manual=True)
+    Reading.objects.filter(pk=older.pk).update(transmitted=False)
     got = state_of(org)[patient.pk]
     assert (got["period_days"], got["episode_start"]) == (0, None)
 
@@ -266,10 +277,21 @@ def test_the_migration_backfills_existing_patients(org, alice):
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("care", "0002_reading_latest_index")])
+    old = executor.migrate([("care", "0002_reading_latest_index")]).apps
     try:
         patient = PatientFactory(organization=org)  # no trigger: the state table is gone
-        reading(patient, "systolic", 120, at=days_ago(2))
+        # a reading as stored before its day was (readings 0005 backfills it)
+        old.get_model("readings", "Reading").objects.create(
+            organization_id=org.pk,
+            patient_id=patient.pk,
+            metric="systolic",
+            value=120,
+            unit="mm[Hg]",
+            measured_at=days_ago(2),
+            source="impilo",
+            source_record_id="before-0005",
+            device_id=patient_device(patient).pk,
+        )
         entry(patient, alice, minutes=7)
     finally:
         executor = MigrationExecutor(connection)

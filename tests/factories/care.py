@@ -3,13 +3,19 @@ where a service exists (ingestion is the readings app's; its factory is used for
 
 import datetime as dt
 
+from devices.models import Device
 from readings.alerts import alerts_evaluate_readings
 from readings.care import services
 from readings.models import ReadingSource
+from tests.factories.devices import AssignedDeviceFactory
 from tests.factories.readings import ReadingFactory
 
 
 def reading(patient, metric="systolic", value=120.0, at=None, manual=False, **extra):
+    """A reading of `patient`; one not manual comes from the patient's test cuff (assigned to
+    them, no assignment history), so it is device data unless `device` says otherwise."""
+    if not manual and "device" not in extra:
+        extra["device"] = patient_device(patient)
     return ReadingFactory(
         patient=patient,
         metric=metric,
@@ -18,6 +24,14 @@ def reading(patient, metric="systolic", value=120.0, at=None, manual=False, **ex
         manual=manual,
         source=ReadingSource.MANUAL if manual else ReadingSource.IMPILO,
         **extra,
+    )
+
+
+def patient_device(patient):
+    """The patient's test cuff (created on first use)."""
+    identifier = f"CUFF-{patient.pk}"
+    return Device.objects.filter(identifier=identifier).first() or AssignedDeviceFactory(
+        organization=patient.organization, assigned_patient=patient, identifier=identifier
     )
 
 

@@ -25,7 +25,7 @@ def days(n, start=START):
 
 
 @pytest.mark.parametrize(
-    ("day_count", "first_period", "expected"),
+    ("day_count", "setup", "expected"),
     [
         (0, True, []),
         (1, True, []),  # one day is not enough for anything
@@ -36,14 +36,14 @@ def days(n, start=START):
         (30, True, ["99453", "99454"]),
     ],
 )
-def test_device_supply_tiers(day_count, first_period, expected):
-    lines = device_supply_codes(days(day_count), PERIOD, first_period=first_period)
+def test_device_supply_tiers(day_count, setup, expected):
+    lines = device_supply_codes(days(day_count), PERIOD, setup=setup)
     assert [line.code for line in lines] == expected
 
 
 def test_days_outside_the_period_do_not_count():
     outside = days(20, start=START + dt.timedelta(days=30))
-    assert device_supply_codes(outside | days(1), PERIOD, first_period=False) == []
+    assert device_supply_codes(outside | days(1), PERIOD, setup=False) == []
 
 
 @pytest.mark.parametrize(

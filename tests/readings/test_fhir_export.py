@@ -129,6 +129,8 @@ def test_readings_list_endpoint(api, outsider_api, patient, django_assert_max_nu
         "origin",  # issue 15: the vendor's origin, and the record's earlier versions
         "measurement_group",
         "history",
+        "local_day",
+        "transmitted",
     }
     assert first["history"] == []
     assert api.get(url, {"from": "yesterday"}).status_code == HTTPStatus.BAD_REQUEST

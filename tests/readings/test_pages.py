@@ -130,6 +130,8 @@ def test_csv_has_local_time_offset_and_units(nurse_client, patient):
     )
     assert row["utc_offset_used"] == "UTC-05:00"
     assert row["local_time"].endswith("-05:00")
+    # the stored day and device-data flag billing counts (no device: not device data)
+    assert (row["local_day"], row["device_data"]) == (row["local_time"][:10], "false")
 
 
 def test_overview_lists_out_of_range_readings_of_the_org_only(

@@ -8,7 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import F, Min, Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from portal.models import Patient
@@ -67,25 +67,22 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
     now = now or timezone.now()
     first, last = billing.month_bounds(month)
     ids = [p.pk for p in patients]
-    first_device = dict(
+    first_device_day = dict(
         Reading.objects.filter(billing.device_data(), patient_id__in=ids)
         .values("patient")
-        .annotate(first=Min("measured_at"))
+        .annotate(first=Min("local_day"))
         .values_list("patient", "first")
     )
-    window_start = dt.datetime.combine(
-        first - dt.timedelta(days=billing.PERIOD_DAYS + 1), dt.time(), tzinfo=dt.UTC
-    )
-    window_end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+    # Every stored device day up to the last period shown: the month's periods count theirs,
+    # and 99453 goes to the episode's first period with enough (billing.setup_period).
     days = defaultdict(set)
     for pid, day in (
         Reading.objects.filter(
             billing.device_data(),
             patient_id__in=ids,
-            measured_at__gte=window_start,
-            measured_at__lt=window_end,
+            local_day__lte=last + dt.timedelta(days=billing.PERIOD_DAYS),
         )
-        .annotate(day=billing.device_day_expression(F("patient__time_zone")))
+        .annotate(day=billing.device_day_expression())
         .values_list("patient", "day")
         .distinct()
     ):
@@ -102,10 +99,11 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
     lines = []
     for patient in patients:
         start = billing.episode_start(
-            patient.monitoring_started_on, first_device.get(patient.pk), patient.tz
+            patient.monitoring_started_on, first_device_day.get(patient.pk)
         )
         periods = []
         if start is not None:
+            setup = billing.setup_period(start, days[patient.pk])
             today = now.astimezone(patient.tz).date()
             spans = billing.periods_ending_in(start, month)
             if first <= today <= last and today >= start:
@@ -122,7 +120,7 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
                         last=p_last,
                         days=in_period,
                         codes=billing.device_supply_codes(
-                            set(in_period), (p_first, p_last), first_period=p_first == start
+                            set(in_period), (p_first, p_last), setup=(p_first, p_last) == setup
                         ),
                         in_progress=p_last >= today,
                         first_period=p_first == start,

@@ -166,15 +166,17 @@ def _roster_from_state(organization, now):
 
 def roster_patients_computed(organization, *, now):
     """The roster's columns computed per patient from the facts (correlated subqueries):
-    what the SQLite demo uses and what RosterState must always equal on PostgreSQL."""
+    what the SQLite demo uses and what RosterState must always equal on PostgreSQL. Device
+    days are the stored ones (Reading.local_day of transmitted readings); the patient's today
+    is computed in Python per zone (billing.today_expression), so both databases agree."""
     month_first, month_last = billing.month_bounds(
         now.astimezone(organization_tz(organization)).date()
     )
     latest = Reading.objects.filter(patient=OuterRef("pk")).order_by("-measured_at", "-id")
-    first_device = (
+    first_device_day = (
         Reading.objects.filter(billing.device_data(), patient=OuterRef("pk"))
-        .order_by("measured_at")
-        .values("measured_at")[:1]
+        .order_by("local_day")
+        .values("local_day")[:1]
     )
     open_alerts = Alert.objects.filter(patient=OuterRef("pk"), status__in=OPEN_STATUSES)
     return (
@@ -202,10 +204,9 @@ def roster_patients_computed(organization, *, now):
             ),
             episode_start=billing.episode_start_expression(
                 F("monitoring_started_on"),
-                Subquery(first_device, output_field=DateTimeField()),
-                F("time_zone"),
+                Subquery(first_device_day, output_field=DateField()),
             ),
-            local_today=billing.reading_day_expression(now, F("time_zone")),
+            local_today=billing.today_expression(now),
         )
         .annotate(
             period_start=billing.period_start_expression(F("episode_start"), F("local_today"))
@@ -216,11 +217,9 @@ def roster_patients_computed(organization, *, now):
                     Reading.objects.filter(
                         billing.device_data(),
                         patient=OuterRef("pk"),
-                        # sargable bound for the index; the exact bound is the local day below
-                        measured_at__gte=now - dt.timedelta(days=billing.PERIOD_DAYS + 1),
+                        local_day__gte=OuterRef("period_start"),
                     )
-                    .annotate(day=billing.device_day_expression(OuterRef("time_zone")))
-                    .filter(day__gte=OuterRef("period_start"))
+                    .annotate(day=billing.device_day_expression())
                     .order_by()
                     .values("patient")
                     .annotate(n=Count("day", distinct=True))
