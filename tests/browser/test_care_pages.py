@@ -114,10 +114,13 @@ def test_nurse_triages_an_alert_and_logs_time(
 
     page.get_by_role("link", name="Quimby, Harriet").first.click()
     page.get_by_label("Minutes").fill("12")
+    page.get_by_label("Seconds").fill("30")
     page.get_by_label("Activity", exact=True).select_option("call")
-    page.get_by_label("Included an interactive call with the patient or caregiver").check()
+    page.locator("#time-contact_medium").select_option("phone")
+    page.locator("#time-contact_with").select_option("patient")
+    page.locator(".care-entry-form").screenshot(path=f"{screenshot_dir}/care-time-log-form.png")
     page.get_by_role("button", name="Log time").click()
-    expect(page.get_by_text("Logged 12 minutes.")).to_be_visible()
+    expect(page.get_by_text("Logged 12 min 30 s.")).to_be_visible()
     expect(page.locator(".care-facts")).to_contain_text("99470")
     page.locator("#care").screenshot(path=f"{screenshot_dir}/care-patient-panel.png")
 

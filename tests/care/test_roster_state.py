@@ -216,7 +216,7 @@ def test_time_logged_edited_and_deleted(org, patient, alice):
     first = entry(patient, alice, minutes=12)
     entry(patient, alice, minutes=5)
     assert state_of(org)[patient.pk]["month_minutes"] == 17
-    services.time_entry_update(entry=first, by=alice, minutes=20)
+    services.time_entry_update(entry=first, by=alice, seconds=20 * 60)
     assert state_of(org)[patient.pk]["month_minutes"] == 25
     services.time_entry_delete(entry=first, by=alice)
     assert state_of(org)[patient.pk]["month_minutes"] == 5
@@ -270,7 +270,15 @@ def test_the_migration_backfills_existing_patients(org, alice):
     try:
         patient = PatientFactory(organization=org)  # no trigger: the state table is gone
         reading(patient, "systolic", 120, at=days_ago(2))
-        entry(patient, alice, minutes=7)
+        # the time entry as that schema holds it (minutes; care 0005 makes them seconds)
+        old = executor.loader.project_state([("care", "0002_reading_latest_index")]).apps
+        old.get_model("care", "TimeEntry").objects.create(
+            organization_id=org.pk,
+            patient_id=patient.pk,
+            author_id=alice.pk,
+            day=dt.datetime.now(tz=patient.tz).date(),
+            minutes=7,
+        )
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
