@@ -118,6 +118,13 @@ class TimeEntrySerializer(serializers.ModelSerializer):
         "caregiver: the interactive communication 99470/99457 require.",
     )
     billable = serializers.BooleanField(read_only=True)
+    # Plain text out: the model's choices also hold `unrecorded` (entries from before contacts
+    # were recorded), which input never accepts; one enum name per choice set in the schema.
+    contact_medium = serializers.CharField(
+        read_only=True,
+        help_text="phone, video, in_person; `unrecorded` for an entry logged before contacts "
+        "were recorded (never counted); empty when not a call or visit.",
+    )
 
     class Meta:
         model = TimeEntry
