@@ -61,17 +61,31 @@ def _validation(exc: ValidationError) -> ApiError:
 
 def _entry_values(request, values: dict, patient) -> dict:
     """The API's names turned into the service's arguments: `performed_by` (a username) into
-    the organization's staff member, `appointment` (an id) into the patient's visit."""
+    the organization's staff member, `appointment` (an id) into the patient's visit. Either
+    not found is a 404 naming the field, like every other reference to a missing object."""
     if "performed_by" in values:
-        values["performed_by"] = services.performer_for(
-            request.organization, values["performed_by"]
-        )
+        try:
+            values["performed_by"] = services.performer_for(
+                request.organization, values["performed_by"]
+            )
+        except ValidationError:
+            raise ApiError(
+                404,
+                "not_found",
+                "performed_by: no active staff member of the organization with this username",
+                {"performed_by": ["Not found."]},
+            ) from None
     if values.get("appointment") is not None:
         visit = Appointment.objects.filter(
             organization=request.organization, patient=patient, pk=values["appointment"]
         ).first()
         if visit is None:
-            raise ValidationError({"appointment": "No such visit of this patient."})
+            raise ApiError(
+                404,
+                "not_found",
+                "appointment: no such visit of this patient",
+                {"appointment": ["Not found."]},
+            )
         values["appointment"] = visit
     return values
 
@@ -257,7 +271,7 @@ class AlertResolve(AlertActionView):
         ),
         responses={
             201: TimeEntrySerializer,
-            404: error_response("No such patient."),
+            404: error_response("No such patient, staff member (`performed_by`) or visit."),
             422: error_response("`validation_error`: the field named in `fields`."),
         },
     ),

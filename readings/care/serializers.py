@@ -161,7 +161,7 @@ class TimeEntryFields(StrictSerializer):
 
     day = serializers.DateField(required=False, validators=[dates.CARE_DAY.validate])
     seconds = serializers.IntegerField(
-        min_value=1,
+        min_value=billing.MIN_ENTRY_SECONDS,
         max_value=billing.DAY_MAX_SECONDS,
         required=False,
         help_text="Duration in seconds (at least 60). Give `seconds` or `minutes`.",

@@ -188,8 +188,8 @@ def test_api_names_the_person_by_username(api, monitored, alice, olga):
     assert codes(monitored, OCTOBER) == ["99457"]
     # someone of another organization is nobody here
     response = api.post("/api/v1/time-entries", {**data, "performed_by": "olga"}, format="json")
-    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert list(response.json()["fields"]) == ["performed_by"]
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json()["fields"] == {"performed_by": ["Not found."]}
 
 
 def test_coordinator_bills_only_when_flagged_clinical_staff(monitored, bob):
