@@ -20,9 +20,12 @@ their own. Where each rule lives:
   99453's period               setup_period          —                          —
   the calendar month of time   month_bounds          —                          care_roster_refresh,
                                                                                 care_roster_minutes_*
+  billable management time     time_counts_toward,   management_time            care_month_minutes
+                               whole_minutes
   days and minutes per code    the constants below,  the constants below        —
                                device_supply_codes,
-                               management_codes
+                               management_codes,
+                               interpretation_period
 
 The PL/pgSQL functions (readings/care/migrations/0003_roster_state.py) maintain the roster's
 state on PostgreSQL; each names, in a comment, the Python function it mirrors, and the tests
@@ -42,14 +45,23 @@ Device supply, per 30-day period of an episode of monitoring:
   assigned to that patient at that instant, not a manual reading, and for Validic a metric
   whose `origin` is "device". A "day" is the reading's stored local day.
 
-Treatment management, per calendar month (clinical staff / physician / QHP time):
-  99470  first 10 minutes (10–19 min) with at least one real-time interactive communication
-         with the patient or caregiver in the month; not billed with 99457.
-  99457  first 20 minutes, with at least one interactive communication in the month.
-  99458  each additional full 20 minutes beyond the first 20 (add-on to 99457).
-  99091  30 minutes of physician/QHP data interpretation in a 30-day period; not billed with
-         99457/99458 for the same month (99457/99458 take precedence when both qualify,
-         as their combined value is higher — decision recorded here).
+Treatment management, per calendar month (the named person's time: clinical staff or a
+physician/QHP; Membership.may_bill_management). Time is stored in seconds; a month's billable
+minutes are the sum of its billable entries' seconds, then whole minutes rounded down:
+  99470  10–19 minutes with at least one real-time interactive communication (a call or video
+         visit, or a Solo visit that happened) with the patient or caregiver in the month;
+         never with 99457. Secure messages are not interactive communication.
+  99457  the first 20 minutes, with an interactive communication in the month.
+  99458  each further full 20 minutes beyond the first 20 (add-on to 99457).
+  Minutes of a visit billed separately as an office visit never count (staff say so).
+Physician/QHP interpretation, per 30-day period of the episode (reported in the month the
+period ends, as the device codes):
+  99091  at least 30 minutes of physician/QHP data interpretation summed over the period;
+         not billed for a period that touches a calendar month billed with 99457/99458 or
+         99470 (the management codes take precedence; 99470 is the portal's reading of the
+         2026 rules, see the README).
+What each entry counts toward is decided in Python when it is logged (time_counts_toward)
+and stored (TimeEntry.counts_toward); the roster's PL/pgSQL minutes read that column.
 """
 
 from __future__ import annotations
@@ -65,6 +77,7 @@ from django.db.models import Case, DateField, DateTimeField, F, Func, Q, Value, 
 from django.db.models.functions import Coalesce
 
 from portal import dates
+from portal.models import Role
 
 PERIOD_DAYS = 30
 SETUP_MIN_DAYS = 2
@@ -74,6 +87,19 @@ MGMT_SHORT_MINUTES = 10  # 99470
 MGMT_FIRST_MINUTES = 20  # 99457
 MGMT_ADDON_MINUTES = 20  # 99458 per unit
 INTERPRETATION_MINUTES = 30  # 99091
+
+# Care time (seconds). A timer stopped sooner logs nothing (a start/stop by mistake); one
+# patient's time on one day above DAY_REASON_SECONDS needs a reason, above DAY_MAX_SECONDS
+# it is refused (a day has 24 hours).
+MIN_ENTRY_SECONDS = 60
+DAY_REASON_SECONDS = 120 * 60
+DAY_MAX_SECONDS = 24 * 60 * 60
+
+# What an entry's seconds count toward (TimeEntry.counts_toward, decided by
+# time_counts_toward when it is logged).
+MANAGEMENT = "management"  # 99470 / 99457 / 99458
+INTERPRETATION = "interpretation"  # 99091
+NOT_BILLABLE = "none"
 
 
 @dataclass(frozen=True)
@@ -85,12 +111,13 @@ class CodeLine:
 
 @dataclass(frozen=True)
 class CareTime:
-    """One time-log entry, as the rules see it."""
+    """One time-log entry, as the rules see it: its seconds, what they count toward
+    (time_counts_toward) and whether it was a real-time interactive contact."""
 
     day: dt.date
-    minutes: int
-    interactive: bool = False
-    interpretation: bool = False  # physician/QHP data interpretation (99091), not management
+    seconds: int
+    counts: str = MANAGEMENT
+    contact: bool = False
 
 
 # --- days -----------------------------------------------------------------------------------
@@ -317,47 +344,147 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
+def months_overlapping(period: tuple[dt.date, dt.date]) -> list[dt.date]:
+    """The first days of the calendar months a 30-day period touches (two, or three when it
+    starts on the 31st before a February)."""
+    first, last = period
+    out, month = [], first.replace(day=1)
+    while month <= last:
+        out.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def whole_minutes(seconds: int) -> int:
+    """Billable minutes of summed seconds: whole minutes, rounded down, never up (CMS counts
+    time actually spent; a started minute is not a minute)."""
+    return seconds // 60
+
+
+def time_counts_toward(
+    *, interpretation: bool, performer_role: str, may_bill_management: bool, office_visit: bool
+) -> tuple[str, str]:
+    """What an entry's seconds count toward, and why not when they count toward nothing.
+    Decided when the entry is logged (and again when it is edited) from who did the work:
+    `performer_role` is the Role value of the named person ("" when nobody is named),
+    `may_bill_management` their Membership.may_bill_management at that time."""
+    if office_visit:
+        return NOT_BILLABLE, "billed separately as an office visit: not RPM time"
+    if not performer_role:
+        return NOT_BILLABLE, "no person named: whose time this was is unknown"
+    if interpretation:
+        if performer_role == Role.PHYSICIAN:
+            return INTERPRETATION, ""
+        return NOT_BILLABLE, "interpretation bills 99091 only for a physician/QHP"
+    if may_bill_management:
+        return MANAGEMENT, ""
+    return NOT_BILLABLE, "not clinical staff: management time bills only for clinical staff"
+
+
+def management_time() -> Q:
+    """The time entries whose seconds count toward 99470/99457/99458 (ORM, on TimeEntry; the
+    PL/pgSQL roster functions read the same stored column)."""
+    return Q(deleted_at__isnull=True, counts_toward=MANAGEMENT)
+
+
 @dataclass
 class MonthTime:
-    management_minutes: int = 0
-    interpretation_minutes: int = 0
+    management_seconds: int = 0
+    interpretation_seconds: int = 0
+    not_billable_seconds: int = 0
     interactive: bool = False
     entries: list[CareTime] = field(default_factory=list)
 
+    @property
+    def management_minutes(self) -> int:
+        return whole_minutes(self.management_seconds)
 
-def month_time(entries: Iterable[CareTime], month: dt.date) -> MonthTime:
-    """Sum one calendar month's entries (`month` is any day of it)."""
+    @property
+    def interpretation_minutes(self) -> int:
+        return whole_minutes(self.interpretation_seconds)
+
+    @property
+    def not_billable_minutes(self) -> int:
+        return whole_minutes(self.not_billable_seconds)
+
+
+def month_time(
+    entries: Iterable[CareTime], month: dt.date, visit_days: Iterable[dt.date] = ()
+) -> MonthTime:
+    """Sum one calendar month's entries (`month` is any day of it). The interactive
+    communication is a contact entry (a real-time call or visit) or a Solo visit that
+    happened (`visit_days`, patient-local) in the month."""
     total = MonthTime()
+    same = (month.year, month.month)
     for entry in entries:
-        if (entry.day.year, entry.day.month) != (month.year, month.month):
+        if (entry.day.year, entry.day.month) != same:
             continue
         total.entries.append(entry)
-        if entry.interpretation:
-            total.interpretation_minutes += entry.minutes
+        total.interactive = total.interactive or entry.contact
+        if entry.counts == MANAGEMENT:
+            total.management_seconds += entry.seconds
+        elif entry.counts == INTERPRETATION:
+            total.interpretation_seconds += entry.seconds
         else:
-            total.management_minutes += entry.minutes
-            total.interactive = total.interactive or entry.interactive
+            total.not_billable_seconds += entry.seconds
+    total.interactive = total.interactive or any((d.year, d.month) == same for d in visit_days)
     return total
 
 
 def management_codes(time: MonthTime) -> list[CodeLine]:
-    """99470 / 99457 / 99458 / 99091 for one calendar month of logged time."""
+    """99470 / 99457 / 99458 for one calendar month of billable management time."""
     minutes = time.management_minutes
     lines: list[CodeLine] = []
     if time.interactive and minutes >= MGMT_FIRST_MINUTES:
-        lines.append(CodeLine("99457", reason=f"{minutes} min with an interactive call"))
+        lines.append(CodeLine("99457", reason=f"{minutes} min with an interactive contact"))
         addon = (minutes - MGMT_FIRST_MINUTES) // MGMT_ADDON_MINUTES
         if addon:
             lines.append(CodeLine("99458", units=addon, reason=f"{addon} × 20 more minutes"))
     elif time.interactive and minutes >= MGMT_SHORT_MINUTES:
-        lines.append(CodeLine("99470", reason=f"{minutes} min with an interactive call"))
-    if time.interpretation_minutes >= INTERPRETATION_MINUTES and not any(
-        line.code in ("99457", "99458") for line in lines
-    ):
-        lines.append(
-            CodeLine("99091", reason=f"{time.interpretation_minutes} min of interpretation")
-        )
+        lines.append(CodeLine("99470", reason=f"{minutes} min with an interactive contact"))
     return lines
+
+
+@dataclass(frozen=True)
+class InterpretationPeriod:
+    """99091 for one 30-day period: its physician/QHP interpretation time and the outcome."""
+
+    first: dt.date
+    last: dt.date
+    seconds: int
+    code: CodeLine | None
+    reason: str
+
+    @property
+    def minutes(self) -> int:
+        return whole_minutes(self.seconds)
+
+
+def interpretation_period(
+    entries: Iterable[CareTime],
+    period: tuple[dt.date, dt.date],
+    management_months: Iterable[dt.date],
+) -> InterpretationPeriod:
+    """99091 for one of the episode's 30-day periods: at least 30 whole minutes of
+    physician/QHP interpretation summed over the period's days, and no calendar month the
+    period touches billed with 99470/99457/99458 (`management_months`: first days of the
+    months whose management_codes are not empty; those codes take precedence)."""
+    first, last = period
+    seconds = sum(
+        e.seconds for e in entries if e.counts == INTERPRETATION and first <= e.day <= last
+    )
+    minutes = whole_minutes(seconds)
+    if minutes < INTERPRETATION_MINUTES:
+        need = INTERPRETATION_MINUTES - minutes
+        return InterpretationPeriod(first, last, seconds, None, f"{need} more min for 99091")
+    clash = sorted(set(management_months) & set(months_overlapping(period)))
+    if clash:
+        names = ", ".join(f"{m:%b %Y}" for m in clash)
+        return InterpretationPeriod(
+            first, last, seconds, None, f"not billed: {names} billed with 99470/99457/99458"
+        )
+    code = CodeLine("99091", reason=f"{minutes} min of physician/QHP interpretation")
+    return InterpretationPeriod(first, last, seconds, code, "")
 
 
 def shortfall(time: MonthTime) -> str:
@@ -367,7 +494,7 @@ def shortfall(time: MonthTime) -> str:
         need = MGMT_SHORT_MINUTES - minutes
         return f"{need} more minute{'s' if need != 1 else ''} for 99470"
     if not time.interactive:
-        return "an interactive call with the patient or caregiver is needed"
+        return "a real-time call or visit with the patient or caregiver is needed"
     if minutes < MGMT_FIRST_MINUTES:
         need = MGMT_FIRST_MINUTES - minutes
         return f"{need} more minute{'s' if need != 1 else ''} for 99457"

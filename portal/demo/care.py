@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from readings.alerts import alerts_check_no_data
 from readings.care import services
-from readings.care.models import Activity, TimeEntry
+from readings.care.models import Activity, ContactMedium, ContactWith, TimeEntry
 from readings.models import OPEN_STATUSES, Alert
 from readings.thresholds import threshold_defaults_ensure
 
@@ -32,13 +32,18 @@ def care_work_load(*, organization, patients, nurse, rng) -> str:
         today = timezone.now().astimezone(patient.tz).date()
         for _ in range(rng.randint(1, 3)):
             day = max(today.replace(day=1), today - dt.timedelta(days=rng.randint(0, 12)))
+            activity = rng.choice([Activity.REVIEW, Activity.CALL, Activity.CARE_PLAN])
+            call = activity == Activity.CALL
             services.time_entry_create(
                 patient=patient,
                 by=nurse,
                 day=day,
-                minutes=rng.choice([4, 6, 8, 10, 12, 15]),
-                activity=rng.choice([Activity.REVIEW, Activity.CALL, Activity.CARE_PLAN]),
-                interactive=rng.random() < 0.5,
+                seconds=rng.choice([4, 6, 8, 10, 12, 15]) * 60 + rng.randint(0, 59),
+                activity=activity,
+                contact_medium=rng.choice([ContactMedium.PHONE, ContactMedium.VIDEO])
+                if call
+                else "",
+                contact_with=ContactWith.PATIENT if call else "",
             )
             logged += 1
     open_alerts = Alert.objects.filter(organization=organization, status__in=OPEN_STATUSES)

@@ -14,8 +14,8 @@ class RevisionInline(OrganizationScopedInline, admin.TabularInline):
 
 @admin.register(TimeEntry)
 class TimeEntryAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "day", "minutes", "activity", "interactive", "author"]
-    list_filter = ["activity", "interactive"]
-    raw_id_fields = ["patient", "author"]
+    list_display = ["__str__", "day", "seconds", "activity", "counts_toward", "performed_by"]
+    list_filter = ["activity", "counts_toward", "contact_medium"]
+    raw_id_fields = ["patient", "author", "performed_by", "appointment"]
     readonly_fields = [f.name for f in TimeEntry._meta.concrete_fields]
     inlines = [RevisionInline]

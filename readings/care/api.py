@@ -10,6 +10,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from appointments.models import Appointment
 from portal import dates
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org
 from portal.api_helpers import ApiError, KeysetCursorPagination, object_id
@@ -56,6 +57,44 @@ def _validation(exc: ValidationError) -> ApiError:
     fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     name, msgs = next(iter(fields.items()))
     return ApiError(422, "validation_error", f"{name}: {msgs[0]}", fields)
+
+
+def _entry_values(request, values: dict, patient) -> dict:
+    """The API's names turned into the service's arguments: `performed_by` (a username) into
+    the organization's staff member, `appointment` (an id) into the patient's visit. Either
+    not found is a 404 naming the field, like every other reference to a missing object."""
+    if "performed_by" in values:
+        try:
+            values["performed_by"] = services.performer_for(
+                request.organization, values["performed_by"]
+            )
+        except ValidationError:
+            raise ApiError(
+                404,
+                "not_found",
+                "performed_by: no active staff member of the organization with this username",
+                {"performed_by": ["Not found."]},
+            ) from None
+    if values.get("appointment") is not None:
+        visit = Appointment.objects.filter(
+            organization=request.organization, patient=patient, pk=values["appointment"]
+        ).first()
+        if visit is None:
+            raise ApiError(
+                404,
+                "not_found",
+                "appointment: no such visit of this patient",
+                {"appointment": ["Not found."]},
+            )
+        values["appointment"] = visit
+    return values
+
+
+def _time_validation(exc: ValidationError, data) -> ApiError:
+    """A 422 naming the field as the client sent it (`minutes` when it sent minutes)."""
+    if hasattr(exc, "error_dict") and "minutes" in data and "seconds" in exc.error_dict:
+        exc.error_dict["minutes"] = exc.error_dict.pop("seconds")
+    return _validation(exc)
 
 
 def _flag(params, name) -> bool:
@@ -222,7 +261,19 @@ class AlertResolve(AlertActionView):
     post=extend_schema(
         summary="Log care time",
         request=TimeEntryInput,
-        responses={201: TimeEntrySerializer, 404: error_response("No such patient.")},
+        description=(
+            "Seconds (or minutes) of care for a patient on a patient-local day, by a named "
+            "person: `performed_by` (a staff username; a signed-in user's own time by "
+            "default). An API key's time without `performed_by` is kept and not billable. "
+            "Activity `call` is a real-time contact and needs `contact_medium` and "
+            "`contact_with`. Under 60 seconds, more than 2 hours that day without "
+            "`day_reason`, or more than 24 hours that day: 422 naming the field."
+        ),
+        responses={
+            201: TimeEntrySerializer,
+            404: error_response("No such patient, staff member (`performed_by`) or visit."),
+            422: error_response("`validation_error`: the field named in `fields`."),
+        },
     ),
 )
 class TimeEntryList(generics.ListCreateAPIView):
@@ -269,10 +320,14 @@ class TimeEntryList(generics.ListCreateAPIView):
         user, key = _actor(request)
         try:
             entry = services.time_entry_create(
-                patient=patient, by=user, api_key=key, request=request, **values
+                patient=patient,
+                by=user,
+                api_key=key,
+                request=request,
+                **_entry_values(request, values, patient),
             )
         except ValidationError as exc:
-            raise _validation(exc) from exc
+            raise _time_validation(exc, request.data) from exc
         return Response(TimeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -304,13 +359,14 @@ class TimeEntryDetail(generics.RetrieveUpdateDestroyAPIView):
         data.is_valid(raise_exception=True)
         user, key = _actor(request)
         try:
+            values = _entry_values(request, dict(data.validated_data), entry.patient)
             entry = services.time_entry_update(
-                entry=entry, by=user, api_key=key, request=request, **data.validated_data
+                entry=entry, by=user, api_key=key, request=request, **values
             )
         except PermissionDenied as exc:
             raise ApiError(403, "not_author", str(exc)) from exc
         except ValidationError as exc:
-            raise _validation(exc) from exc
+            raise _time_validation(exc, request.data) from exc
         return Response(TimeEntrySerializer(entry).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -331,8 +387,10 @@ class BillingPagination(KeysetCursorPagination):
     summary="RPM billing summary for a month",
     description=(
         "Per patient: the 30-day periods ending in the month (and the one in progress) with "
-        "their dates with device data and codes (99453/99445/99454), the month's minutes and "
-        "codes (99470/99457/99458/99091), and the time entries as evidence. CMS 2026 rules "
+        "their dates with device data and codes (99453/99445/99454) and physician/QHP "
+        "interpretation (99091 per period), the month's billable minutes (seconds summed, "
+        "then rounded down) and codes (99470/99457/99458), and the time entries as evidence, "
+        "not-billable ones included with the reason. CMS 2026 rules "
         "(readings/billing.py). Cursor-paginated by name: follow `next`."
     ),
     parameters=[MONTH_PARAMETER],

@@ -3,7 +3,7 @@ import datetime as dt
 from django import forms
 
 from portal import dates
-from readings.care.models import Activity
+from readings.care.models import COUNTING_MEDIA, Activity, ContactMedium, ContactWith
 from readings.models import Direction, RuleKind, Severity
 from readings.units import Metric
 
@@ -32,26 +32,97 @@ class RosterFilterForm(forms.Form):
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, label="Sort")
 
 
-class TimeEntryForm(forms.Form):
+MEDIUM_CHOICES = [("", "—"), *(c for c in ContactMedium.choices if c[0] in COUNTING_MEDIA)]
+WITH_CHOICES = [("", "—"), *ContactWith.choices]
+
+
+class ContactFields(forms.Form):
+    """What a real-time call or visit was: the fields the timer and the time log share."""
+
+    activity = forms.ChoiceField(choices=Activity.choices, initial=Activity.REVIEW, required=False)
+    contact_medium = forms.ChoiceField(
+        choices=MEDIUM_CHOICES, required=False, label="Call or visit by"
+    )
+    contact_with = forms.ChoiceField(choices=WITH_CHOICES, required=False, label="With")
+    office_visit = forms.BooleanField(
+        required=False,
+        label="Billed separately as an office visit (its minutes are not RPM minutes)",
+    )
+    day_reason = forms.CharField(
+        required=False, max_length=500, label="Reason, if over 2 hours for this patient today"
+    )
+    note = forms.CharField(
+        required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, entry=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if entry is not None and entry.contact_medium == ContactMedium.UNRECORDED:
+            # An entry from before contacts were recorded keeps its value until it is set.
+            field = self.fields["contact_medium"]
+            field.choices = [
+                *field.choices,
+                (entry.contact_medium, entry.get_contact_medium_display()),
+            ]
+
+    def service_values(self) -> dict:
+        data = {**self.cleaned_data, "activity": self.cleaned_data["activity"] or Activity.REVIEW}
+        return {
+            name: data[name]
+            for name in (
+                "activity",
+                "contact_medium",
+                "contact_with",
+                "office_visit",
+                "day_reason",
+                "note",
+            )
+        }
+
+
+class TimeEntryForm(ContactFields):
+    """Manual time: minutes and seconds, the day, and (for a Solo visit) which visit."""
+
+    field_order = ["day", "minutes", "seconds"]
     day = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         label="Date",
         validators=[dates.CARE_DAY.validate],
     )
-    minutes = forms.IntegerField(min_value=1, max_value=600, label="Minutes")
-    activity = forms.ChoiceField(choices=Activity.choices, initial=Activity.REVIEW)
-    interactive = forms.BooleanField(
-        required=False, label="Included an interactive call with the patient or caregiver"
+    minutes = forms.IntegerField(min_value=0, max_value=24 * 60, label="Minutes")
+    seconds = forms.IntegerField(min_value=0, max_value=59, required=False, label="Seconds")
+    appointment = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Solo visit", choices=[("", "—")]
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, visits=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visits = {v.pk: v for v in visits}
+        self.fields["appointment"].choices = [
+            ("", "—"),
+            *((v.pk, f"{v.starts_at:%b %-d %H:%M} UTC · {v.get_status_display()}") for v in visits),
+        ]
+
+    @classmethod
+    def initial_for(cls, entry) -> dict:
+        return {
+            **entry.snapshot(),
+            "minutes": entry.seconds // 60,
+            "seconds": entry.seconds % 60,
+        }
+
+    def service_values(self) -> dict:
+        data = self.cleaned_data
+        return {
+            **super().service_values(),
+            "day": data["day"],
+            "seconds": data["minutes"] * 60 + (data.get("seconds") or 0),
+            "appointment": self.visits.get(data.get("appointment")),
+        }
 
 
-class TimerStopForm(forms.Form):
-    activity = forms.ChoiceField(choices=Activity.choices, initial=Activity.REVIEW)
-    interactive = forms.BooleanField(
-        required=False, label="Included an interactive call with the patient or caregiver"
-    )
-    note = forms.CharField(required=False, max_length=2000)
+class TimerStopForm(ContactFields):
+    pass
 
 
 class AlertActionForm(forms.Form):

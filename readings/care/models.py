@@ -8,12 +8,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from appointments.models import Appointment
 from portal.models import ApiKey, Organization, Patient
+from readings import billing
 
 
 class Activity(models.TextChoices):
     REVIEW = "data_review", "Reviewing readings"
-    CALL = "call", "Call with patient or caregiver"
+    CALL = "call", "Real-time call or visit with the patient or caregiver"
+    MESSAGE = "secure_message", "Secure message (not an interactive contact)"
     CARE_PLAN = "care_plan", "Care plan update"
     COORDINATION = "coordination", "Care coordination"
     EDUCATION = "education", "Patient education"
@@ -21,9 +24,43 @@ class Activity(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class ContactMedium(models.TextChoices):
+    """How a real-time contact (Activity.CALL) happened. CMS: real-time synchronous two-way
+    communication; a secure message is an activity of its own and never a contact."""
+
+    PHONE = "phone", "Phone (real-time audio)"
+    VIDEO = "video", "Video visit"
+    IN_PERSON = "in_person", "In person"
+    # Entries logged before contacts were recorded carried only an "interactive" checkbox:
+    # kept as they were, shown, and never counted as the contact (the medium is unknown).
+    UNRECORDED = "unrecorded", "Not recorded (old checkbox; does not count)"
+
+
+COUNTING_MEDIA = (ContactMedium.PHONE, ContactMedium.VIDEO, ContactMedium.IN_PERSON)
+
+
+class ContactWith(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CAREGIVER = "caregiver", "Caregiver"
+
+
+class CountsToward(models.TextChoices):
+    """What an entry's seconds count toward (readings.billing.time_counts_toward)."""
+
+    MANAGEMENT = billing.MANAGEMENT, "RPM management (99470/99457/99458)"
+    INTERPRETATION = billing.INTERPRETATION, "Physician/QHP interpretation (99091)"
+    NONE = billing.NOT_BILLABLE, "Not billable"
+
+
 class TimeEntry(models.Model):
-    """Minutes of care for one patient on one (patient-local) day. Edits keep a revision; a
-    deleted entry stays as a row with `deleted_at` so the billing evidence can be audited."""
+    """Seconds of care for one patient on one (patient-local) day, by a named person. Edits
+    keep a revision; a deleted entry stays as a row with `deleted_at` so the billing evidence
+    can be audited.
+
+    `author` logged it (a user) or `api_key` posted it; `performed_by` did the work, with the
+    role and billing standing they had when it was logged (`performer_role`,
+    `counts_toward`): the evidence says who did what as it was then. A contact (activity
+    call) says its medium and with whom; `appointment` ties it to the Solo visit it was."""
 
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="time_entries")
@@ -33,16 +70,38 @@ class TimeEntry(models.Model):
     api_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    day = models.DateField(help_text="The day of care, in the patient's time zone.")
-    minutes = models.PositiveSmallIntegerField()
-    activity = models.CharField(max_length=20, choices=Activity.choices, default=Activity.REVIEW)
-    interactive = models.BooleanField(
-        "included an interactive call",
-        default=False,
-        help_text="A real-time call with the patient or caregiver.",
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The staff member whose time this was (empty: not billable).",
     )
-    interpretation = models.BooleanField(
-        "physician/QHP interpretation", default=False, help_text="Counts toward 99091."
+    performer_role = models.CharField(max_length=20, blank=True, help_text="Their role then.")
+    day = models.DateField(help_text="The day of care, in the patient's time zone.")
+    seconds = models.PositiveIntegerField()
+    activity = models.CharField(max_length=20, choices=Activity.choices, default=Activity.REVIEW)
+    contact_medium = models.CharField(
+        "medium of the contact", max_length=12, choices=ContactMedium.choices, blank=True
+    )
+    contact_with = models.CharField(
+        "contact with", max_length=10, choices=ContactWith.choices, blank=True
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    office_visit = models.BooleanField(
+        "billed separately as an office visit",
+        default=False,
+        help_text="Minutes of a visit billed as an office visit never count as RPM minutes.",
+    )
+    counts_toward = models.CharField(
+        max_length=16, choices=CountsToward.choices, default=CountsToward.NONE
+    )
+    not_billable_reason = models.CharField(max_length=200, blank=True)
+    day_reason = models.CharField(
+        "reason for more than 2 hours that day", max_length=500, blank=True
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -53,7 +112,8 @@ class TimeEntry(models.Model):
         ordering = ["-day", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(minutes__gte=1, minutes__lte=600), name="time_entry_minutes_range"
+                condition=Q(seconds__gte=1, seconds__lte=billing.DAY_MAX_SECONDS),
+                name="time_entry_seconds_range",
             )
         ]
         indexes = [
@@ -70,15 +130,44 @@ class TimeEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"Time entry {self.pk} (patient {self.patient_id}, {self.minutes} min)"
+        return f"Time entry {self.pk} (patient {self.patient_id}, {self.seconds} s)"
+
+    @property
+    def minutes(self) -> int:
+        """Whole minutes of this entry alone (display only: billing sums seconds first)."""
+        return billing.whole_minutes(self.seconds)
+
+    @property
+    def duration(self) -> str:
+        minutes, seconds = divmod(self.seconds, 60)
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+
+    @property
+    def interpretation(self) -> bool:
+        return self.activity == Activity.INTERPRETATION
+
+    @property
+    def is_contact(self) -> bool:
+        """A real-time interactive communication that meets 99470/99457's requirement."""
+        return self.activity == Activity.CALL and self.contact_medium in COUNTING_MEDIA
+
+    @property
+    def billable(self) -> bool:
+        return self.counts_toward != CountsToward.NONE
 
     def snapshot(self) -> dict:
         return {
             "day": self.day.isoformat(),
-            "minutes": self.minutes,
+            "seconds": self.seconds,
             "activity": self.activity,
-            "interactive": self.interactive,
-            "interpretation": self.interpretation,
+            "performed_by": self.performed_by_id,
+            "performer_role": self.performer_role,
+            "contact_medium": self.contact_medium,
+            "contact_with": self.contact_with,
+            "appointment": self.appointment_id,
+            "office_visit": self.office_visit,
+            "counts_toward": self.counts_toward,
+            "day_reason": self.day_reason,
             "note": self.note,
         }
 

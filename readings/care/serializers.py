@@ -4,7 +4,14 @@ from rest_framework import serializers
 
 from portal import dates
 from portal.api_helpers import StrictSerializer
-from readings.care.models import Activity, TimeEntry
+from readings import billing
+from readings.care.models import (
+    COUNTING_MEDIA,
+    Activity,
+    ContactMedium,
+    ContactWith,
+    TimeEntry,
+)
 from readings.models import Alert, Reading
 
 
@@ -93,6 +100,31 @@ class AlertActionInput(StrictSerializer):
 class TimeEntrySerializer(serializers.ModelSerializer):
     patient = serializers.IntegerField(source="patient_id", read_only=True)
     author = serializers.IntegerField(source="author_id", read_only=True, allow_null=True)
+    performed_by = serializers.CharField(
+        source="performed_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Username of the staff member whose time this was; null: nobody named.",
+    )
+    minutes = serializers.IntegerField(
+        read_only=True, help_text="This entry's whole minutes (billing sums seconds first)."
+    )
+    appointment = serializers.IntegerField(source="appointment_id", read_only=True, allow_null=True)
+    interactive_contact = serializers.BooleanField(
+        source="is_contact",
+        read_only=True,
+        help_text="A real-time call or visit (phone, video, in person) with the patient or "
+        "caregiver: the interactive communication 99470/99457 require.",
+    )
+    billable = serializers.BooleanField(read_only=True)
+    # Plain text out: the model's choices also hold `unrecorded` (entries from before contacts
+    # were recorded), which input never accepts; one enum name per choice set in the schema.
+    contact_medium = serializers.CharField(
+        read_only=True,
+        help_text="phone, video, in_person; `unrecorded` for an entry logged before contacts "
+        "were recorded (never counted); empty when not a call or visit.",
+    )
 
     class Meta:
         model = TimeEntry
@@ -100,37 +132,106 @@ class TimeEntrySerializer(serializers.ModelSerializer):
             "id",
             "patient",
             "author",
+            "performed_by",
+            "performer_role",
             "day",
+            "seconds",
             "minutes",
             "activity",
-            "interactive",
-            "interpretation",
+            "contact_medium",
+            "contact_with",
+            "appointment",
+            "office_visit",
+            "interactive_contact",
+            "counts_toward",
+            "billable",
+            "not_billable_reason",
+            "day_reason",
             "note",
             "created_at",
             "updated_at",
         ]
 
 
-class TimeEntryInput(StrictSerializer):
+MEDIUM_CHOICES = [c for c in ContactMedium.choices if c[0] in COUNTING_MEDIA]
+
+
+class TimeEntryFields(StrictSerializer):
+    """The fields an entry is written with (a change: any of them)."""
+
+    day = serializers.DateField(required=False, validators=[dates.CARE_DAY.validate])
+    seconds = serializers.IntegerField(
+        min_value=billing.MIN_ENTRY_SECONDS,
+        max_value=billing.DAY_MAX_SECONDS,
+        required=False,
+        help_text="Duration in seconds (at least 60). Give `seconds` or `minutes`.",
+    )
+    minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=billing.DAY_MAX_SECONDS // 60,
+        required=False,
+        help_text="Duration in whole minutes, instead of `seconds`.",
+    )
+    activity = serializers.ChoiceField(choices=Activity.choices, required=False)
+    performed_by = serializers.CharField(
+        required=False,
+        max_length=150,
+        help_text="Username of the staff member of the organization whose time this was. "
+        "Without it an API key's time names nobody and is kept as not billable; a signed-in "
+        "user's time is their own.",
+    )
+    contact_medium = serializers.ChoiceField(
+        choices=MEDIUM_CHOICES,
+        required=False,
+        allow_blank=True,
+        help_text="Required with activity `call`: how the real-time contact happened.",
+    )
+    contact_with = serializers.ChoiceField(
+        choices=ContactWith.choices, required=False, allow_blank=True
+    )
+    appointment = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The Solo visit (portal appointment id) this time was spent in; it must "
+        "have happened (completed or signed off). Activity `call`, medium `video`.",
+    )
+    office_visit = serializers.BooleanField(
+        required=False,
+        help_text="The visit is billed separately as an office visit: its minutes never "
+        "count as RPM minutes.",
+    )
+    day_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Required when the patient's time that day passes 2 hours.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+    def validate(self, attrs):
+        if "seconds" in attrs and "minutes" in attrs:
+            raise serializers.ValidationError({"minutes": ["Give seconds or minutes, not both."]})
+        if "minutes" in attrs:
+            attrs["seconds"] = attrs.pop("minutes") * 60
+        return attrs
+
+
+class TimeEntryInput(TimeEntryFields):
     patient = serializers.IntegerField()
     day = serializers.DateField(
         help_text="The patient-local date of the care: from 2000-01-01 to the patient's today.",
         validators=[dates.CARE_DAY.validate],
     )
-    minutes = serializers.IntegerField(min_value=1, max_value=600)
     activity = serializers.ChoiceField(choices=Activity.choices, default=Activity.REVIEW)
-    interactive = serializers.BooleanField(default=False)
-    interpretation = serializers.BooleanField(default=False)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+    def validate(self, attrs):
+        if "seconds" not in attrs and "minutes" not in attrs:
+            raise serializers.ValidationError({"seconds": ["Give seconds or minutes."]})
+        return super().validate(attrs)
 
 
-class TimeEntryPatch(StrictSerializer):
-    day = serializers.DateField(required=False, validators=[dates.CARE_DAY.validate])
-    minutes = serializers.IntegerField(min_value=1, max_value=600, required=False)
-    activity = serializers.ChoiceField(choices=Activity.choices, required=False)
-    interactive = serializers.BooleanField(required=False)
-    interpretation = serializers.BooleanField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+class TimeEntryPatch(TimeEntryFields):
+    pass
 
 
 class CodeSerializer(serializers.Serializer):
@@ -151,11 +252,27 @@ class PeriodSerializer(serializers.Serializer):
 class BillingEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     day = serializers.DateField()
-    minutes = serializers.IntegerField()
+    seconds = serializers.IntegerField()
     activity = serializers.CharField()
-    interactive = serializers.BooleanField()
-    interpretation = serializers.BooleanField()
+    contact_medium = serializers.CharField()
+    interactive_contact = serializers.BooleanField(source="is_contact")
+    office_visit = serializers.BooleanField()
     author = serializers.IntegerField(source="author_id", allow_null=True)
+    performed_by = serializers.CharField(
+        source="performed_by.username", allow_null=True, default=None
+    )
+    performer_role = serializers.CharField()
+    counts_toward = serializers.CharField()
+    not_billable_reason = serializers.CharField()
+
+
+class InterpretationSerializer(serializers.Serializer):
+    first_day = serializers.DateField(source="period.first")
+    last_day = serializers.DateField(source="period.last")
+    in_progress = serializers.BooleanField(source="period.in_progress")
+    minutes = serializers.IntegerField(source="outcome.minutes")
+    code = CodeSerializer(allow_null=True)
+    reason = serializers.CharField()
 
 
 class BillingLineSerializer(serializers.Serializer):
@@ -164,9 +281,21 @@ class BillingLineSerializer(serializers.Serializer):
     time_zone = serializers.CharField(source="patient.time_zone")
     episode_start = serializers.DateField(allow_null=True)
     periods = PeriodSerializer(many=True)
-    management_minutes = serializers.IntegerField(source="time.management_minutes")
-    interpretation_minutes = serializers.IntegerField(source="time.interpretation_minutes")
-    interactive_call = serializers.BooleanField(source="time.interactive")
+    management_seconds = serializers.IntegerField(source="time.management_seconds")
+    management_minutes = serializers.IntegerField(
+        source="time.management_minutes",
+        help_text="Billable management seconds of the month summed, then rounded down.",
+    )
+    not_billable_minutes = serializers.IntegerField(source="time.not_billable_minutes")
+    interactive_call = serializers.BooleanField(
+        source="time.interactive",
+        help_text="A real-time call or visit with the patient or caregiver in the month (a "
+        "contact entry or a Solo visit that happened).",
+    )
+    solo_visit_days = serializers.ListField(child=serializers.DateField(), source="visit_days")
+    interpretation = InterpretationSerializer(
+        many=True, help_text="99091 per listed 30-day period (physician/QHP time only)."
+    )
     codes_met = serializers.ListField(child=serializers.CharField(), source="code_names")
     management_codes = CodeSerializer(many=True, source="management")
     shortfall = serializers.CharField()

@@ -13,12 +13,12 @@ from readings.care.alerts import (
 )
 from readings.care.thresholds import threshold_override_set
 from readings.care.timelog import (
-    MAX_ENTRY_MINUTES,
     TimerError,
     care_timer_cancel,
     care_timer_start,
     care_timer_stop,
     patient_today,
+    performer_for,
     time_entry_can_edit,
     time_entry_create,
     time_entry_delete,
@@ -26,7 +26,6 @@ from readings.care.timelog import (
 )
 
 __all__ = [
-    "MAX_ENTRY_MINUTES",
     "AlertStateError",
     "TimerError",
     "alert_acknowledge",
@@ -37,6 +36,7 @@ __all__ = [
     "care_timer_start",
     "care_timer_stop",
     "patient_today",
+    "performer_for",
     "threshold_override_set",
     "time_entry_can_edit",
     "time_entry_create",

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
 from portal.downloads import attachment_disposition, csv_writer
-from readings.care import selectors, services, signing, views_signing
+from readings.care import contacts, selectors, services, signing, views_signing
 from readings.care.forms import (
     AlertActionForm,
     MonthForm,
@@ -167,26 +167,45 @@ def _back_to_patient(patient):
     return redirect(reverse("patients:detail", args=[patient.pk]) + "#care")
 
 
+def _visits(patient, entry=None):
+    """The Solo visits that happened which staff may log time for (the entry's own too)."""
+    since = services.patient_today(patient) - dt.timedelta(days=62)
+    visits = list(contacts.visits_to_log(patient, since=since))
+    if entry is not None and entry.appointment and entry.appointment not in visits:
+        visits.append(entry.appointment)
+    return visits
+
+
+def _form_errors_text(form) -> str:
+    return " ".join(f"{form.fields[f].label or f}: {e[0]}" for f, e in form.errors.items())
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    for name, errs in exc.message_dict.items():
+        target = "minutes" if name == "seconds" else name
+        form.add_error(target if target in form.fields else None, errs)
+
+
 @require_POST
 @staff_view(*ANY_STAFF)
 def time_add(request, pk):
     patient = patient_for_org(request.organization, pk)
-    form = TimeEntryForm(request.POST)
+    form = TimeEntryForm(request.POST, visits=_visits(patient))
     if form.is_valid():
         try:
             entry = services.time_entry_create(
-                patient=patient, by=request.user, request=request, **form.cleaned_data
+                patient=patient, by=request.user, request=request, **form.service_values()
             )
-            messages.success(request, f"Logged {entry.minutes} minutes.")
+            messages.success(request, f"Logged {entry.duration}.{_not_billable(entry)}")
         except ValidationError as exc:
-            messages.error(request, _errors_text(exc))
+            messages.error(request, "Time not logged: " + _errors_text(exc))
     else:
-        messages.error(
-            request,
-            "Time not logged: "
-            + " ".join(f"{form.fields[f].label or f}: {e[0]}" for f, e in form.errors.items()),
-        )
+        messages.error(request, "Time not logged: " + _form_errors_text(form))
     return _back_to_patient(patient)
+
+
+def _not_billable(entry) -> str:
+    return f" Not billable: {entry.not_billable_reason}." if not entry.billable else ""
 
 
 @require_http_methods(["GET", "POST"])
@@ -196,24 +215,24 @@ def time_edit(request, pk):
     patient = entry.patient
     if not services.time_entry_can_edit(entry, request.user, None):
         raise PermissionDenied("Only the author or an organization admin can change this entry.")
+    visits = _visits(patient, entry)
     if request.method == "POST":
         if "delete" in request.POST:
             services.time_entry_delete(entry=entry, by=request.user, request=request)
             messages.success(request, "Time entry deleted (kept in the history).")
             return _back_to_patient(patient)
-        form = TimeEntryForm(request.POST)
+        form = TimeEntryForm(request.POST, visits=visits, entry=entry)
         if form.is_valid():
             try:
                 services.time_entry_update(
-                    entry=entry, by=request.user, request=request, **form.cleaned_data
+                    entry=entry, by=request.user, request=request, **form.service_values()
                 )
                 messages.success(request, "Time entry updated.")
                 return _back_to_patient(patient)
             except ValidationError as exc:
-                for name, errs in exc.message_dict.items():
-                    form.add_error(name if name in form.fields else None, errs)
+                _add_service_errors(form, exc)
     else:
-        form = TimeEntryForm(initial=entry.snapshot())
+        form = TimeEntryForm(initial=TimeEntryForm.initial_for(entry), visits=visits, entry=entry)
         audit_event_record(action="time_entry.view", request=request, patient=patient, obj=entry)
     return render(
         request,
@@ -244,20 +263,19 @@ def timer_start(request, pk):
 def timer_stop(request, pk):
     patient = patient_for_org(request.organization, pk)
     form = TimerStopForm(request.POST)
-    data = form.cleaned_data if form.is_valid() else {}
+    if not form.is_valid():
+        messages.error(request, "Timer still running: " + _form_errors_text(form))
+        return _back_to_patient(patient)
     try:
         entry = services.care_timer_stop(
-            user=request.user,
-            patient=patient,
-            activity=data.get("activity") or "data_review",
-            interactive=bool(data.get("interactive")),
-            note=data.get("note") or "",
-            request=request,
+            user=request.user, patient=patient, request=request, **form.service_values()
         )
-        messages.success(request, f"Timer stopped: logged {entry.minutes} minutes.")
+        messages.success(request, f"Timer stopped: logged {entry.duration}.{_not_billable(entry)}")
     except services.TimerError as exc:
         services.care_timer_cancel(user=request.user, patient=patient)
         messages.warning(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "Timer still running, nothing logged: " + _errors_text(exc))
     return _back_to_patient(patient)
 
 
@@ -363,7 +381,8 @@ CSV_HEADER = [
     "device_days",
     "device_dates",
     "management_minutes",
-    "interpretation_minutes",
+    "not_billable_minutes",
+    "period_interpretation_minutes",
     "interactive_call",
     "time_entries",
     "codes_met",
@@ -395,19 +414,29 @@ def billing_csv(request):
     return response
 
 
-def _csv_rows(line):
-    entries = "; ".join(
-        f"{e.day.isoformat()} {e.minutes}min {e.get_activity_display()}"
-        f"{' +call' if e.interactive else ''}{' (interpretation)' if e.interpretation else ''}"
-        f" by {e.author.get_full_name() or e.author.username if e.author else 'API'}"
-        for e in line.entries
+def _entry_text(e) -> str:
+    person = e.performed_by.get_full_name() or e.performed_by.username if e.performed_by else ""
+    return (
+        f"{e.day.isoformat()} {e.duration} {e.get_activity_display()}"
+        f"{f' ({e.get_contact_medium_display()}, {e.contact_with})' if e.contact_medium else ''}"
+        f"{' [office visit]' if e.office_visit else ''}"
+        f" by {f'{person} ({e.performer_role})' if person else 'nobody named'}"
+        f"{f' NOT BILLABLE: {e.not_billable_reason}' if not e.billable else ''}"
     )
+
+
+def _csv_rows(line):
+    entries = "; ".join(_entry_text(e) for e in line.entries)
+    interpretation = {(i.period.first, i.period.last): i for i in line.interpretation}
     periods = line.periods or [None]
     for period in periods:
+        done = period is not None and not period.in_progress
         codes = [
-            f"{c.code}x{c.units}" if c.units > 1 else c.code
-            for c in (period.codes if period and not period.in_progress else [])
+            f"{c.code}x{c.units}" if c.units > 1 else c.code for c in (period.codes if done else [])
         ]
+        interp = interpretation.get((period.first, period.last)) if period else None
+        if interp and interp.code:
+            codes.append(interp.code.code)
         if period is periods[-1]:
             codes += [f"{c.code}x{c.units}" if c.units > 1 else c.code for c in line.management]
         p = line.patient
@@ -424,7 +453,8 @@ def _csv_rows(line):
             len(period.days) if period else 0,
             " ".join(d.isoformat() for d in period.days) if period else "",
             line.time.management_minutes,
-            line.time.interpretation_minutes,
+            line.time.not_billable_minutes,
+            interp.outcome.minutes if interp else 0,
             "yes" if line.time.interactive else "no",
             entries,
             " ".join(codes),

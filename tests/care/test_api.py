@@ -176,41 +176,47 @@ def test_outsider_gets_404_on_our_alert(outsider_api, alert):
 
 
 # --- time entries ---------------------------------------------------------------------------
-def test_time_entry_crud_with_a_key(api, patient, org_key):
+def test_time_entry_crud_with_a_key(api, patient, org_key, alice):
     day = services.patient_today(patient).isoformat()
     created = api.post(
         "/api/v1/time-entries",
-        {"patient": patient.pk, "day": day, "minutes": 12, "activity": "call", "interactive": True},
+        {
+            "patient": patient.pk,
+            "day": day,
+            "minutes": 12,
+            "activity": "call",
+            "contact_medium": "phone",
+            "contact_with": "patient",
+            "performed_by": "alice",
+        },
         format="json",
     )
     assert created.status_code == HTTPStatus.CREATED
     body = created.json()
     pk = body["id"]
-    assert {
-        k: body[k]
-        for k in (
-            "patient",
-            "author",
-            "day",
-            "minutes",
-            "activity",
-            "interactive",
-            "interpretation",
-            "note",
-        )
-    } == {
+    assert {k: v for k, v in body.items() if k not in ("id", "created_at", "updated_at")} == {
         "patient": patient.pk,
         "author": None,
+        "performed_by": "alice",
+        "performer_role": "nurse",
         "day": day,
+        "seconds": 720,
         "minutes": 12,
         "activity": "call",
-        "interactive": True,
-        "interpretation": False,
+        "contact_medium": "phone",
+        "contact_with": "patient",
+        "appointment": None,
+        "office_visit": False,
+        "interactive_contact": True,
+        "counts_toward": "management",
+        "billable": True,
+        "not_billable_reason": "",
+        "day_reason": "",
         "note": "",
     }
-    assert api.get(f"/api/v1/time-entries/{pk}").json()["minutes"] == 12
-    patched = api.patch(f"/api/v1/time-entries/{pk}", {"minutes": 14}, format="json")
-    assert patched.json()["minutes"] == 14
+    assert api.get(f"/api/v1/time-entries/{pk}").json()["seconds"] == 720
+    patched = api.patch(f"/api/v1/time-entries/{pk}", {"seconds": 845}, format="json")
+    assert (patched.json()["seconds"], patched.json()["minutes"]) == (845, 14)
     listed = api.get(f"/api/v1/time-entries?patient={patient.pk}").json()["results"]
     assert [e["id"] for e in listed] == [pk]
     assert api.delete(f"/api/v1/time-entries/{pk}").status_code == HTTPStatus.NO_CONTENT
@@ -226,7 +232,10 @@ def test_time_entry_crud_with_a_key(api, patient, org_key):
     ("body", "field"),
     [
         ({"minutes": 0}, "minutes"),
-        ({"minutes": 601}, "minutes"),
+        ({"minutes": 1441}, "minutes"),
+        ({"seconds": 59}, "seconds"),
+        ({"seconds": 600}, "minutes"),  # both
+        ({"interactive": True}, "interactive"),  # the old checkbox: a contact says what it was
         ({"day": "2999-01-01"}, "day"),
         ({"activity": "napping"}, "activity"),
         ({"extra": 1}, "extra"),
@@ -236,6 +245,8 @@ def test_time_entry_bad_input_is_422_and_writes_nothing(api, patient, body, fiel
     # the patient's today (the UTC date is tomorrow there every evening: a refusal of its own)
     today = services.patient_today(patient).isoformat()
     data = {"patient": patient.pk, "day": today, "minutes": 10, **body}
+    if "seconds" in body and body["seconds"] < 60:
+        del data["minutes"]
     response = api.post("/api/v1/time-entries", data, format="json")
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert list(response.json()["fields"]) == [field]
@@ -252,7 +263,7 @@ def test_only_the_author_may_patch(client, patient, alice, org):
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json()["error"] == "not_author"
     e.refresh_from_db()
-    assert e.minutes == 10
+    assert e.seconds == 600
 
 
 def test_outsider_cannot_see_or_log_time_for_our_patient(outsider_api, patient, alice):
@@ -285,7 +296,8 @@ def test_billing_summary(api, patient, alice):
     assert line["management_minutes"] == 12
     assert line["periods"][0]["first_day"] == "2026-10-01"
     assert line["periods"][0]["dates_with_data"] == []
-    assert line["time_entries"][0]["minutes"] == 12
+    assert line["time_entries"][0]["seconds"] == 720
+    assert line["time_entries"][0]["performed_by"] == "alice"
     assert AuditEvent.objects.filter(action="billing.view").count() == 1
 
 
@@ -318,7 +330,7 @@ def test_time_entry_for_a_patient_of_no_one_is_404(api, other_patient):
     assert not TimeEntry.objects.exists()
 
 
-@pytest.mark.parametrize(("field", "value"), [("minutes", "10"), ("interactive", "yes")])
+@pytest.mark.parametrize(("field", "value"), [("minutes", "10"), ("office_visit", "yes")])
 def test_time_entry_values_must_have_their_json_type(api, patient, field, value):
     body = {
         "patient": patient.pk,

@@ -179,9 +179,9 @@ def test_deleted_entries_do_not_count(monitored, alice):
     assert line_for(monitored, OCTOBER).time.management_minutes == 0
 
 
-def test_interpretation_99091(monitored, alice):
-    entry(monitored, alice, minutes=30, activity="interpretation", day=dt.date(2026, 10, 12))
-    assert [c.code for c in line_for(monitored, OCTOBER).management] == ["99091"]
+def test_interpretation_99091(monitored, petra):
+    entry(monitored, petra, minutes=30, activity="interpretation", day=dt.date(2026, 10, 12))
+    assert line_for(monitored, OCTOBER).code_names == ["99091"]
 
 
 def test_episode_starts_at_first_device_reading_when_unset(org):
@@ -230,7 +230,11 @@ def test_csv_has_one_line_per_period_with_its_evidence(nurse_client, monitored, 
     assert row["management_minutes"] == "12"
     assert row["interactive_call"] == "yes"
     assert row["codes_met"] == "99453 99445 99470"
-    assert row["time_entries"].startswith("2026-10-12 12min Reviewing readings +call by")
+    assert row["time_entries"].startswith(
+        "2026-10-12 12 min Real-time call or visit with the patient or caregiver "
+        "(Phone (real-time audio), patient) by Alice"
+    )
+    assert row["time_entries"].endswith("(nurse)")
     assert AuditEvent.objects.filter(action="billing.export").count() == 1
 
 
@@ -249,6 +253,6 @@ def test_billing_page_query_count_is_constant(
         p = PatientFactory(organization=org, monitoring_started_on=EPISODE)
         device_days(p, 3)
         entry(p, alice, minutes=5 + i, day=dt.date(2026, 10, 12))
-    with django_assert_max_num_queries(14):  # 14th: is the month signed? (care.signing)
+    with django_assert_max_num_queries(15):  # + is the month signed; + the Solo visits (contact)
         response = nurse_client.get("/billing/?month=2026-10")
     assert len(response.context["lines"]) == count

@@ -227,7 +227,7 @@ def test_time_logged_edited_and_deleted(org, patient, alice):
     first = entry(patient, alice, minutes=12)
     entry(patient, alice, minutes=5)
     assert state_of(org)[patient.pk]["month_minutes"] == 17
-    services.time_entry_update(entry=first, by=alice, minutes=20)
+    services.time_entry_update(entry=first, by=alice, seconds=20 * 60)
     assert state_of(org)[patient.pk]["month_minutes"] == 25
     services.time_entry_delete(entry=first, by=alice)
     assert state_of(org)[patient.pk]["month_minutes"] == 5
@@ -292,7 +292,14 @@ def test_the_migration_backfills_existing_patients(org, alice):
             source_record_id="before-0005",
             device_id=patient_device(patient).pk,
         )
-        entry(patient, alice, minutes=7)
+        # the time entry as that schema holds it (minutes; care 0007 makes them seconds)
+        old.get_model("care", "TimeEntry").objects.create(
+            organization_id=org.pk,
+            patient_id=patient.pk,
+            author_id=alice.pk,
+            day=dt.datetime.now(tz=patient.tz).date(),
+            minutes=7,
+        )
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())

@@ -25,21 +25,34 @@ def today(patient):
 def test_nurse_logs_minutes_from_the_patient_page(nurse_client, patient, alice):
     response = nurse_client.post(
         f"/patients/{patient.pk}/time/",
-        {"day": today(patient), "minutes": "12", "activity": "call", "interactive": "on"},
+        {
+            "day": today(patient),
+            "minutes": "12",
+            "seconds": "30",
+            "activity": "call",
+            "contact_medium": "phone",
+            "contact_with": "caregiver",
+        },
     )
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == f"/patients/{patient.pk}/#care"
     e = TimeEntry.objects.get()
-    assert (e.author, e.minutes, e.interactive, e.activity) == (alice, 12, True, "call")
+    assert (e.author, e.performed_by, e.seconds, e.activity) == (alice, alice, 750, "call")
+    assert (e.contact_medium, e.contact_with, e.is_contact) == ("phone", "caregiver", True)
+    assert (e.performer_role, e.counts_toward) == ("nurse", "management")
     assert e.revisions.get().action == "created"
-    assert AuditEvent.objects.get(action="time_entry.create").detail == {"minutes": 12}
+    assert AuditEvent.objects.get(action="time_entry.create").detail == {
+        "seconds": 750,
+        "counts_toward": "management",
+    }
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"minutes": "0"}, "Minutes"),
-        ({"minutes": "601"}, "Minutes"),
+        ({"minutes": "0"}, "Under a minute: nothing logged"),
+        ({"minutes": "1441"}, "Minutes"),
+        ({"contact_medium": ""}, "Say how the call or visit happened"),
         ({"minutes": "ten"}, "Minutes"),
         ({"day": "2999-01-01"}, "cannot be in the future"),
         ({"day": "yesterday"}, "Date"),
@@ -47,7 +60,14 @@ def test_nurse_logs_minutes_from_the_patient_page(nurse_client, patient, alice):
     ],
 )
 def test_bad_entries_are_refused_with_a_message(nurse_client, patient, data, message):
-    form = {"day": today(patient), "minutes": "10", "activity": "call", **data}
+    form = {
+        "day": today(patient),
+        "minutes": "10",
+        "activity": "call",
+        "contact_medium": "phone",
+        "contact_with": "patient",
+        **data,
+    }
     response = nurse_client.post(f"/patients/{patient.pk}/time/", form, follow=True)
     assert response.status_code == HTTPStatus.OK
     assert message in response.content.decode()
@@ -62,15 +82,15 @@ def test_author_edits_and_the_history_keeps_the_old_values(nurse_client, patient
     )
     assert response.status_code == HTTPStatus.FOUND
     e.refresh_from_db()
-    assert e.minutes == 15
+    assert e.seconds == 900
     revision = e.revisions.last()
-    assert (revision.action, revision.before["minutes"], revision.after["minutes"]) == (
+    assert (revision.action, revision.before["seconds"], revision.after["seconds"]) == (
         "edited",
-        10,
-        15,
+        600,
+        900,
     )
     page = nurse_client.get(f"/time/{e.pk}/").content.decode()
-    assert "minutes: 10 → 15" in page
+    assert "seconds: 600 → 900" in page
 
 
 def test_only_author_or_admin_may_edit(client, patient, org, alice, ada):
@@ -80,9 +100,9 @@ def test_only_author_or_admin_may_edit(client, patient, org, alice, ada):
     assert client.get(f"/time/{e.pk}/").status_code == HTTPStatus.FORBIDDEN
     assert client.post(f"/time/{e.pk}/", {"minutes": "99"}).status_code == HTTPStatus.FORBIDDEN
     with pytest.raises(PermissionDenied):
-        services.time_entry_update(entry=e, by=colleague, minutes=99)
-    updated = services.time_entry_update(entry=e, by=ada, minutes=11)
-    assert updated.minutes == 11
+        services.time_entry_update(entry=e, by=colleague, seconds=99 * 60)
+    updated = services.time_entry_update(entry=e, by=ada, seconds=11 * 60)
+    assert updated.seconds == 660
 
 
 def test_outsider_gets_404_on_our_entry_and_patient(client, olga, patient, alice):
@@ -109,23 +129,18 @@ def test_update_refuses_unknown_fields(patient, alice):
 
 
 # --- the timer ------------------------------------------------------------------------------
-def test_timer_start_and_stop_logs_rounded_minutes(patient, alice):
+def test_timer_start_and_stop_logs_whole_seconds(patient, alice):
     services.care_timer_start(user=alice, patient=patient, now=NOW)
     e = services.care_timer_stop(
         user=alice,
         patient=patient,
         activity="call",
-        interactive=True,
-        now=NOW + dt.timedelta(minutes=11, seconds=40),
+        contact_medium="video",
+        contact_with="patient",
+        now=NOW + dt.timedelta(minutes=11, seconds=40, milliseconds=900),
     )
-    assert (e.minutes, e.interactive, e.day) == (12, True, NOW.astimezone(patient.tz).date())
+    assert (e.seconds, e.is_contact, e.day) == (700, True, NOW.astimezone(patient.tz).date())
     assert not CareTimer.objects.exists()
-
-
-def test_timer_under_a_minute_logs_one(patient, alice):
-    services.care_timer_start(user=alice, patient=patient, now=NOW)
-    e = services.care_timer_stop(user=alice, patient=patient, now=NOW + dt.timedelta(seconds=5))
-    assert e.minutes == 1
 
 
 def test_one_timer_per_nurse(patient, org, alice):

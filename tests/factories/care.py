@@ -42,12 +42,15 @@ def evaluated(patient, metric="systolic", value=120.0, at=None, **extra):
     return r
 
 
-def entry(patient, author, minutes=10, day=None, interactive=False, **extra):
+def entry(patient, author, minutes=10, day=None, interactive=False, seconds=None, **extra):
+    """A time entry through the service. `interactive=True` makes it a phone call with the
+    patient (the contact 99470/99457 need); `seconds` overrides `minutes`."""
+    if interactive:
+        extra = {"activity": "call", "contact_medium": "phone", "contact_with": "patient", **extra}
     return services.time_entry_create(
         patient=patient,
         by=author,
         day=day or services.patient_today(patient),
-        minutes=minutes,
-        interactive=interactive,
+        seconds=seconds if seconds is not None else minutes * 60,
         **extra,
     )

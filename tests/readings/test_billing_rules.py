@@ -5,13 +5,19 @@ import datetime as dt
 import pytest
 
 from readings.billing import (
+    INTERPRETATION,
+    MANAGEMENT,
+    NOT_BILLABLE,
     CareTime,
     device_supply_codes,
+    interpretation_period,
     local_days,
     management_codes,
     month_time,
+    months_overlapping,
     period_bounds,
     shortfall,
+    time_counts_toward,
 )
 
 pytestmark = pytest.mark.both_databases  # days, billing and idempotency: also on SQLite
@@ -64,23 +70,30 @@ def test_period_before_episode_is_an_error():
 
 
 def entries(*spec, day=dt.date(2026, 11, 10)):
-    return [CareTime(day, minutes, interactive) for minutes, interactive in spec]
+    """(seconds, contact) pairs of management time on one day."""
+    return [CareTime(day, seconds, MANAGEMENT, contact) for seconds, contact in spec]
+
+
+def mins(m, s=0):
+    return m * 60 + s
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ([(9, True)], []),
-        ([(10, True)], [("99470", 1)]),  # 9 vs 10
-        ([(12, True)], [("99470", 1)]),
-        ([(12, False)], []),  # no interactive call: nothing
-        ([(19, True)], [("99470", 1)]),
-        ([(20, True)], [("99457", 1)]),  # 19 vs 20; never 99470 with 99457
-        ([(15, False), (5, True)], [("99457", 1)]),  # one interactive call in the month is enough
-        ([(39, True)], [("99457", 1)]),
-        ([(40, True)], [("99457", 1), ("99458", 1)]),  # 39 vs 40
-        ([(60, True)], [("99457", 1), ("99458", 2)]),
-        ([(45, False)], []),
+        ([(mins(9, 59), True)], []),  # 9:59 is 9 whole minutes
+        ([(mins(10), True)], [("99470", 1)]),  # 9:59 vs 10:00
+        ([(mins(9, 30), True)], []),  # was 99470 when each session rounded to the nearest
+        ([(mins(5, 30), True), (mins(4, 30), False)], [("99470", 1)]),  # summed, then floored
+        ([(mins(12), False)], []),  # no interactive contact: nothing
+        ([(mins(19, 59), True)], [("99470", 1)]),
+        ([(mins(20), True)], [("99457", 1)]),  # 19:59 vs 20:00; never 99470 with 99457
+        ([(mins(6, 50), True), (mins(6, 50), False), (mins(6, 50), False)], [("99457", 1)]),
+        ([(mins(15), False), (mins(5), True)], [("99457", 1)]),  # one contact is enough
+        ([(mins(39, 59), True)], [("99457", 1)]),
+        ([(mins(40), True)], [("99457", 1), ("99458", 1)]),  # 39:59 vs 40:00
+        ([(mins(60), True)], [("99457", 1), ("99458", 2)]),
+        ([(mins(45), False)], []),
     ],
 )
 def test_management_time_codes(spec, expected):
@@ -88,10 +101,40 @@ def test_management_time_codes(spec, expected):
     assert [(line.code, line.units) for line in lines] == expected
 
 
+def test_three_sessions_of_6_min_50_s_are_20_min():
+    time = month_time(entries(*[(mins(6, 50), True)] * 3), dt.date(2026, 11, 1))
+    assert (time.management_seconds, time.management_minutes) == (1230, 20)
+
+
+@pytest.mark.parametrize(
+    ("counts", "billable_minutes", "codes"),
+    [
+        (MANAGEMENT, 20, ["99457"]),
+        (NOT_BILLABLE, 0, []),  # kept, shown, never billed
+        (INTERPRETATION, 0, []),  # 99091's, per 30-day period, not management
+    ],
+)
+def test_only_management_time_counts_toward_management_codes(counts, billable_minutes, codes):
+    logged = [CareTime(dt.date(2026, 11, 3), mins(20), counts, contact=True)]
+    time = month_time(logged, dt.date(2026, 11, 1))
+    assert time.management_minutes == billable_minutes
+    assert [line.code for line in management_codes(time)] == codes
+
+
+def test_a_solo_visit_that_happened_is_the_contact():
+    logged = entries((mins(12), False))
+    assert management_codes(month_time(logged, dt.date(2026, 11, 1))) == []
+    time = month_time(logged, dt.date(2026, 11, 1), visit_days=[dt.date(2026, 11, 20)])
+    assert [line.code for line in management_codes(time)] == ["99470"]
+    # a visit in another month is not this month's contact
+    time = month_time(logged, dt.date(2026, 11, 1), visit_days=[dt.date(2026, 10, 31)])
+    assert management_codes(time) == []
+
+
 def test_minutes_are_counted_per_calendar_month():
     logged = [
-        CareTime(dt.date(2026, 10, 31), 15, True),
-        CareTime(dt.date(2026, 11, 1), 10, True),
+        CareTime(dt.date(2026, 10, 31), mins(15), contact=True),
+        CareTime(dt.date(2026, 11, 1), mins(10), contact=True),
     ]
     assert [line.code for line in management_codes(month_time(logged, dt.date(2026, 10, 5)))] == [
         "99470"
@@ -100,21 +143,65 @@ def test_minutes_are_counted_per_calendar_month():
 
 
 @pytest.mark.parametrize(
-    ("management", "interpretation", "expected"),
+    ("role", "may_bill", "interpretation", "office_visit", "expected"),
     [
-        ((0, False), 29, []),
-        ((0, False), 30, ["99091"]),
-        ((12, True), 30, ["99470", "99091"]),
-        ((20, True), 30, ["99457"]),  # 99091 is not billed with 99457/99458
+        ("physician", True, True, False, INTERPRETATION),
+        ("nurse", True, True, False, NOT_BILLABLE),  # only a physician/QHP bills 99091
+        ("coordinator", False, True, False, NOT_BILLABLE),
+        ("", False, True, False, NOT_BILLABLE),  # an API key naming nobody
+        ("nurse", True, False, False, MANAGEMENT),
+        ("physician", True, False, False, MANAGEMENT),
+        ("coordinator", False, False, False, NOT_BILLABLE),  # not clinical staff
+        ("coordinator", True, False, False, MANAGEMENT),  # flagged clinical staff
+        ("", False, False, False, NOT_BILLABLE),  # nobody named
+        ("nurse", True, False, True, NOT_BILLABLE),  # billed as an office visit
     ],
 )
-def test_physician_interpretation_99091(management, interpretation, expected):
-    day = dt.date(2026, 11, 3)
-    logged = [
-        CareTime(day, management[0], management[1]),
-        CareTime(day, interpretation, interpretation=True),
+def test_who_may_bill_what(role, may_bill, interpretation, office_visit, expected):
+    counts, reason = time_counts_toward(
+        interpretation=interpretation,
+        performer_role=role,
+        may_bill_management=may_bill,
+        office_visit=office_visit,
+    )
+    assert counts == expected
+    assert bool(reason) == (expected == NOT_BILLABLE)
+
+
+EPISODE_91 = dt.date(2026, 10, 20)  # periods: Oct 20–Nov 18, Nov 19–Dec 18
+
+
+@pytest.mark.parametrize(
+    ("logged", "billed_months", "expected"),
+    [
+        # summed across the month boundary: 20 min in October + 10 in November = 30
+        ([(dt.date(2026, 10, 25), mins(20)), (dt.date(2026, 11, 10), mins(10))], [], "99091"),
+        ([(dt.date(2026, 10, 25), mins(20)), (dt.date(2026, 11, 10), mins(9, 59))], [], None),
+        # time outside the period does not count
+        ([(dt.date(2026, 10, 19), mins(20)), (dt.date(2026, 11, 10), mins(10))], [], None),
+        ([(dt.date(2026, 11, 18), mins(30))], [], "99091"),
+        # a period touching a month billed with management codes: not billed
+        ([(dt.date(2026, 11, 1), mins(30))], [dt.date(2026, 10, 1)], None),
+        ([(dt.date(2026, 11, 1), mins(30))], [dt.date(2026, 11, 1)], None),
+        ([(dt.date(2026, 11, 1), mins(30))], [dt.date(2026, 12, 1)], "99091"),
+    ],
+)
+def test_99091_per_30_day_period(logged, billed_months, expected):
+    period = period_bounds(EPISODE_91, dt.date(2026, 11, 1))
+    assert period == (dt.date(2026, 10, 20), dt.date(2026, 11, 18))
+    outcome = interpretation_period(
+        [CareTime(d, s, INTERPRETATION) for d, s in logged], period, billed_months
+    )
+    assert (outcome.code.code if outcome.code else None) == expected
+    assert bool(outcome.reason) == (expected is None)
+
+
+def test_a_period_may_touch_three_months():
+    assert months_overlapping((dt.date(2027, 1, 31), dt.date(2027, 3, 1))) == [
+        dt.date(2027, 1, 1),
+        dt.date(2027, 2, 1),
+        dt.date(2027, 3, 1),
     ]
-    assert [line.code for line in management_codes(month_time(logged, day))] == expected
 
 
 def test_local_days_put_late_evening_readings_on_the_local_day():
@@ -136,10 +223,10 @@ def test_local_days_on_a_dst_change_day():
     ("spec", "expected"),
     [
         ([(0, False)], "10 more minutes for 99470"),
-        ([(9, True)], "1 more minute for 99470"),
-        ([(12, False)], "an interactive call with the patient or caregiver is needed"),
-        ([(12, True)], "8 more minutes for 99457"),
-        ([(25, True)], "15 more minutes for another 99458"),
+        ([(mins(9, 59), True)], "1 more minute for 99470"),
+        ([(mins(12), False)], "a real-time call or visit with the patient or caregiver is needed"),
+        ([(mins(12), True)], "8 more minutes for 99457"),
+        ([(mins(25), True)], "15 more minutes for another 99458"),
     ],
 )
 def test_shortfall_says_what_is_missing(spec, expected):

@@ -49,6 +49,21 @@ KNOWN_DATE_FIELDS = {
     ("GET", "/api/v1/billing"): {"month"},
     ("GET", "/api/v1/time-entries"): {"month"},
 }
+# The time log's rules across fields and rows (readings/care/timelog.py, README "RPM billing
+# rules"): seconds or minutes (not both), a call's medium and whom it was with, a Solo visit
+# that happened, the day's total over 2 hours (a reason) or 24 hours (refused). Refused with a
+# 422 naming one of these fields.
+KNOWN_TIME_LOG_FIELDS = {
+    "minutes",
+    "seconds",
+    "contact_medium",
+    "contact_with",
+    "appointment",
+    "office_visit",
+    "day_reason",
+}
+for _key in (("POST", "/api/v1/time-entries"), ("PATCH", "/api/v1/time-entries/{id}")):
+    KNOWN_DATE_FIELDS[_key] = KNOWN_DATE_FIELDS[_key] | KNOWN_TIME_LOG_FIELDS
 KNOWN_DATE_MESSAGES = {
     ("GET", "/api/v1/patients/{id}/readings"): {"to must be after from."},
     ("GET", "/api/v1/patients/{id}/observations"): {"to must be after from."},

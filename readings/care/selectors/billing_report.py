@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Min, Q
 from django.utils import timezone
 
 from portal.models import Patient
 from readings import billing
+from readings.care.contacts import visit_days
 from readings.care.models import TimeEntry
 from readings.models import Reading
 
@@ -28,6 +29,24 @@ class PeriodLine:
 
 
 @dataclass
+class InterpretationLine:
+    """99091 for one of the periods listed (billing.interpretation_period)."""
+
+    period: PeriodLine
+    outcome: billing.InterpretationPeriod
+
+    @property
+    def code(self) -> billing.CodeLine | None:
+        return None if self.period.in_progress else self.outcome.code
+
+    @property
+    def reason(self) -> str:
+        if self.period.in_progress and self.outcome.code:
+            return "30 min reached; billed when the period ends"
+        return self.outcome.reason
+
+
+@dataclass
 class BillingLine:
     patient: Patient
     episode_start: dt.date | None
@@ -36,11 +55,20 @@ class BillingLine:
     management: list[billing.CodeLine]
     shortfall: str
     entries: list[TimeEntry]
+    interpretation: list[InterpretationLine] = field(default_factory=list)
+    visit_days: list[dt.date] = field(default_factory=list)
 
     @property
     def codes(self) -> list[billing.CodeLine]:
-        """Codes met: completed periods' device codes and the month's management codes."""
-        return [c for p in self.periods if not p.in_progress for c in p.codes] + self.management
+        """Codes met: completed periods' device codes, the month's management codes and the
+        completed periods' 99091."""
+        device = [c for p in self.periods if not p.in_progress for c in p.codes]
+        interpretation = [i.code for i in self.interpretation if i.code]
+        return device + self.management + interpretation
+
+    @property
+    def not_billable_entries(self) -> list[TimeEntry]:
+        return [e for e in self.entries if not e.billable]
 
     @property
     def code_names(self) -> list[str]:
@@ -87,15 +115,19 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
         .distinct()
     ):
         days[pid].add(day)
+    # Time from the first month a period ending this month touches: 99091 is summed per
+    # period and is not billed for a period touching a month billed with management codes.
+    time_first = (first - dt.timedelta(days=billing.PERIOD_DAYS - 1)).replace(day=1)
     entries = defaultdict(list)
     for entry in (
         TimeEntry.objects.filter(
-            patient_id__in=ids, deleted_at__isnull=True, day__gte=first, day__lte=last
+            patient_id__in=ids, deleted_at__isnull=True, day__gte=time_first, day__lte=last
         )
-        .select_related("author")
+        .select_related("author", "performed_by")
         .order_by("day", "id")
     ):
         entries[entry.patient_id].append(entry)
+    visits = visit_days(patients, time_first, last)
     lines = []
     for patient in patients:
         start = billing.episode_start(
@@ -126,28 +158,41 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
                         first_period=p_first == start,
                     )
                 )
-        mine = entries[patient.pk]
-        time = billing.month_time(
-            [
-                billing.CareTime(
-                    day=e.day,
-                    minutes=e.minutes,
-                    interactive=e.interactive,
-                    interpretation=e.interpretation,
-                )
-                for e in mine
-            ],
-            first,
-        )
         lines.append(
-            BillingLine(
-                patient=patient,
-                episode_start=start,
-                periods=periods,
-                time=time,
-                management=billing.management_codes(time),
-                shortfall=billing.shortfall(time),
-                entries=mine,
-            )
+            _time_line(patient, start, periods, entries[patient.pk], visits[patient.pk], first)
         )
     return lines
+
+
+def _care_time(entry: TimeEntry) -> billing.CareTime:
+    return billing.CareTime(
+        day=entry.day,
+        seconds=entry.seconds,
+        counts=entry.counts_toward,
+        contact=entry.is_contact,
+    )
+
+
+def _time_line(patient, start, periods, entries, visits, first) -> BillingLine:
+    """The month's management codes and each listed period's 99091, from the time entries
+    and Solo visits since the first month those periods touch."""
+    cares = [_care_time(e) for e in entries]
+    months = sorted(
+        {first} | {m for p in periods for m in billing.months_overlapping((p.first, p.last))}
+    )
+    billed = [m for m in months if billing.management_codes(billing.month_time(cares, m, visits))]
+    time = billing.month_time(cares, first, visits)
+    return BillingLine(
+        patient=patient,
+        episode_start=start,
+        periods=periods,
+        time=time,
+        management=billing.management_codes(time),
+        shortfall=billing.shortfall(time),
+        entries=[e for e in entries if (e.day.year, e.day.month) == (first.year, first.month)],
+        interpretation=[
+            InterpretationLine(p, billing.interpretation_period(cares, (p.first, p.last), billed))
+            for p in periods
+        ],
+        visit_days=sorted(d for d in visits if (d.year, d.month) == (first.year, first.month)),
+    )

@@ -189,14 +189,16 @@ def roster_patients_computed(organization, *, now):
             month_minutes=Coalesce(
                 Subquery(
                     TimeEntry.objects.filter(
+                        billing.management_time(),
                         patient=OuterRef("pk"),
-                        deleted_at__isnull=True,
                         day__gte=month_first,
                         day__lte=month_last,
                     )
                     .order_by()
                     .values("patient")
-                    .annotate(total=Sum("minutes"))
+                    # billable seconds summed, then whole minutes rounded down (integer
+                    # division on both databases): billing.whole_minutes
+                    .annotate(total=Sum("seconds") / 60)
                     .values("total")[:1],
                     output_field=IntegerField(),
                 ),
