@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Coalesce
 
 from devices.models import Device
 from portal import dates
 from portal.models import ApiKey, Organization, Patient, Vendor
 from readings import billing
-from readings.units import METRICS, Metric, is_out_of_range, metric_label, unit_label
+from readings.units import METRICS, Metric, metric_label, unit_label
 
 __all__ = [
     "OPEN_STATUSES",
@@ -142,10 +143,6 @@ class Reading(models.Model):
         return billing.reading_day(self.measured_at, self.patient.tz, self.patient_tz_offset)
 
     @property
-    def is_out_of_range(self) -> bool:
-        return is_out_of_range(self.metric, self.value)
-
-    @property
     def display_value(self) -> str:
         if self.value is None:
             return self.value_text
@@ -244,6 +241,14 @@ class Severity(models.TextChoices):
 
 SEVERITY_RANK = {Severity.CRITICAL: 2, Severity.WARNING: 1}
 
+# The window of a weight-gain rule, 0 for every other kind: the part of a rule's key that
+# `days` contributes (ThresholdRule.window, and the database's unique keys).
+WINDOW_KEY = Case(
+    When(kind="weight_gain", then=Coalesce("days", Value(0))),
+    default=Value(0),
+    output_field=models.IntegerField(),
+)
+
 
 class ThresholdRule(models.Model):
     """One rule. `patient` NULL: the organization's default; set: a clinician's override for one
@@ -272,6 +277,12 @@ class ThresholdRule(models.Model):
     )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
     is_active = models.BooleanField(default=True)
+    entered_value = models.FloatField(
+        null=True, blank=True, help_text="The value as the clinician typed it, in entered_unit."
+    )
+    entered_unit = models.CharField(
+        max_length=16, blank=True, help_text="The unit it was typed in (UCUM); blank: canonical."
+    )
     reason = models.TextField(blank=True, help_text="Why this override (required for patients).")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -286,14 +297,26 @@ class ThresholdRule(models.Model):
         db_table = "care_thresholdrule"  # created by the care app; the table kept its name
         ordering = ["metric", "kind", "direction", "-created_at"]
         constraints = [
-            # One current rule per key for the organization, and per key per patient.
+            # One current rule per key for the organization, and per key per patient. A
+            # weight-gain rule's window is part of its key (3 lb in 1 day and 5 lb in 7 days
+            # are two rules); for other kinds `days` is a setting, not part of the key.
             models.UniqueConstraint(
-                fields=["organization", "kind", "metric", "direction", "severity"],
+                "organization",
+                "kind",
+                "metric",
+                "direction",
+                "severity",
+                WINDOW_KEY,
                 condition=Q(patient__isnull=True, superseded_at__isnull=True),
                 name="threshold_one_current_default",
             ),
             models.UniqueConstraint(
-                fields=["patient", "kind", "metric", "direction", "severity"],
+                "patient",
+                "kind",
+                "metric",
+                "direction",
+                "severity",
+                WINDOW_KEY,
                 condition=Q(patient__isnull=False, superseded_at__isnull=True),
                 name="threshold_one_current_override",
             ),
@@ -310,20 +333,37 @@ class ThresholdRule(models.Model):
         return f"{self.rule_key} ({self.severity})"
 
     @property
+    def window(self) -> int:
+        """The weight-gain window in days (part of the rule's key), 0 for other kinds."""
+        return (self.days or 0) if self.kind == RuleKind.WEIGHT_GAIN else 0
+
+    @property
     def rule_key(self) -> str:
         """What an alert folds on: the same key on the same patient is the same problem."""
         # Severity is not part of it: a warning and a critical tier of the same rule are one
-        # problem, and the open alert takes the highest severity reached.
-        return f"{self.kind}:{self.metric or 'any'}:{self.direction}"
+        # problem, and the open alert takes the highest severity reached. A weight-gain
+        # window is: a gain within 1 day and one within 7 days are two problems, two alerts.
+        key = f"{self.kind}:{self.metric or 'any'}:{self.direction}"
+        return f"{key}:{self.window}d" if self.window else key
 
     @property
     def override_key(self) -> tuple:
-        return (self.kind, self.metric, self.direction, self.severity)
+        return (self.kind, self.metric, self.direction, self.severity, self.window)
 
     @property
     def unit_label(self) -> str:
         info = METRICS.get(self.metric)
         return unit_label(info.unit) if info else ""
+
+    @property
+    def entered_text(self) -> str:
+        """'entered as 2 kg' when the clinician typed the value in another unit than the one
+        stored (the canonical unit), else ''."""
+        info = METRICS.get(self.metric)
+        if self.entered_value is None or info is None or self.entered_unit in ("", info.unit):
+            return ""
+        shown = {"Cel": "°C", "[degF]": "°F", "[lb_av]": "lb"}.get(self.entered_unit)
+        return f"entered as {self.entered_value:g} {shown or self.entered_unit}"
 
     def describe(self) -> str:
         """Staff-facing wording, e.g. 'Systolic BP at or above 180 mmHg'."""
@@ -339,7 +379,8 @@ class ThresholdRule(models.Model):
             )
         if self.kind == RuleKind.WEIGHT_GAIN:
             kg = (self.value or 0) * 0.45359237
-            return f"Weight gain of {value} ({kg:.1f} kg) or more within {self.days} days"
+            days = "1 day" if self.days == 1 else f"{self.days} days"
+            return f"Weight gain of {value} ({kg:.1f} kg) or more within {days}"
         return f"No readings for {self.days} days"
 
 
