@@ -100,11 +100,11 @@ def out_of_range_readings(organization, since: datetime):
     """Readings crossing a single-reading rule in force for their patient (the organization's
     defaults, or the patient's overrides where a clinician set them, warning and critical)
     across the organization, newest first — the overview nurses start their day with."""
-    overridden = thresholds.patients_with_overrides(organization)
-    condition = _crossing(thresholds.default_rules(organization))
+    defaults, overridden = thresholds.organization_rules_in_force(organization)
+    condition = _crossing(defaults)
     if condition and overridden:
-        condition &= ~Q(patient_id__in=overridden)
-    for pid, rules in thresholds.effective_rules(organization, sorted(overridden)).items():
+        condition &= ~Q(patient_id__in=list(overridden))
+    for pid, rules in overridden.items():
         crossing = _crossing(rules)
         if crossing:
             condition |= Q(patient_id=pid) & crossing

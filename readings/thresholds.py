@@ -198,6 +198,10 @@ def effective_rules(organization, patient_ids) -> dict[int, list[ThresholdRule]]
     whatever the number of patients. The rule objects are shared: read them, never change
     them."""
     defaults, overrides = _organization_rules(organization)
+    return _in_force(defaults, overrides, patient_ids)
+
+
+def _in_force(defaults, overrides, patient_ids) -> dict[int, list[ThresholdRule]]:
     default_keys = {d.override_key for d in defaults}
     out = {}
     for pid in patient_ids:
@@ -226,13 +230,8 @@ def rule_crossed(rules: list[ThresholdRule], metric: str, value: float | None):
     return None
 
 
-def patients_with_overrides(organization) -> set[int]:
-    """Ids of the organization's patients with at least one current override (cached)."""
-    _, overrides = _organization_rules(organization)
-    return set(overrides)
-
-
-def default_rules(organization) -> list[ThresholdRule]:
-    """The organization's defaults in force (what a patient without overrides has)."""
-    defaults, _ = _organization_rules(organization)
-    return [r for r in defaults if r.is_active]
+def organization_rules_in_force(organization):
+    """(the defaults in force — what a patient without overrides has —, {patient_id: rules in
+    force} for each patient with an override), from the cache when it is current."""
+    defaults, overrides = _organization_rules(organization)
+    return [r for r in defaults if r.is_active], _in_force(defaults, overrides, sorted(overrides))
