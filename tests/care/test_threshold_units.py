@@ -135,3 +135,71 @@ def test_the_page_refuses_a_temperature_meant_as_celsius_with_a_message(nurse_cl
     assert "38 °F is not a possible body temperature threshold" in content
     assert "Did you mean 38 °C? Choose that unit." in content
     assert not ThresholdRule.objects.filter(patient=patient).exists()
+
+
+# --- the API ------------------------------------------------------------------------------
+def api_url(patient):
+    return f"/api/v1/patients/{patient.pk}/thresholds"
+
+
+def test_api_sets_a_threshold_typed_in_celsius(api, patient):
+    body = {
+        "kind": "single",
+        "metric": "temperature",
+        "direction": "above",
+        "severity": "warning",
+        "value": 38,
+        "unit": "°C",
+        "reason": "Post-op: call at 38 °C",
+    }
+    response = api.post(api_url(patient), body, format="json")
+    assert response.status_code == HTTPStatus.CREATED
+    created = response.json()
+    assert {k: created[k] for k in ("value", "unit", "entered_value", "entered_unit")} == {
+        "value": 100.4,
+        "unit": "°F",
+        "entered_value": 38.0,
+        "entered_unit": "Cel",
+    }
+    assert created["description"] == "Body temperature at or above 100.4 °F"
+    listed = api.get(api_url(patient)).json()
+    assert [r["value"] for r in listed if r["metric"] == "temperature"] == [100.4]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"value": 38, "unit": "°F"}, "value", "Did you mean 38 °C?"),
+        ({"value": 38}, "value", "Did you mean 38 °C?"),
+        ({"value": 38, "unit": "kg"}, "unit", "entered in °F or °C"),
+        ({"value": 38, "unit": "furlongs"}, "unit", "entered in °F or °C"),
+    ],
+)
+def test_api_refuses_an_implausible_threshold_with_422_naming_the_field(
+    api, patient, changes, field, message
+):
+    body = {
+        "kind": "single",
+        "metric": "temperature",
+        "direction": "above",
+        "severity": "warning",
+        "reason": "Post-op",
+        **changes,
+    }
+    response = api.post(api_url(patient), body, format="json")
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    error = response.json()
+    assert (error["error"], list(error["fields"])) == ("validation_error", [field])
+    assert message in error["fields"][field][0]
+    assert not ThresholdRule.objects.filter(patient=patient).exists()
+
+
+def test_api_lists_both_heart_failure_weight_gain_rules(api, patient, outsider_api):
+    rules = api.get(api_url(patient)).json()
+    assert sorted(
+        (r["days"], r["value"], r["description"]) for r in rules if r["kind"] == "weight_gain"
+    ) == [
+        (1, 3.0, "Weight gain of 3 lb (1.4 kg) or more within 1 day"),
+        (7, 5.0, "Weight gain of 5 lb (2.3 kg) or more within 7 days"),
+    ]
+    assert outsider_api.get(api_url(patient)).status_code == HTTPStatus.NOT_FOUND
