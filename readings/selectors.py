@@ -144,8 +144,9 @@ def readings_series(patient, metric: str, start: datetime, end: datetime) -> lis
     """One series per underlying metric, aligned on the same x values. Up to MAX_POINTS
     readings per metric come back raw (hover can name the device); more are bucketed in the
     database (min/avg/max per bucket), so a year of minute data costs the same as a day.
-    Buckets of a day or more start at the patient's local midnight (a DST day is one 23- or
-    25-hour bucket). A whole local day without a reading is a null point: the line breaks."""
+    Buckets follow the patient's wall clock: a day bucket runs from local midnight to local
+    midnight (a DST day is one 23- or 25-hour bucket), an hour bucket starts on the local
+    hour. A whole local day without a reading is a null point: the line breaks there."""
     metrics = chart_metrics(metric)
     base = Reading.objects.filter(
         patient=patient,
@@ -158,10 +159,7 @@ def readings_series(patient, metric: str, start: datetime, end: datetime) -> lis
         return _gaps_broken(_raw_series(base, metrics), patient.tz, 1)
     size = bucket_seconds_for(start, end)
     days = size // 86400 if size % 86400 == 0 else 0
-    if days:
-        rows = _day_buckets(patient, metrics, start, end, days)
-    else:
-        rows = _buckets(patient, metrics, start, end, size)
+    rows = _buckets(patient, metrics, start, end, size)
     xs = sorted({row[1] for row in rows})
     index = {x: i for i, x in enumerate(xs)}
     out = []
@@ -286,41 +284,6 @@ def _raw_series(base, metrics) -> list[Series]:
 CHART_WORK_MEM = "32MB"
 
 
-def bucket_query(patient, metrics, start, end, size) -> tuple[str, list]:
-    """The bucketed aggregate as (sql, params): rows (metric, bucket_start_epoch, min, avg,
-    max, count). PostgreSQL `date_bin`; elsewhere (the SQLite demo) integer division of the
-    epoch, also in SQL."""
-    table = Reading._meta.db_table
-    placeholders = ", ".join(["%s"] * len(metrics))
-    if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT metric, EXTRACT(EPOCH FROM date_bin(%s, measured_at, %s))::bigint AS b, "  # noqa: S608
-            f"MIN(value), AVG(value), MAX(value), COUNT(*) FROM {table} "
-            f"WHERE patient_id = %s AND metric IN ({placeholders}) AND measured_at >= %s "
-            "AND measured_at < %s AND value IS NOT NULL GROUP BY metric, b ORDER BY b"
-        )
-        return sql, [timedelta(seconds=size), start, patient.pk, *metrics, start, end]
-    epoch = int(start.timestamp())
-    sql = (
-        "SELECT metric, "  # noqa: S608 — table name is ours, values are parameters
-        "(CAST(strftime('%%s', measured_at) AS INTEGER) - %s) / %s * %s + %s AS b, "
-        f"MIN(value), AVG(value), MAX(value), COUNT(*) FROM {table} "
-        f"WHERE patient_id = %s AND metric IN ({placeholders}) AND measured_at >= %s "
-        "AND measured_at < %s AND value IS NOT NULL GROUP BY metric, b ORDER BY b"
-    )
-    return sql, [epoch, size, size, epoch, patient.pk, *metrics, start, end]
-
-
-def _buckets(patient, metrics, start, end, size):
-    """[(metric, bucket_start_epoch, min, avg, max, count)]."""
-    sql, params = bucket_query(patient, metrics, start, end, size)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SET LOCAL work_mem = '{CHART_WORK_MEM}'")
-        cursor.execute(sql, params)
-        return [(m, int(b), lo, avg, hi, n) for m, b, lo, avg, hi, n in cursor.fetchall()]
-
-
 def offset_steps(zone, start: datetime, end: datetime) -> list[tuple[int, int]]:
     """[(from_epoch, utc_offset_seconds)]: the zone's offset over [start, end), one step per
     DST change. Python's zone database decides the offsets; SQL only adds them."""
@@ -345,48 +308,59 @@ def offset_steps(zone, start: datetime, end: datetime) -> list[tuple[int, int]]:
     return steps
 
 
-def day_bucket_query(patient, metrics, start, end, days: int) -> tuple[str, list]:
-    """Buckets of `days` local days as (sql, params): rows (metric, bucket_number, min, avg,
-    max, count), bucket 0 starting at the local midnight of `start`'s local day. The local day
-    of a reading is floor((epoch + offset) / 86400) with the offset of its instant (a CASE
-    over `offset_steps`), in integer arithmetic that PostgreSQL and SQLite compute alike."""
+def bucket_query(patient, metrics, start, end, size) -> tuple[str, list]:
+    """The bucketed aggregate as (sql, params): rows (metric, bucket_number, min, avg, max,
+    count). Buckets are `size` seconds of the patient's wall clock from the local midnight of
+    `start`'s local day, so day buckets run from local midnight to local midnight (23 or 25
+    hours on DST days) and hour buckets start on the local hour. A reading's wall-clock time
+    is its epoch plus the zone's offset at that instant (a CASE over `offset_steps`), in
+    integer arithmetic that PostgreSQL and SQLite compute alike."""
     table = Reading._meta.db_table
     placeholders = ", ".join(["%s"] * len(metrics))
     steps = offset_steps(patient.tz, start, end)
-    offset_sql = "CASE " + "".join("WHEN e < %s THEN %s " for _ in steps[1:]) + "ELSE %s END"
+    offset_sql = "%s"  # no clock change in the range: one offset
+    if len(steps) > 1:
+        offset_sql = "CASE " + "WHEN e < %s THEN %s " * (len(steps) - 1) + "ELSE %s END"
     offset_params = [p for i in range(1, len(steps)) for p in (steps[i][0], steps[i - 1][1])]
     offset_params.append(steps[-1][1])
     if connection.vendor == "postgresql":
         epoch = "FLOOR(EXTRACT(EPOCH FROM measured_at))::bigint"
     else:
         epoch = "CAST(strftime('%%s', measured_at) AS INTEGER)"
-    first_day = (local_day(int(start.timestamp()), patient.tz) - EPOCH_DAY).days
     sql = (
-        f"SELECT metric, ((e + {offset_sql}) / 86400 - %s) / %s AS b, "  # noqa: S608 — ours
+        f"SELECT metric, (e + {offset_sql} - %s) / %s AS b, "  # noqa: S608 — our table name
         "MIN(value), AVG(value), MAX(value), COUNT(*) FROM ("
         f"SELECT metric, value, {epoch} AS e FROM {table} "
         f"WHERE patient_id = %s AND metric IN ({placeholders}) AND measured_at >= %s "
         "AND measured_at < %s AND value IS NOT NULL) AS r GROUP BY metric, b ORDER BY b"
     )
-    return sql, [*offset_params, first_day, days, patient.pk, *metrics, start, end]
+    origin = _wall_origin(start, patient.tz)
+    return sql, [*offset_params, origin, size, patient.pk, *metrics, start, end]
 
 
 EPOCH_DAY = date(1970, 1, 1)
 
 
-def _day_buckets(patient, metrics, start, end, days: int):
-    """[(metric, bucket_start_epoch, min, avg, max, count)], each bucket starting at a local
-    midnight of the patient."""
-    sql, params = day_bucket_query(patient, metrics, start, end, days)
-    first = local_day(int(start.timestamp()), patient.tz)
+def _wall_origin(start: datetime, zone) -> int:
+    """Seconds of wall-clock time from 1970-01-01 00:00 to the local midnight of `start`."""
+    return (local_day(int(start.timestamp()), zone) - EPOCH_DAY).days * 86400
+
+
+def _buckets(patient, metrics, start, end, size):
+    """[(metric, bucket_start_epoch, min, avg, max, count)]; a bucket's start is its first
+    wall-clock instant in the patient's zone (a local midnight for day buckets)."""
+    sql, params = bucket_query(patient, metrics, start, end, size)
+    origin = _wall_origin(start, patient.tz)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SET LOCAL work_mem = '{CHART_WORK_MEM}'")
         cursor.execute(sql, params)
-        return [
-            (m, local_midnight(first + timedelta(days=int(b) * days), patient.tz), lo, avg, hi, n)
-            for m, b, lo, avg, hi, n in cursor.fetchall()
-        ]
+        rows = cursor.fetchall()
+    starts = {}
+    for b in {int(row[1]) for row in rows}:
+        wall = datetime.combine(EPOCH_DAY, time.min) + timedelta(seconds=origin + b * size)
+        starts[b] = int(wall.replace(tzinfo=patient.tz).timestamp())
+    return [(m, starts[int(b)], lo, avg, hi, n) for m, b, lo, avg, hi, n in rows]
 
 
 # --- range parsing (pages and API share it) -------------------------------------------------

@@ -152,3 +152,17 @@ def test_offset_steps_change_at_the_second_the_clocks_do(start, end, expected):
             datetime(2026, 3, 8, 7, tzinfo=UTC),  # 2:00 EST becomes 3:00 EDT
             datetime(2026, 11, 1, 6, tzinfo=UTC),  # 2:00 EDT becomes 1:00 EST
         )
+
+
+def test_hour_buckets_follow_the_local_clock_and_break_on_an_empty_day(org, patient):
+    # Every 15 minutes on Nov 19-20 and Nov 22-25 (local): 576 readings; Nov 21 empty.
+    every_quarter_hour(org, patient, date(2026, 11, 19), 2, "before")
+    every_quarter_hour(org, patient, date(2026, 11, 22), 4, "after")
+    start = datetime(2026, 11, 18, 17, 7, tzinfo=UTC)  # not on any hour, local or UTC
+    (series,) = readings_series(patient, "heart_rate", start, start + timedelta(days=30))
+    assert (series.bucketed, series.bucket_seconds) == (True, 2 * 3600)  # 30 days / 500
+    starts = [datetime.fromtimestamp(x, NEW_YORK) for x in series.x]
+    assert {(t.hour % 2, t.minute, t.second) for t in starts} == {(0, 0, 0)}
+    gaps = [t for t, n in zip(starts, series.count, strict=True) if n == 0]
+    assert gaps == [local("2026-11-21T00:00")]
+    assert series.count[series.x.index(int(local("2026-11-20T22:00").timestamp()))] == 8
