@@ -248,6 +248,7 @@ WINDOW_KEY = Case(
     default=Value(0),
     output_field=models.IntegerField(),
 )
+RULE_KEY = ("kind", "metric", "direction", "severity", WINDOW_KEY)
 
 
 class ThresholdRule(models.Model):
@@ -277,12 +278,8 @@ class ThresholdRule(models.Model):
     )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
     is_active = models.BooleanField(default=True)
-    entered_value = models.FloatField(
-        null=True, blank=True, help_text="The value as the clinician typed it, in entered_unit."
-    )
-    entered_unit = models.CharField(
-        max_length=16, blank=True, help_text="The unit it was typed in (UCUM); blank: canonical."
-    )
+    entered_value = models.FloatField(null=True, blank=True, help_text="As typed, in entered_unit.")
+    entered_unit = models.CharField(max_length=16, blank=True, help_text="UCUM; blank: canonical.")
     reason = models.TextField(blank=True, help_text="Why this override (required for patients).")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -297,26 +294,17 @@ class ThresholdRule(models.Model):
         db_table = "care_thresholdrule"  # created by the care app; the table kept its name
         ordering = ["metric", "kind", "direction", "-created_at"]
         constraints = [
-            # One current rule per key for the organization, and per key per patient. A
-            # weight-gain rule's window is part of its key (3 lb in 1 day and 5 lb in 7 days
-            # are two rules); for other kinds `days` is a setting, not part of the key.
+            # One current rule per key for the organization, and per key per patient; a weight-
+            # gain window is part of the key (3 lb in 1 day, 5 lb in 7 days: two rules).
             models.UniqueConstraint(
                 "organization",
-                "kind",
-                "metric",
-                "direction",
-                "severity",
-                WINDOW_KEY,
+                *RULE_KEY,
                 condition=Q(patient__isnull=True, superseded_at__isnull=True),
                 name="threshold_one_current_default",
             ),
             models.UniqueConstraint(
                 "patient",
-                "kind",
-                "metric",
-                "direction",
-                "severity",
-                WINDOW_KEY,
+                *RULE_KEY,
                 condition=Q(patient__isnull=False, superseded_at__isnull=True),
                 name="threshold_one_current_override",
             ),
@@ -357,13 +345,12 @@ class ThresholdRule(models.Model):
 
     @property
     def entered_text(self) -> str:
-        """'entered as 2 kg' when the clinician typed the value in another unit than the one
-        stored (the canonical unit), else ''."""
+        """'entered as 2 kg' when typed in another unit than the canonical one, else ''."""
         info = METRICS.get(self.metric)
         if self.entered_value is None or info is None or self.entered_unit in ("", info.unit):
             return ""
-        shown = {"Cel": "°C", "[degF]": "°F", "[lb_av]": "lb"}.get(self.entered_unit)
-        return f"entered as {self.entered_value:g} {shown or self.entered_unit}"
+        shown = "°C" if self.entered_unit == "Cel" else unit_label(self.entered_unit)
+        return f"entered as {self.entered_value:g} {shown}"
 
     def describe(self) -> str:
         """Staff-facing wording, e.g. 'Systolic BP at or above 180 mmHg'."""

@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
             name="entered_unit",
             field=models.CharField(
                 blank=True,
-                help_text="The unit it was typed in (UCUM); blank: canonical.",
+                help_text="UCUM; blank: canonical.",
                 max_length=16,
             ),
         ),
@@ -92,7 +92,7 @@ class Migration(migrations.Migration):
             name="entered_value",
             field=models.FloatField(
                 blank=True,
-                help_text="The value as the clinician typed it, in entered_unit.",
+                help_text="As typed, in entered_unit.",
                 null=True,
             ),
         ),

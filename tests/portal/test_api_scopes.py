@@ -48,6 +48,8 @@ NEEDS = {
     ("api/v1/time-entries/<int:pk>", "PATCH"): {C_W, R_R},
     ("api/v1/time-entries/<int:pk>", "DELETE"): {C_W},
     ("api/v1/billing", "GET"): {R_R, P_R},
+    ("api/v1/patients/<int:pk>/thresholds", "GET"): {R_R},
+    ("api/v1/patients/<int:pk>/thresholds", "POST"): {C_W, R_R},
     ("api/v1/appointments", "GET"): {A_R, P_R},
     ("api/v1/appointments", "POST"): {A_W, A_R, P_R},
     ("api/v1/appointments/<int:pk>", "GET"): {A_R, P_R},
