@@ -293,6 +293,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DeviceSourceEnum": "devices.models.DeviceSource",
         "ReadingSourceEnum": "readings.models.ReadingSource",
+        "RuleKindEnum": "readings.models.RuleKind",
     },
 }
 

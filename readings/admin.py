@@ -63,10 +63,19 @@ class ThresholdRuleAdmin(OrganizationScopedAdmin):
     """Organization defaults are edited here by admins; patient overrides on the patient's
     thresholds page (they need a reason and keep their history)."""
 
-    list_display = ["__str__", "organization", "patient", "value", "severity", "is_active"]
+    # Values here are in the metric's canonical unit (lb, °F, mg/dL); `days` is a weight-gain
+    # rule's window, so 3 lb / 1 day and 5 lb / 7 days are two rules.
+    list_display = ["__str__", "organization", "patient", "value", "days", "severity", "is_active"]
     list_filter = ["kind", "severity", "is_active"]
     raw_id_fields = ["patient"]
-    readonly_fields = ["created_at", "superseded_at", "superseded_by", "created_by"]
+    readonly_fields = [
+        "created_at",
+        "superseded_at",
+        "superseded_by",
+        "created_by",
+        "entered_value",
+        "entered_unit",
+    ]
 
 
 class AlertEventInline(OrganizationScopedInline, admin.TabularInline):

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from readings.selectors import BP, Series
-from readings.units import METRICS, Metric, metric_label, unit_label
+from readings import selectors
+from readings.models import SEVERITY_RANK, Direction, ThresholdRule
+from readings.selectors import BP, Series, chart_metrics
+from readings.thresholds import effective_rules, single_rules_for
+from readings.units import METRICS, metric_label, unit_label
 
 
 def format_offset(seconds: int) -> str:
@@ -33,16 +36,32 @@ def reading_hover(reading) -> str:
 
 
 def _bucket_text(x: int, size: int, patient) -> str:
-    start = datetime.fromtimestamp(x, tz=UTC).astimezone(patient.tz)
+    zone = patient.tz
+    start = datetime.fromtimestamp(x, tz=UTC).astimezone(zone)
+    offset = format_offset(int(start.utcoffset().total_seconds()))
+    if size and size % 86400 == 0:
+        # Day buckets run from local midnight to local midnight: 23 or 25 hours on DST days.
+        days = size // 86400
+        last = start.date() + timedelta(days=days - 1)
+        end_epoch = selectors.local_midnight(last + timedelta(days=1), zone)
+        end = datetime.fromtimestamp(end_epoch, tz=UTC).astimezone(zone)
+        span = f"{start:%b %-d}" + ("" if days == 1 else f" \u2013 {last:%b %-d}")
+        hours = (end_epoch - x) // 3600
+        if days == 1 and hours != 24:
+            end_offset = format_offset(int(end.utcoffset().total_seconds()))
+            return f"{span} ({offset} \u2192 {end_offset}, a {hours}-hour day: clocks changed)"
+        return f"{span} ({offset})"
     end = start + timedelta(seconds=size)
-    if size >= 86400:
-        span = f"{start:%b %-d}" + (
-            "" if size == 86400 else f" \u2013 {end - timedelta(days=1):%b %-d}"
-        )
-    else:
-        span = f"{start:%b %-d %-I:%M %p} \u2013 {end:%-I:%M %p}"
-    offset = int(start.utcoffset().total_seconds())
-    return f"{span} ({format_offset(offset)})"
+    return f"{start:%b %-d %-I:%M %p} \u2013 {end:%-I:%M %p} ({offset})"
+
+
+def _gap_text(xs: list[int], i: int, patient) -> str:
+    first = selectors.local_day(xs[i], patient.tz)
+    last = (
+        selectors.local_day(xs[i + 1], patient.tz) - timedelta(days=1) if i + 1 < len(xs) else first
+    )
+    span = f"{first:%b %-d}" + ("" if last <= first else f" \u2013 {last:%b %-d}")
+    return f"No readings {span}"
 
 
 def bucket_label(size: int) -> str:
@@ -57,30 +76,55 @@ def bucket_label(size: int) -> str:
     return f"{size // 60} minutes"
 
 
-def thresholds(metric: str) -> list[dict]:
+def rules_in_force(patient, metric: str) -> list[ThresholdRule]:
+    """The patient's rules in force that watch this chart's metric(s), overrides included."""
+    rules = effective_rules(patient.organization, [patient.pk])[patient.pk]
+    metrics = chart_metrics(metric)
+    return [r for r in rules if r.metric in metrics]
+
+
+def threshold_lines(rules: list[ThresholdRule], metric: str) -> list[dict]:
+    """A line per single-reading rule in force (warning and critical tiers, the patient's
+    overrides marked): what the chart draws, so it shows what raises an alert."""
     lines = []
-    for m in [Metric.SYSTOLIC, Metric.DIASTOLIC] if metric == BP else [metric]:
-        info = METRICS.get(m)
-        if info is None:
-            continue
-        name = metric_label(m) if metric == BP else ""
-        if info.alert_high is not None:
+    for m in chart_metrics(metric):
+        name = f"{metric_label(m).removesuffix(' BP')} " if metric == BP else ""
+        for rule in single_rules_for(rules, m):
+            sign = "\u2265" if rule.direction == Direction.ABOVE else "\u2264"
+            whose = " (this patient)" if rule.patient_id else ""
             lines.append(
-                {"value": info.alert_high, "label": f"{name} high {info.alert_high:g}".strip()}
-            )
-        if info.alert_low is not None:
-            lines.append(
-                {"value": info.alert_low, "label": f"{name} low {info.alert_low:g}".strip()}
+                {
+                    "value": rule.value,
+                    "severity": rule.severity,
+                    "override": rule.patient_id is not None,
+                    "label": f"{name}{sign} {rule.value:g} {rule.severity}{whose}",
+                }
             )
     return lines
+
+
+def rule_notes(rules: list[ThresholdRule]) -> list[dict]:
+    """Every rule in force for the chart's metric, in words, for the list under the chart."""
+    return [
+        {
+            "text": rule.describe(),
+            "severity": rule.severity,
+            "override": rule.patient_id is not None,
+            "reason": rule.reason if rule.patient_id else "",
+        }
+        for rule in sorted(rules, key=lambda r: (r.metric, r.kind, -SEVERITY_RANK[r.severity]))
+    ]
 
 
 def chart_payload(patient, metric: str, series: list[Series]) -> dict:
     first = series[0]
     unit = METRICS[first.metric].unit if first.metric in METRICS else ""
+    rules = rules_in_force(patient, metric)
     hover = []
     for i, _x in enumerate(first.x):
-        if first.bucketed:
+        if not any(s.count[i] for s in series):
+            hover.append(_gap_text(first.x, i, patient))
+        elif first.bucketed:
             n = max(s.count[i] for s in series)
             hover.append(
                 f"{_bucket_text(first.x[i], first.bucket_seconds, patient)} · {n} readings"
@@ -102,7 +146,8 @@ def chart_payload(patient, metric: str, series: list[Series]) -> dict:
             for s in series
         ],
         "hover": hover,
-        "thresholds": thresholds(metric),
+        "thresholds": threshold_lines(rules, metric),
+        "rules": rule_notes(rules),
     }
 
 

@@ -10,11 +10,13 @@ from portal.access import CLINICAL
 from readings import charts, selectors
 from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP
+from readings.thresholds import effective_rules, rule_crossed
 from readings.units import Metric
 
 
 def patient_panel(request, patient) -> str:
     latest = selectors.latest_per_metric(patient)
+    rules = effective_rules(patient.organization, [patient.pk])[patient.pk]
     metrics = {r.metric for r in latest}
     main = BP if Metric.SYSTOLIC in metrics else (latest[0].metric if latest else None)
     chart = None
@@ -28,7 +30,9 @@ def patient_panel(request, patient) -> str:
         "readings/_panel.html",
         {
             "patient": patient,
-            "latest": [(r, charts.local_text(r)) for r in latest],
+            "latest": [
+                (r, charts.local_text(r), rule_crossed(rules, r.metric, r.value)) for r in latest
+            ],
             "chart": chart,
             "main": main,
             "form": ManualReadingForm(patient=patient, initial=manual_initial(patient)),

@@ -4,15 +4,16 @@ organization (callers resolve the patient with portal.access.patient_for_org fir
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Max, Q
 
 from portal import dates
-from readings.models import Reading
-from readings.units import METRICS, Metric, metric_label
+from readings import thresholds
+from readings.models import Direction, Reading, RuleKind
+from readings.units import Metric, metric_label
 
 MAX_POINTS = 500
 BP = "bp"  # the chart's pseudo-metric: systolic + diastolic as one band
@@ -84,18 +85,31 @@ def latest_per_metric(patient) -> list[Reading]:
     return sorted(rows.values(), key=lambda r: order.index(r.metric) if r.metric in order else 99)
 
 
-def out_of_range_readings(organization, since: datetime):
-    """Readings outside their metric's default thresholds across the organization, newest
-    first — the overview nurses start their day with."""
+def _crossing(rules) -> Q:
+    """Readings crossing any of these single-reading rules (at or above / at or below)."""
     condition = Q()
-    for metric, info in METRICS.items():
-        bounds = Q()
-        if info.alert_low is not None:
-            bounds |= Q(value__lt=info.alert_low)
-        if info.alert_high is not None:
-            bounds |= Q(value__gt=info.alert_high)
-        if bounds:
-            condition |= Q(metric=metric) & bounds
+    for rule in rules:
+        if rule.kind != RuleKind.SINGLE or rule.value is None or not rule.metric:
+            continue
+        bound = "gte" if rule.direction == Direction.ABOVE else "lte"
+        condition |= Q(metric=rule.metric, **{f"value__{bound}": rule.value})
+    return condition
+
+
+def out_of_range_readings(organization, since: datetime):
+    """Readings crossing a single-reading rule in force for their patient (the organization's
+    defaults, or the patient's overrides where a clinician set them, warning and critical)
+    across the organization, newest first — the overview nurses start their day with."""
+    defaults, overridden = thresholds.organization_rules_in_force(organization)
+    condition = _crossing(defaults)
+    if condition and overridden:
+        condition &= ~Q(patient_id__in=list(overridden))
+    for pid, rules in overridden.items():
+        crossing = _crossing(rules)
+        if crossing:
+            condition |= Q(patient_id=pid) & crossing
+    if not condition:
+        return Reading.objects.none()
     return (
         Reading.objects.filter(condition, organization=organization, measured_at__gte=since)
         .select_related("patient", "device")
@@ -129,7 +143,10 @@ def bucket_seconds_for(start: datetime, end: datetime) -> int:
 def readings_series(patient, metric: str, start: datetime, end: datetime) -> list[Series]:
     """One series per underlying metric, aligned on the same x values. Up to MAX_POINTS
     readings per metric come back raw (hover can name the device); more are bucketed in the
-    database (min/avg/max per bucket), so a year of minute data costs the same as a day."""
+    database (min/avg/max per bucket), so a year of minute data costs the same as a day.
+    Buckets follow the patient's wall clock: a day bucket runs from local midnight to local
+    midnight (a DST day is one 23- or 25-hour bucket), an hour bucket starts on the local
+    hour. A whole local day without a reading is a null point: the line breaks there."""
     metrics = chart_metrics(metric)
     base = Reading.objects.filter(
         patient=patient,
@@ -139,8 +156,9 @@ def readings_series(patient, metric: str, start: datetime, end: datetime) -> lis
         value__isnull=False,
     )
     if not _more_than(patient, metrics, start, end, MAX_POINTS):
-        return _raw_series(base, metrics)
+        return _gaps_broken(_raw_series(base, metrics), patient.tz, 1)
     size = bucket_seconds_for(start, end)
+    days = size // 86400 if size % 86400 == 0 else 0
     rows = _buckets(patient, metrics, start, end, size)
     xs = sorted({row[1] for row in rows})
     index = {x: i for i, x in enumerate(xs)}
@@ -164,7 +182,53 @@ def readings_series(patient, metric: str, start: datetime, end: datetime) -> lis
                 series.low[i], series.avg[i], series.high[i] = low, round(avg, 1), high
                 series.count[i] = n
         out.append(series)
-    return out
+    return _gaps_broken(out, patient.tz, days or 1)
+
+
+def local_day(epoch: int, zone) -> date:
+    return datetime.fromtimestamp(epoch, tz=zone).date()
+
+
+def local_midnight(day: date, zone) -> int:
+    """The UTC epoch of `day`'s local midnight in `zone`."""
+    return int(datetime.combine(day, time.min, tzinfo=zone).timestamp())
+
+
+def _gaps_broken(series: list[Series], zone, span_days: int) -> list[Series]:
+    """Insert a null point (count 0) wherever a whole local day — a whole bucket, when buckets
+    are `span_days` days — passes without a reading between two points, so the line breaks
+    there instead of drawing a straight line across days nobody measured."""
+    xs = series[0].x if series else []
+    gap_before = {}
+    for i in range(1, len(xs)):
+        before = local_day(xs[i - 1], zone)
+        if (local_day(xs[i], zone) - before).days > span_days:
+            gap_before[i] = local_midnight(before + timedelta(days=span_days), zone)
+    if not gap_before:
+        return series
+    new_x, source = [], []  # source: the index each point comes from, None for a gap
+    for i, x in enumerate(xs):
+        if i in gap_before:
+            new_x.append(gap_before[i])
+            source.append(None)
+        new_x.append(x)
+        source.append(i)
+
+    def spread(values, empty=None):
+        return [empty if i is None else values[i] for i in source]
+
+    return [
+        replace(
+            s,
+            x=new_x,
+            avg=spread(s.avg),
+            low=spread(s.low),
+            high=spread(s.high),
+            count=spread(s.count, 0),
+            readings=spread(s.readings) if s.readings else [],
+        )
+        for s in series
+    ]
 
 
 def _more_than(patient, metrics, start, end, limit: int) -> bool:
@@ -220,39 +284,83 @@ def _raw_series(base, metrics) -> list[Series]:
 CHART_WORK_MEM = "32MB"
 
 
+def offset_steps(zone, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """[(from_epoch, utc_offset_seconds)]: the zone's offset over [start, end), one step per
+    DST change. Python's zone database decides the offsets; SQL only adds them."""
+
+    def offset(at: datetime) -> int:
+        return int(at.astimezone(zone).utcoffset().total_seconds())
+
+    steps = [(int(start.timestamp()), offset(start))]
+    at = start
+    while at < end:
+        following = min(at + timedelta(hours=12), end)
+        if offset(following) != offset(at):
+            low, high = int(at.timestamp()), int(following.timestamp())
+            while high - low > 1:  # the first second of the new offset
+                middle = (low + high) // 2
+                if offset(datetime.fromtimestamp(middle, tz=UTC)) == offset(at):
+                    low = middle
+                else:
+                    high = middle
+            steps.append((high, offset(following)))
+        at = following
+    return steps
+
+
 def bucket_query(patient, metrics, start, end, size) -> tuple[str, list]:
-    """The bucketed aggregate as (sql, params): rows (metric, bucket_start_epoch, min, avg,
-    max, count). PostgreSQL `date_bin`; elsewhere (the SQLite demo) integer division of the
-    epoch, also in SQL."""
+    """The bucketed aggregate as (sql, params): rows (metric, bucket_number, min, avg, max,
+    count). Buckets are `size` seconds of the patient's wall clock from the local midnight of
+    `start`'s local day, so day buckets run from local midnight to local midnight (23 or 25
+    hours on DST days) and hour buckets start on the local hour. A reading's wall-clock time
+    is its epoch plus the zone's offset at that instant (a CASE over `offset_steps`), in
+    integer arithmetic that PostgreSQL and SQLite compute alike."""
     table = Reading._meta.db_table
     placeholders = ", ".join(["%s"] * len(metrics))
+    steps = offset_steps(patient.tz, start, end)
+    offset_sql = "%s"  # no clock change in the range: one offset
+    if len(steps) > 1:
+        offset_sql = "CASE " + "WHEN e < %s THEN %s " * (len(steps) - 1) + "ELSE %s END"
+    offset_params = [p for i in range(1, len(steps)) for p in (steps[i][0], steps[i - 1][1])]
+    offset_params.append(steps[-1][1])
     if connection.vendor == "postgresql":
-        sql = (
-            f"SELECT metric, EXTRACT(EPOCH FROM date_bin(%s, measured_at, %s))::bigint AS b, "  # noqa: S608
-            f"MIN(value), AVG(value), MAX(value), COUNT(*) FROM {table} "
-            f"WHERE patient_id = %s AND metric IN ({placeholders}) AND measured_at >= %s "
-            "AND measured_at < %s AND value IS NOT NULL GROUP BY metric, b ORDER BY b"
-        )
-        return sql, [timedelta(seconds=size), start, patient.pk, *metrics, start, end]
-    epoch = int(start.timestamp())
+        epoch = "FLOOR(EXTRACT(EPOCH FROM measured_at))::bigint"
+    else:
+        epoch = "CAST(strftime('%%s', measured_at) AS INTEGER)"
     sql = (
-        "SELECT metric, "  # noqa: S608 — table name is ours, values are parameters
-        "(CAST(strftime('%%s', measured_at) AS INTEGER) - %s) / %s * %s + %s AS b, "
-        f"MIN(value), AVG(value), MAX(value), COUNT(*) FROM {table} "
+        f"SELECT metric, (e + {offset_sql} - %s) / %s AS b, "  # noqa: S608 — our table name
+        "MIN(value), AVG(value), MAX(value), COUNT(*) FROM ("
+        f"SELECT metric, value, {epoch} AS e FROM {table} "
         f"WHERE patient_id = %s AND metric IN ({placeholders}) AND measured_at >= %s "
-        "AND measured_at < %s AND value IS NOT NULL GROUP BY metric, b ORDER BY b"
+        "AND measured_at < %s AND value IS NOT NULL) AS r GROUP BY metric, b ORDER BY b"
     )
-    return sql, [epoch, size, size, epoch, patient.pk, *metrics, start, end]
+    origin = _wall_origin(start, patient.tz)
+    return sql, [*offset_params, origin, size, patient.pk, *metrics, start, end]
+
+
+EPOCH_DAY = date(1970, 1, 1)
+
+
+def _wall_origin(start: datetime, zone) -> int:
+    """Seconds of wall-clock time from 1970-01-01 00:00 to the local midnight of `start`."""
+    return (local_day(int(start.timestamp()), zone) - EPOCH_DAY).days * 86400
 
 
 def _buckets(patient, metrics, start, end, size):
-    """[(metric, bucket_start_epoch, min, avg, max, count)]."""
+    """[(metric, bucket_start_epoch, min, avg, max, count)]; a bucket's start is its first
+    wall-clock instant in the patient's zone (a local midnight for day buckets)."""
     sql, params = bucket_query(patient, metrics, start, end, size)
+    origin = _wall_origin(start, patient.tz)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"SET LOCAL work_mem = '{CHART_WORK_MEM}'")
         cursor.execute(sql, params)
-        return [(m, int(b), lo, avg, hi, n) for m, b, lo, avg, hi, n in cursor.fetchall()]
+        rows = cursor.fetchall()
+    starts = {}
+    for b in {int(row[1]) for row in rows}:
+        wall = datetime.combine(EPOCH_DAY, time.min) + timedelta(seconds=origin + b * size)
+        starts[b] = int(wall.replace(tzinfo=patient.tz).timestamp())
+    return [(m, starts[int(b)], lo, avg, hi, n) for m, b, lo, avg, hi, n in rows]
 
 
 # --- range parsing (pages and API share it) -------------------------------------------------

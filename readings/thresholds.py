@@ -7,11 +7,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from portal.models import Organization
-from readings.models import Direction, RuleKind, Severity, ThresholdRule
-from readings.units import Metric
+from readings.models import SEVERITY_RANK, Direction, RuleKind, Severity, ThresholdRule
+from readings.units import METRICS, Metric, UnitError, check_range, metric_label, to_canonical, ucum
 
 # The organization's default thresholds, created once per organization (see
 # threshold_defaults_ensure). Values are in each metric's canonical unit (weight in lb).
@@ -33,10 +34,82 @@ DEFAULT_RULES = [
     (RuleKind.SINGLE, Metric.GLUCOSE, Direction.BELOW, 70, None, None, Severity.WARNING),
     (RuleKind.SINGLE, Metric.TEMPERATURE, Direction.ABOVE, 100.4, None, None, Severity.WARNING),
     (RuleKind.AVERAGE, Metric.SYSTOLIC, Direction.ABOVE, 140, 5, None, Severity.WARNING),
-    # 2 kg (4.4 lb) in 3 days: the usual heart-failure fluid-retention warning.
-    (RuleKind.WEIGHT_GAIN, Metric.WEIGHT, Direction.ABOVE, 4.4, None, 3, Severity.WARNING),
+    # The heart-failure fluid-retention warnings (AHA/HFSA patient advice): 3 lb in a day or
+    # 5 lb in a week, each its own rule and its own alert.
+    (RuleKind.WEIGHT_GAIN, Metric.WEIGHT, Direction.ABOVE, 3, None, 1, Severity.WARNING),
+    (RuleKind.WEIGHT_GAIN, Metric.WEIGHT, Direction.ABOVE, 5, None, 7, Severity.WARNING),
     (RuleKind.NO_DATA, "", Direction.BELOW, None, None, 3, Severity.WARNING),
 ]
+
+
+# --- a threshold as a clinician types it -----------------------------------------------------
+# The units a threshold may be typed in, per metric; the stored value is always canonical.
+THRESHOLD_UNITS = {
+    Metric.WEIGHT: ("[lb_av]", "kg"),
+    Metric.TEMPERATURE: ("[degF]", "Cel"),
+    Metric.GLUCOSE: ("mg/dL", "mmol/L"),
+}
+UNIT_CHOICES = [
+    ("", "The metric's usual unit"),
+    ("[lb_av]", "lb"),
+    ("kg", "kg"),
+    ("[degF]", "°F"),
+    ("Cel", "°C"),
+    ("mg/dL", "mg/dL"),
+    ("mmol/L", "mmol/L"),
+]
+_UNIT_TEXT = dict(UNIT_CHOICES[1:])
+# A weight gain worth an alert, in lb: under half a pound is scale noise (every weigh-in would
+# alarm); over 50 lb no fluid gain would ever reach it.
+WEIGHT_GAIN_RANGE = (0.5, 50.0)
+
+
+def threshold_value_canonical(*, kind: str, metric: str, value: float, unit: str) -> float:
+    """`value` typed in `unit` (blank: the metric's canonical unit), converted to the canonical
+    unit. A unit the metric does not take, or a value no real threshold could have (a
+    temperature threshold of 38 typed as °F, meant as °C), is a ValidationError naming the
+    field: a threshold that can never fire, or always fires, is refused rather than stored."""
+    info = METRICS.get(metric)
+    if info is None:
+        return value
+    code = ucum(unit) if unit else info.unit
+    allowed = THRESHOLD_UNITS.get(metric, (info.unit,))
+    if code not in allowed:
+        raise ValidationError(
+            {
+                "unit": f"{metric_label(metric)} thresholds are entered in "
+                + " or ".join(_UNIT_TEXT.get(u, info.unit_label) for u in allowed)
+                + "."
+            }
+        )
+    try:
+        canonical, _ = to_canonical(metric, value, code)
+    except UnitError as exc:  # unreachable with the table above; kept as a refusal, not a 500
+        raise ValidationError({"unit": str(exc)}) from None
+    typed = f"{value:g} {_UNIT_TEXT.get(code, info.unit_label)}"
+    if kind == RuleKind.WEIGHT_GAIN:
+        low, high = WEIGHT_GAIN_RANGE
+        if not low <= canonical <= high:
+            raise ValidationError(
+                {
+                    "value": f"A weight gain of {typed} is not a usable threshold: enter "
+                    f"between {low:g} and {high:g} lb ({low * 0.4536:.1f} to "
+                    f"{high * 0.4536:.0f} kg)."
+                }
+            )
+        return canonical
+    problem = check_range(metric, canonical)
+    if problem is None:
+        return canonical
+    message = (
+        f"{typed} is not a possible {metric_label(metric).lower()} threshold "
+        f"({info.low:g} to {info.high:g} {info.unit_label})."
+    )
+    for other in allowed:
+        if other != code and check_range(metric, to_canonical(metric, value, other)[0]) is None:
+            message += f" Did you mean {value:g} {_UNIT_TEXT[other]}? Choose that unit."
+            break
+    raise ValidationError({"value": message})
 
 
 # --- the rules in force -------------------------------------------------------------------
@@ -125,6 +198,10 @@ def effective_rules(organization, patient_ids) -> dict[int, list[ThresholdRule]]
     whatever the number of patients. The rule objects are shared: read them, never change
     them."""
     defaults, overrides = _organization_rules(organization)
+    return _in_force(defaults, overrides, patient_ids)
+
+
+def _in_force(defaults, overrides, patient_ids) -> dict[int, list[ThresholdRule]]:
     default_keys = {d.override_key for d in defaults}
     out = {}
     for pid in patient_ids:
@@ -133,3 +210,28 @@ def effective_rules(organization, patient_ids) -> dict[int, list[ThresholdRule]]
         rules += [r for key, r in mine.items() if key not in default_keys]
         out[pid] = [r for r in rules if r.is_active]
     return out
+
+
+def single_rules_for(rules: list[ThresholdRule], metric: str) -> list[ThresholdRule]:
+    """The single-reading rules of `metric` among a patient's rules in force, most severe
+    first: the lines a chart draws and what makes a reading out of range."""
+    found = [r for r in rules if r.kind == RuleKind.SINGLE and r.metric == metric]
+    found = [r for r in found if r.value is not None]
+    return sorted(found, key=lambda r: (-SEVERITY_RANK[r.severity], r.direction, r.value))
+
+
+def rule_crossed(rules: list[ThresholdRule], metric: str, value: float | None):
+    """The most severe single-reading rule in force that `value` crosses, or None."""
+    if value is None:
+        return None
+    for rule in single_rules_for(rules, metric):
+        if value >= rule.value if rule.direction == Direction.ABOVE else value <= rule.value:
+            return rule
+    return None
+
+
+def organization_rules_in_force(organization):
+    """(the defaults in force — what a patient without overrides has —, {patient_id: rules in
+    force} for each patient with an override), from the cache when it is current."""
+    defaults, overrides = _organization_rules(organization)
+    return [r for r in defaults if r.is_active], _in_force(defaults, overrides, sorted(overrides))

@@ -32,7 +32,9 @@ class MetricInfo:
     unit_label: str  # what staff read
     low: float  # physiologically possible range: outside it the value is refused
     high: float
-    alert_low: float | None  # default thresholds: outside them a value is "out of range"
+    # Unused by alerts, charts and lists, which read the rules in force (readings.thresholds):
+    # kept as the metric's textbook normal range.
+    alert_low: float | None
     alert_high: float | None
     integer: bool = False
 
@@ -221,12 +223,3 @@ def check_range(metric: str, value: float) -> str | None:
             f"{metric_label(metric).lower()} ({info.low:g} to {info.high:g} {info.unit_label})"
         )
     return None
-
-
-def is_out_of_range(metric: str, value: float | None) -> bool:
-    info = METRICS.get(metric)
-    if info is None or value is None:
-        return False
-    return (info.alert_low is not None and value < info.alert_low) or (
-        info.alert_high is not None and value > info.alert_high
-    )

@@ -19,6 +19,7 @@ from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP, RangeError
 from readings.services.ingest import IngestError
 from readings.services.manual import manual_reading_record
+from readings.thresholds import effective_rules, rule_crossed
 from readings.units import Metric, metric_label, unit_label
 from readings.vendor_records import reading_histories
 
@@ -119,6 +120,7 @@ def patient_table(request, pk):
         patient, selectors.chart_metrics(sel["metric"]), sel["start"], sel["end"]
     )
     page = Paginator(rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rules = effective_rules(request.organization, [patient.pk])[patient.pk]
     audit_event_record(
         action="reading.list",
         request=request,
@@ -137,6 +139,7 @@ def patient_table(request, pk):
                 r,
                 charts.local_text(r),
                 None if r.device_tz_offset is None else charts.format_offset(r.device_tz_offset),
+                rule_crossed(rules, r.metric, r.value),
                 _history_lines(r, histories.get(r.pk, [])),
             )
             for r in page.object_list
@@ -286,7 +289,8 @@ def manual_reading(request, pk):
 
 @staff_view(*ANY_STAFF)
 def overview(request):
-    """Out-of-range readings of the last 7 days across the organization."""
+    """Readings of the last 7 days that cross a rule in force for their patient, across the
+    organization."""
     days = 7
     since = timezone.now() - timedelta(days=days)
     rows = selectors.out_of_range_readings(request.organization, since)
@@ -296,10 +300,14 @@ def overview(request):
         request=request,
         detail={"page": page.number, "patients": sorted({r.patient_id for r in page})[:50]},
     )
+    rules = effective_rules(request.organization, {r.patient_id for r in page.object_list})
     context = {
         "page": page,
         "days": days,
-        "rows": [(r, charts.local_text(r)) for r in page.object_list],
+        "rows": [
+            (r, charts.local_text(r), rule_crossed(rules[r.patient_id], r.metric, r.value))
+            for r in page.object_list
+        ],
     }
     template = "readings/overview.html"
     if request.htmx and request.htmx.target == "overview-table":

@@ -5,6 +5,7 @@ from django import forms
 from portal import dates
 from readings.care.models import COUNTING_MEDIA, Activity, ContactMedium, ContactWith
 from readings.models import Direction, RuleKind, Severity
+from readings.thresholds import UNIT_CHOICES
 from readings.units import Metric
 
 NO_DATA_CHOICES = [("", "Any time"), ("2", "2+ days"), ("3", "3+ days"), ("7", "7+ days")]
@@ -137,7 +138,14 @@ class ThresholdForm(forms.Form):
         choices=[("", "— (no data rules)"), *list(Metric.choices)], required=False
     )
     direction = forms.ChoiceField(choices=Direction.choices, initial=Direction.ABOVE)
-    value = forms.FloatField(required=False, label="Threshold (canonical unit; weight in lb)")
+    value = forms.FloatField(required=False, label="Threshold")
+    unit = forms.ChoiceField(
+        choices=UNIT_CHOICES,
+        required=False,
+        label="Unit",
+        help_text="Weight in lb or kg, temperature in °F or °C, glucose in mg/dL or mmol/L; "
+        "stored converted to the metric's usual unit.",
+    )
     readings_count = forms.IntegerField(
         required=False, min_value=2, max_value=50, label="N readings"
     )

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from portal.audit import audit_event_record
 from portal.models import Patient
-from readings.models import RuleKind, ThresholdRule
-from readings.units import Metric
+from readings.models import WINDOW_KEY, RuleKind, ThresholdRule
+from readings.thresholds import threshold_value_canonical
+from readings.units import Metric, ucum
 
 
 @transaction.atomic
@@ -24,25 +25,34 @@ def threshold_override_set(
     direction: str,
     severity: str,
     value: float | None,
+    unit: str = "",
     readings_count: int | None = None,
     days: int | None = None,
     is_active: bool = True,
     reason: str,
     request=None,
 ) -> ThresholdRule:
-    """A clinician's threshold for one patient. The previous override with the same key is
-    superseded (kept, with who and when); `reason` is required."""
+    """A clinician's threshold for one patient. `value` is typed in `unit` (blank: the
+    metric's canonical unit) and stored converted, with what was typed. The previous override
+    with the same key (a weight-gain rule's window included) is superseded (kept, with who and
+    when); `reason` is required."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why this patient needs a different threshold."})
+    entered_value, entered_unit = value, (ucum(unit) or unit) if unit else ""
+    if value is not None and kind != RuleKind.NO_DATA:
+        value = threshold_value_canonical(kind=kind, metric=metric, value=value, unit=unit)
     now = timezone.now()
+    probe = ThresholdRule(kind=kind, days=days)
     previous = (
         ThresholdRule.objects.select_for_update()
+        .alias(window=WINDOW_KEY)
         .filter(
             patient=patient,
             kind=kind,
             metric=metric,
             direction=direction,
             severity=severity,
+            window=probe.window,
             superseded_at__isnull=True,
         )
         .first()
@@ -59,6 +69,8 @@ def threshold_override_set(
         direction=direction,
         severity=severity,
         value=value,
+        entered_value=entered_value,
+        entered_unit=entered_unit,
         readings_count=readings_count,
         days=days,
         is_active=is_active,

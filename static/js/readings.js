@@ -7,26 +7,32 @@
   var COLORS = ["#c0392b", "#1f5fbf", "#0d7a5f", "#8e44ad"];
   var charts = [];
 
-  function thresholdsPlugin(lines) {
+  // The patient's rules in force: critical tiers red, warnings amber; a line the patient's
+  // own override set is solid and thicker, a default is dashed. Compact charts draw the lines
+  // without their labels.
+  var LINE_COLORS = { critical: ["#c0392b", "#9b2c21"], warning: ["#b7791f", "#8a5a12"] };
+
+  function thresholdsPlugin(lines, labelled) {
     return {
       hooks: {
         draw: [function (u) {
           var ctx = u.ctx;
           ctx.save();
-          ctx.setLineDash([6, 4]);
-          ctx.lineWidth = 1 * devicePixelRatio;
-          ctx.strokeStyle = "#b7791f";
-          ctx.fillStyle = "#8a5a12";
           ctx.font = (11 * devicePixelRatio) + "px system-ui, sans-serif";
           ctx.textAlign = "right";
           lines.forEach(function (line) {
             var y = Math.round(u.valToPos(line.value, "y", true));
             if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) { return; }
+            var colors = LINE_COLORS[line.severity] || LINE_COLORS.warning;
+            ctx.setLineDash(line.override ? [] : [6 * devicePixelRatio, 4 * devicePixelRatio]);
+            ctx.lineWidth = (line.override ? 2 : 1) * devicePixelRatio;
+            ctx.strokeStyle = colors[0];
+            ctx.fillStyle = colors[1];
             ctx.beginPath();
             ctx.moveTo(u.bbox.left, y);
             ctx.lineTo(u.bbox.left + u.bbox.width, y);
             ctx.stroke();
-            ctx.fillText(line.label, u.bbox.left + u.bbox.width - 4, y - 4);
+            if (labelled) { ctx.fillText(line.label, u.bbox.left + u.bbox.width - 4, y - 4); }
           });
           ctx.restore();
         }]
@@ -64,7 +70,7 @@
         label: s.label,
         stroke: color,
         width: 2,
-        spanGaps: true,
+        spanGaps: false,  // a null point is a day without readings: the line breaks there
         points: { show: !compact, size: 6, fill: "#fff", stroke: color }
       });
       s.low.concat(s.high).forEach(function (v) { if (v !== null) { all.push(v); } });
@@ -73,7 +79,7 @@
       // Blood pressure: the band between systolic and diastolic.
       bands.push({ series: [data.length - 2, data.length - 1], fill: "rgba(192,57,43,0.08)" });
     }
-    d.thresholds.forEach(function (t) { if (!compact) { all.push(t.value); } });
+    d.thresholds.forEach(function (t) { all.push(t.value); });
     var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
     var pad = Math.max((hi - lo) * 0.08, 1);
     var opts = {
@@ -89,11 +95,15 @@
         { stroke: "#5b6775", grid: { stroke: "#edf0f3" }, show: !compact },
         { stroke: "#5b6775", grid: { stroke: "#edf0f3" }, label: compact ? "" : d.unit, size: compact ? 40 : 56 }
       ],
-      plugins: compact ? [] : [thresholdsPlugin(d.thresholds)],
+      plugins: [thresholdsPlugin(d.thresholds, !compact)],
       hooks: {
         setCursor: [function (u) {
           var idx = u.cursor.idx;
           if (!hoverEl || idx === null || idx === undefined) { return; }
+          if (!d.series.some(function (s) { return s.count[idx]; })) {
+            hoverEl.textContent = d.hover[idx];
+            return;
+          }
           var values = d.series.map(function (s) {
             var text = s.label + " " + fmt(s.avg[idx]);
             if (d.bucketed && s.count[idx]) { text += " (" + fmt(s.low[idx]) + "–" + fmt(s.high[idx]) + ")"; }

@@ -146,7 +146,7 @@ def test_timer_and_thresholds_pages(signed_in_page, live_server, alice, clinic, 
     expect(page.get_by_role("heading", name="Alert thresholds")).to_be_visible()
     page.get_by_label("Rule", exact=True).select_option("single")
     page.get_by_label("Metric").select_option("systolic")
-    page.get_by_label("Threshold (canonical unit; weight in lb)").fill("170")
+    page.get_by_label("Threshold", exact=True).fill("170")
     page.get_by_label("Severity").select_option("warning")
     page.get_by_label("Reason").fill("Baseline hypertension; cardiology accepts up to 170.")
     page.get_by_role("button", name="Save override").click()

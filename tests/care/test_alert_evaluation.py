@@ -4,12 +4,21 @@ database constraints that hold them."""
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from portal.models import AuditEvent
 from readings.alerts import alerts_check_no_data, alerts_evaluate_readings
 from readings.care import services
-from readings.models import Alert, AlertReading, AlertStatus, Direction, RuleKind, Severity
+from readings.models import (
+    Alert,
+    AlertReading,
+    AlertStatus,
+    Direction,
+    RuleKind,
+    Severity,
+    ThresholdRule,
+)
+from readings.thresholds import effective_rules, threshold_defaults_ensure
 from tests import clock
 from tests.factories import evaluated, reading
 
@@ -179,22 +188,80 @@ def test_average_uses_readings_stored_before_this_batch(patient):
 
 
 # --- weight gain ---------------------------------------------------------------------------
+# The heart-failure defaults: 3 lb within 1 day and 5 lb within 7 days, two rules, two alerts.
 @pytest.mark.parametrize(
-    ("earlier", "days_before", "latest", "expected_alert"),
+    ("earlier", "latest", "expected_windows"),
     [
-        (180.0, 2, 184.4, True),  # 4.4 lb (2 kg) in 2 days: the edge
-        (180.0, 2, 184.3, False),
-        (180.0, 4, 186.0, False),  # the gain is over more than 3 days
-        (180.0, 1, 190.0, True),
-        (185.0, 1, 180.0, False),  # a loss
+        ([(24, 180.0)], 183.0, {1}),  # 3 lb in 23 hours: the 1-day edge
+        ([(24, 180.0)], 182.9, set()),
+        ([(27, 180.0)], 183.5, set()),  # 26 hours: outside the day, and under 5 lb
+        ([(6 * 24, 180.0)], 185.0, {7}),  # 5 lb in 6 days: the 7-day edge
+        ([(6 * 24, 180.0)], 184.9, set()),
+        ([(8 * 24, 180.0)], 186.0, set()),  # over more than 7 days
+        ([(6 * 24, 180.0), (20, 182.0)], 185.5, {1, 7}),  # both at once: two alerts
+        ([(20, 185.0)], 180.0, set()),  # a loss
     ],
 )
-def test_weight_gain_within_days(patient, earlier, days_before, latest, expected_alert):
-    reading(patient, "weight", earlier, at=ago(days=days_before, hours=1))
+def test_weight_gain_rules_each_raise_their_own_alert(patient, earlier, latest, expected_windows):
+    for hours, value in earlier:
+        reading(patient, "weight", value, at=ago(hours))
     evaluated(patient, "weight", latest, at=ago(1))
-    assert Alert.objects.filter(patient=patient, kind=RuleKind.WEIGHT_GAIN).exists() is (
-        expected_alert
+    alerts = Alert.objects.filter(patient=patient, kind=RuleKind.WEIGHT_GAIN)
+    assert {a.rule.days for a in alerts} == expected_windows
+    assert sorted(a.rule_key for a in alerts) == sorted(
+        f"weight_gain:weight:above:{days}d" for days in expected_windows
     )
+
+
+def test_each_weight_gain_alert_folds_its_own_later_breaches(patient):
+    reading(patient, "weight", 180.0, at=ago(6 * 24))
+    reading(patient, "weight", 182.0, at=ago(20))
+    evaluated(patient, "weight", 185.5, at=ago(2))
+    evaluated(patient, "weight", 186.0, at=ago(1))
+    alerts = Alert.objects.filter(patient=patient, kind=RuleKind.WEIGHT_GAIN).order_by("rule_key")
+    assert [(a.rule_text, a.breach_count) for a in alerts] == [
+        ("Weight gain of 3 lb (1.4 kg) or more within 1 day", 2),
+        ("Weight gain of 5 lb (2.3 kg) or more within 7 days", 2),
+    ]
+
+
+def test_a_patient_override_replaces_only_the_weight_gain_rule_with_its_window(patient, alice):
+    services.threshold_override_set(
+        patient=patient,
+        by=alice,
+        kind=RuleKind.WEIGHT_GAIN,
+        metric="weight",
+        direction=Direction.ABOVE,
+        severity=Severity.WARNING,
+        value=2,
+        days=1,
+        reason="NYHA III; cardiology wants a call at 2 lb in a day",
+    )
+    rules = effective_rules(patient.organization, [patient.pk])[patient.pk]
+    gains = sorted((r.days, r.value, r.patient_id) for r in rules if r.kind == "weight_gain")
+    assert gains == [(1, 2.0, patient.pk), (7, 5.0, None)]
+    reading(patient, "weight", 180.0, at=ago(20))
+    evaluated(patient, "weight", 182.0, at=ago(1))
+    assert Alert.objects.get(patient=patient).rule_key == "weight_gain:weight:above:1d"
+
+
+def test_the_database_holds_one_current_rule_per_weight_gain_window(org):
+    threshold_defaults_ensure(organization=org)
+    common = {
+        "organization": org,
+        "kind": RuleKind.WEIGHT_GAIN,
+        "metric": "weight",
+        "direction": Direction.ABOVE,
+        "severity": Severity.WARNING,
+    }
+    ThresholdRule.objects.create(value=10, days=14, **common)  # a third window: allowed
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ThresholdRule.objects.create(value=4, days=7, **common)
+    # The window is no part of other kinds' key: one current 'no data' default, whatever N.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ThresholdRule.objects.create(
+            organization=org, kind=RuleKind.NO_DATA, direction=Direction.BELOW, days=5
+        )
 
 
 # --- no data for N days --------------------------------------------------------------------

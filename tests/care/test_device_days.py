@@ -293,7 +293,7 @@ def test_the_migration_backfills_stored_readings_with_the_same_rules(org, alice)
         device=cuff, patient=other, assigned_at=at(dt.date(2026, 9, 1)), ended_at=handover
     )
     DeviceAssignment.objects.create(device=cuff, patient=patient, assigned_at=handover)
-    rows = [  # (instant, offset sent, device, manual): stored before readings 0005
+    rows = [  # (instant, offset sent, device, manual): stored before readings 0006
         (dt.datetime(2026, 11, 21, 4, 30, tzinfo=dt.UTC), None, cuff, False),  # 23:30 EST
         (dt.datetime(2026, 11, 21, 4, 31, tzinfo=dt.UTC), 3600, cuff, False),
         (at(dt.date(2026, 11, 4)), None, cuff, False),  # the other patient's cuff then
@@ -301,7 +301,7 @@ def test_the_migration_backfills_stored_readings_with_the_same_rules(org, alice)
         (at(dt.date(2026, 11, 9)), None, cuff, True),
     ]
     executor = MigrationExecutor(connection)
-    old = executor.migrate([("readings", "0004_alerts_and_thresholds_from_care")]).apps
+    old = executor.migrate([("readings", "0005_vendor_record_versions_and_origin")]).apps
     try:
         for n, (instant, offset, device, manual) in enumerate(rows):
             old.get_model("readings", "Reading").objects.create(

@@ -280,7 +280,7 @@ def test_the_migration_backfills_existing_patients(org, alice):
     old = executor.migrate([("care", "0002_reading_latest_index")]).apps
     try:
         patient = PatientFactory(organization=org)  # no trigger: the state table is gone
-        # a reading as stored before its day was (readings 0005 backfills it)
+        # a reading as stored before its day was (readings 0006 backfills it)
         old.get_model("readings", "Reading").objects.create(
             organization_id=org.pk,
             patient_id=patient.pk,

@@ -53,6 +53,8 @@ NEEDS = {
     ("api/v1/billing/signatures/<int:pk>", "GET"): {R_R},
     ("api/v1/billing/signatures/<int:pk>/lines", "GET"): {R_R, P_R},
     ("api/v1/billing/signatures/<int:pk>/patients/<int:patient_pk>", "GET"): {R_R, P_R},
+    ("api/v1/patients/<int:pk>/thresholds", "GET"): {R_R},
+    ("api/v1/patients/<int:pk>/thresholds", "POST"): {C_W, R_R},
     ("api/v1/appointments", "GET"): {A_R, P_R},
     ("api/v1/appointments", "POST"): {A_W, A_R, P_R},
     ("api/v1/appointments/<int:pk>", "GET"): {A_R, P_R},

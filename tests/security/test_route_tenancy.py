@@ -305,6 +305,9 @@ EXPECT = {
         methods=("GET", "PATCH", "DELETE"),
     ),
     "api/v1/billing": Api(),
+    "api/v1/patients/<int:pk>/thresholds": Api(
+        url=lambda w: f"/api/v1/patients/{w['patient'].pk}/thresholds", scoped=True
+    ),
     "api/schema/": Public("the OpenAPI schema describes the API, holds no data"),
     "api/docs/": Public("API documentation"),
     "api/<path:rest>": Public("JSON 404 for unknown API paths"),
