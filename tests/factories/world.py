@@ -57,7 +57,31 @@ def route_world(org, patient) -> dict:
         "report": report,
         "assistance": assistance,
         **_care(org),
+        "signature": _signature(org, patient),
     }
+
+
+def _signature(org, patient):
+    """Last month signed by a physician, with `patient` on it (a device day and time logged),
+    through the real signing service (billing routes)."""
+    import datetime as dt
+
+    from portal.models import Role
+    from readings.care import signing
+    from tests.factories.care import entry, reading
+    from tests.factories.core import staff
+    from tests.factories.devices import AssignedDeviceFactory
+
+    now = timezone.now()
+    first = (now.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    cuff = AssignedDeviceFactory(organization=org, assigned_patient=patient)
+    for day in (3, 4):
+        noon = dt.datetime.combine(first.replace(day=day), dt.time(12), tzinfo=patient.tz)
+        reading(patient, "systolic", 128, at=noon.astimezone(dt.UTC), device=cuff)
+    author = staff(org, Role.PHYSICIAN, username="walker-physician")
+    entry(patient, author, minutes=12, day=first.replace(day=5), activity="call", interactive=True)
+    signature, _ = signing.billing_month_sign(organization=org, month=first, by=author, now=now)
+    return signature
 
 
 def _care(org) -> dict:

@@ -305,6 +305,27 @@ EXPECT = {
         methods=("GET", "PATCH", "DELETE"),
     ),
     "api/v1/billing": Api(),
+    # --- signed billing months (tests/care/test_billing_signing.py): only a physician signs
+    "billing/sign/": Page(methods=("POST",), roles=()),
+    "billing/signed/<int:pk>/patients/<int:patient_pk>/": Page(
+        url=lambda w: f"/billing/signed/{w['signature'].pk}/patients/{w['patient'].pk}/",
+        scoped=True,
+    ),
+    "billing/signed/<int:pk>/patients/<int:patient_pk>.csv": Page(
+        url=lambda w: f"/billing/signed/{w['signature'].pk}/patients/{w['patient'].pk}.csv",
+        scoped=True,
+    ),
+    "api/v1/billing/signatures": Api(),
+    "api/v1/billing/signatures/<int:pk>": Api(
+        url=lambda w: f"/api/v1/billing/signatures/{w['signature'].pk}", scoped=True
+    ),
+    "api/v1/billing/signatures/<int:pk>/lines": Api(
+        url=lambda w: f"/api/v1/billing/signatures/{w['signature'].pk}/lines", scoped=True
+    ),
+    "api/v1/billing/signatures/<int:pk>/patients/<int:patient_pk>": Api(
+        url=lambda w: f"/api/v1/billing/signatures/{w['signature'].pk}/patients/{w['patient'].pk}",
+        scoped=True,
+    ),
     "api/v1/patients/<int:pk>/thresholds": Api(
         url=lambda w: f"/api/v1/patients/{w['patient'].pk}/thresholds", scoped=True
     ),
