@@ -73,11 +73,12 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, DateField, DateTimeField, F, Func, Q, Value, When
+from django.db.models import Case, DateField, F, Func, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from portal import dates
 from portal.models import Role
+from readings.billing_sql import LocalDay, PeriodStart, instant_value
 
 PERIOD_DAYS = 30
 SETUP_MIN_DAYS = 2
@@ -178,27 +179,10 @@ def transmitted(
     return source != VALIDIC or origin == DEVICE_ORIGIN
 
 
-class LocalDay(Func):
-    """The day of an instant in an IANA zone, in SQL (the patient's today on the PostgreSQL
-    roster, today_expression elsewhere). Never a reading's day: that one is stored."""
-
-    output_field = DateField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        (i, ip), (z, zp) = (compiler.compile(e) for e in self.source_expressions)
-        return f"(({i}) AT TIME ZONE ({z}))::date", [*ip, *zp]
-
-
-def _instant(value):
-    if isinstance(value, dt.datetime):
-        return Value(value, output_field=DateTimeField())
-    return value
-
-
 def reading_day_expression(instant, zone) -> Func:
     """The day of `instant` (an expression or an aware datetime) in `zone`, on PostgreSQL: the
     patient's today is reading_day_expression(now, F("time_zone"))."""
-    return LocalDay(_instant(instant), zone)
+    return LocalDay(instant_value(instant), zone)
 
 
 @functools.cache
@@ -257,31 +241,10 @@ def period_bounds(episode_start: dt.date, day: dt.date) -> tuple[dt.date, dt.dat
     return first, first + dt.timedelta(days=PERIOD_DAYS - 1)
 
 
-class PeriodStart(Func):
-    """period_bounds' first day in SQL."""
-
-    output_field = DateField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        (s, sp), (t, tp) = (compiler.compile(e) for e in self.source_expressions)
-        return (
-            f"(({s}) + (GREATEST(({t}) - ({s}), 0) / {PERIOD_DAYS}) * {PERIOD_DAYS})",
-            [*sp, *tp, *sp, *sp],
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        (s, sp), (t, tp) = (compiler.compile(e) for e in self.source_expressions)
-        return (
-            f"date({s}, (MAX(CAST(julianday({t}) - julianday({s}) AS INTEGER), 0) "
-            f"/ {PERIOD_DAYS} * {PERIOD_DAYS}) || ' days')",
-            [*sp, *tp, *sp],
-        )
-
-
 def period_start_expression(episode_start, today) -> Func:
     """The first day of the episode's 30-day period that holds `today` (period_bounds), as an
     ORM expression; a `today` before the episode gives the episode's first day."""
-    return PeriodStart(episode_start, today)
+    return PeriodStart(episode_start, today, PERIOD_DAYS)
 
 
 def periods_ending_in(episode_start: dt.date, month: dt.date) -> list[tuple[dt.date, dt.date]]:

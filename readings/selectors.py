@@ -206,7 +206,8 @@ def _gaps_broken(series: list[Series], zone, span_days: int) -> list[Series]:
             gap_before[i] = local_midnight(before + timedelta(days=span_days), zone)
     if not gap_before:
         return series
-    new_x, source = [], []  # source: the index each point comes from, None for a gap
+    new_x: list = []
+    source: list[int | None] = []  # the index each point comes from, None for a gap
     for i, x in enumerate(xs):
         if i in gap_before:
             new_x.append(gap_before[i])
@@ -289,7 +290,9 @@ def offset_steps(zone, start: datetime, end: datetime) -> list[tuple[int, int]]:
     DST change. Python's zone database decides the offsets; SQL only adds them."""
 
     def offset(at: datetime) -> int:
-        return int(at.astimezone(zone).utcoffset().total_seconds())
+        shift = at.astimezone(zone).utcoffset()
+        assert shift is not None  # an aware instant in a real zone always has one
+        return int(shift.total_seconds())
 
     steps = [(int(start.timestamp()), offset(start))]
     at = start

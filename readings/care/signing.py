@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from portal.access import membership_of
 from portal.audit import audit_event_record
-from portal.models import Membership, Patient
+from portal.models import Membership, Patient, Role
 from readings import billing
 from readings.care.models import TimeEntry
 from readings.care.selectors.billing_report import billing_lines, billing_patients
@@ -119,8 +119,8 @@ def _entry_record(entry: TimeEntry, members: dict[int, Membership]) -> dict:
     # The person who did the work (the time helper adds `performed_by`; the author otherwise),
     # with the role they hold at signing unless the entry stored the role it had then.
     person = _person(getattr(entry, "performed_by", None) or entry.author, members)
-    if getattr(entry, "performer_role", ""):
-        person["role"] = entry.performer_role
+    if getattr(entry, "performer_role", ""):  # the role then, shown as its label
+        person["role"] = Role(entry.performer_role).label
     contact = getattr(entry, "is_contact", None)
     return {
         "id": entry.pk,
