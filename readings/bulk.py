@@ -6,6 +6,10 @@ services.numeric_reading), but look-ups are made once per batch, and rows reach 
 NOTHING`: dedupe stays the database's rule (`reading_unique_source_record`), exactly as for one
 reading, and a replayed or concurrent batch inserts nothing twice. On other databases (the
 SQLite demo) the multi-row INSERT of services.readings_insert does the same job more slowly.
+
+Validic records, pushed (POST /api/v1/measurements) or pulled (readings.sync), are all stored by
+validic_records_bulk_ingest: one write path, one behaviour for replays, corrections and
+deletions (readings.services.records).
 """
 
 from __future__ import annotations
@@ -24,12 +28,12 @@ from readings.services.ingest import (
     READING_COLUMNS,
     IngestError,
     ReadingInput,
-    changed_records_drop,
     reading_from_inserted,
     reading_row,
     readings_insert_by_key,
 )
-from readings.services.sources import validic_record_inputs
+from readings.services.records import STATUS, Arrival, Step, one_per_record, records_apply
+from readings.services.sources import validic_arrival
 
 # Columns the staging table carries; organization_id and created_at are the same for a batch
 # and are added by the INSERT ... SELECT.
@@ -40,18 +44,30 @@ CHUNK_RECORDS = 20_000
 
 
 @dataclass
+class RecordOutcome:
+    """What one vendor record did (the push answers one of these per record)."""
+
+    record_id: str
+    status: str  # created | duplicate | updated | deleted | error
+    reading_ids: list[int] = field(default_factory=list)
+    error: IngestError | None = None
+
+
+@dataclass
 class BulkResult:
-    """Counts only: a bulk caller wants totals, not a million model instances back."""
+    """Counts only: a bulk caller wants totals, not a million model instances back. Rows:
+    `created` inserted, `replaced` updated in place by a new version, `deleted` removed."""
 
     staged: int = 0
     created: int = 0
     replaced: int = 0
     deleted: int = 0
     errors: list[tuple[str, IngestError]] = field(default_factory=list)
+    created_ids: dict[tuple, int] = field(default_factory=dict)  # this call's only, not added
 
     @property
     def duplicates(self) -> int:
-        return self.staged - self.created
+        return self.staged - self.created - self.replaced
 
     def add(self, other: BulkResult) -> None:
         self.staged += other.staged
@@ -67,21 +83,16 @@ def staged_row(item: ReadingInput) -> tuple:
     return tuple(reading_row(None, item, None)[1:-1])
 
 
-def readings_bulk_insert(
-    *, organization, items: list[ReadingInput], replace_changed: bool = False
-) -> BulkResult:
-    """Store `items` in one transaction; returns how many were new. With `replace_changed`, a
-    source record stored before with a different checksum is replaced (a vendor's corrected
-    record), as services.readings_ingest does for one record."""
+def readings_bulk_insert(*, organization, items: list[ReadingInput]) -> BulkResult:
+    """Store `items` in one transaction; returns how many were new (and their ids by key).
+    A row whose key is stored already inserts nothing (ON CONFLICT DO NOTHING)."""
     result = BulkResult(staged=len(items))
     if not items:
         return result
     with transaction.atomic():
         if connection.vendor != "postgresql":
-            if replace_changed:
-                result.replaced = changed_records_drop(organization, items)
             created_by_key, now = readings_insert_by_key(organization, items)
-            result.created = len(created_by_key)
+            result.created, result.created_ids = len(created_by_key), created_by_key
             _alerts_evaluate(organization, items, created_by_key, now)
             return result
         table = connection.ops.quote_name(Reading._meta.db_table)
@@ -96,17 +107,6 @@ def readings_bulk_insert(
             with cursor.copy(f"COPY reading_stage ({columns}) FROM STDIN") as copy:
                 for item in items:
                     copy.write_row(staged_row(item))
-            if replace_changed:
-                cursor.execute(
-                    f"SELECT DISTINCT r.id FROM {table} r JOIN reading_stage s "  # noqa: S608
-                    "ON r.source = s.source AND r.source_record_id = s.source_record_id "
-                    "WHERE r.organization_id = %s AND r.source_checksum <> s.source_checksum",
-                    [organization.pk],
-                )
-                stale = [row[0] for row in cursor.fetchall()]
-                if stale:
-                    # The ORM delete, so anything that cascades from a reading goes too.
-                    result.replaced, _ = Reading.objects.filter(pk__in=stale).delete()
             now = timezone.now()
             cursor.execute(
                 f"INSERT INTO {table} ({columns}, organization_id, created_at) "  # noqa: S608
@@ -115,7 +115,7 @@ def readings_bulk_insert(
                 [organization.pk, now],
             )
             created_by_key = {(s, r, m): pk for pk, s, r, m in cursor.fetchall()}
-            result.created = len(created_by_key)
+            result.created, result.created_ids = len(created_by_key), created_by_key
             cursor.execute("DROP TABLE pg_temp.reading_stage")
         _alerts_evaluate(organization, items, created_by_key, now)
     return result
@@ -141,17 +141,15 @@ def _alerts_evaluate(organization, items, created_by_key, now) -> None:
 
 @transaction.atomic
 def readings_bulk_ingest(
-    *,
-    organization,
-    items: list[ReadingInput],
-    action: str,
-    request=None,
-    replace_changed: bool = False,
+    *, organization, items: list[ReadingInput], action: str, request=None
 ) -> BulkResult:
     """readings_bulk_insert plus the one audit event of the batch (ids and counts, no values)."""
-    result = readings_bulk_insert(
-        organization=organization, items=items, replace_changed=replace_changed
-    )
+    result = readings_bulk_insert(organization=organization, items=items)
+    _audit(organization, items, result, action, request)
+    return result
+
+
+def _audit(organization, items, result: BulkResult, action: str, request) -> None:
     patients = sorted({i.patient.pk for i in items})
     audit_event_record(
         action=action,
@@ -166,7 +164,6 @@ def readings_bulk_ingest(
             "sources": sorted({i.source for i in items}),
         },
     )
-    return result
 
 
 class ValidicLookup:
@@ -213,63 +210,85 @@ def validic_records_bulk_ingest(
     request=None,
     check_device: bool = True,
     chunk_records: int = CHUNK_RECORDS,
+    action: str = "reading.bulk_ingest",
+    outcomes: list[RecordOutcome] | None = None,
 ) -> BulkResult:
-    """Validic Inform measurement records (seed 004) in volume. Each record is validated on its
-    own: a bad one is reported in `errors` (record id, IngestError) and contributes nothing,
-    the others are stored. A record with `deleted_at` removes what was stored for it; one whose
-    `checksum` changed replaces it. One transaction and one audit event per chunk."""
+    """Validic Inform measurement records (seed 004), pushed or pulled: the one write path.
+    Each record is validated on its own: a bad one is reported in `errors` (record id,
+    IngestError) and contributes nothing, the others are stored. Replays, corrections and
+    deletions follow readings.services.records. One transaction and one audit event per chunk;
+    with `outcomes`, one RecordOutcome per record is appended to it, in the records' order."""
     total = BulkResult()
     for start in range(0, len(records), chunk_records):
         chunk = records[start : start + chunk_records]
         lookup = ValidicLookup(organization, chunk)
-        items: list[ReadingInput] = []
+        arrivals: list[Arrival] = []
+        part_outcomes: list[RecordOutcome | None] = [None] * len(chunk)
         errors: list[tuple[str, IngestError]] = []
-        gone: list[str] = []
-        for record in chunk:
-            if record.get("deleted_at"):
-                gone.append(record["id"])
-                continue
+        for index, record in enumerate(chunk):
             try:
-                items.extend(
-                    validic_record_inputs(
+                arrivals.append(
+                    validic_arrival(
                         organization=organization,
                         record=record,
+                        index=index,
                         check_device=check_device,
                         lookup=lookup,
                     )
                 )
-            except IngestError as exc:
-                errors.append((str(record.get("id", "")), exc))
-            except (KeyError, TypeError, ValueError) as exc:
-                errors.append(
-                    (str(record.get("id", "")), IngestError(422, "invalid", f"bad record: {exc}"))
-                )
+            except (IngestError, KeyError, TypeError, ValueError) as exc:
+                if not isinstance(exc, IngestError):
+                    exc = IngestError(422, "invalid", f"bad record: {exc}")
+                record_id = str(record.get("id", "")) if isinstance(record, dict) else ""
+                errors.append((record_id, exc))
+                part_outcomes[index] = RecordOutcome(record_id, "error", error=exc)
         with transaction.atomic():
-            deleted = 0
-            if gone:
-                deleted, _ = Reading.objects.filter(
-                    organization=organization,
-                    source=ReadingSource.VALIDIC,
-                    source_record_id__in=gone,
-                ).delete()
+            part = _arrivals_store(organization, arrivals, part_outcomes)
+            items = [i for a in arrivals if a.deleted_at is None for i in a.items]
             if items:
-                part = readings_bulk_ingest(
-                    organization=organization,
-                    items=items,
-                    action="reading.bulk_ingest",
-                    request=request,
-                    replace_changed=True,
-                )
-            else:
-                part = BulkResult()
-            if deleted:
+                _audit(organization, items, part, action, request)
+            if part.deleted:
                 audit_event_record(
                     action="reading.delete",
                     organization=organization,
                     request=request,
-                    detail={"source": "validic", "records": len(gone), "rows": deleted},
+                    detail={"source": "validic", "rows": part.deleted},
                 )
-        part.deleted = deleted
         part.errors = errors
         total.add(part)
+        if outcomes is not None:
+            outcomes.extend(o for o in part_outcomes if o is not None)
     return total
+
+
+def _arrivals_store(organization, arrivals: list[Arrival], outcomes: list) -> BulkResult:
+    """Round by round (each record id at most once a round), apply the rule, insert what is
+    new, and fill in each arrival's outcome."""
+    result = BulkResult(staged=sum(len(a.items) for a in arrivals if a.deleted_at is None))
+    pending = arrivals
+    while pending:
+        this_round, pending = one_per_record(pending)
+        applied = records_apply(
+            organization=organization, source=ReadingSource.VALIDIC, arrivals=this_round
+        )
+        inserted = readings_bulk_insert(organization=organization, items=applied.to_insert)
+        result.created += inserted.created
+        result.replaced += applied.replaced
+        result.deleted += applied.deleted
+        lost = []
+        for arrival in this_round:
+            step = applied.steps[arrival.record_id]
+            ids = [pk for i in arrival.items if (pk := inserted.created_ids.get(i.key)) is not None]
+            if step is Step.CREATE and not ids and not arrival.retried:
+                # Stored meanwhile by a concurrent request: judged again against what it stored.
+                arrival.retried = True
+                lost.append(arrival)
+                result.staged += len(arrival.items)  # it is counted again next round
+                continue
+            if step is Step.REPLAY:
+                stored = applied.states[arrival.record_id]
+                ids = [] if stored.is_deleted else [s.pk for s in stored.stored]
+            ids += applied.updated.get(arrival.record_id, [])
+            outcomes[arrival.index] = RecordOutcome(arrival.record_id, STATUS[step], sorted(ids))
+        pending = lost + pending
+    return result

@@ -12,6 +12,7 @@ from portal import dates
 from portal.models import ApiKey, Organization, Patient, Vendor
 from readings import billing
 from readings.units import METRICS, Metric, is_out_of_range, metric_label, unit_label
+from readings.vendor_records import VendorRecord, VendorRecordVersion, VersionChange
 
 __all__ = [
     "OPEN_STATUSES",
@@ -30,6 +31,9 @@ __all__ = [
     "RuleKind",
     "Severity",
     "ThresholdRule",
+    "VendorRecord",
+    "VendorRecordVersion",
+    "VersionChange",
 ]
 
 
@@ -65,6 +69,11 @@ class Reading(models.Model):
     )
     manual = models.BooleanField(default=False)
     is_phi = models.BooleanField(default=True)
+    origin = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Validic's metric `origin` as sent (device, manual, …); blank if none was sent.",
+    )
     source_record_id = models.CharField(max_length=128)
     source_checksum = models.CharField(max_length=128, blank=True)
     measurement_group = models.CharField(max_length=128, blank=True)

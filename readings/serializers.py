@@ -2,6 +2,7 @@
 
 from datetime import UTC
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal import dates
@@ -197,7 +198,7 @@ class PatientGraphError(serializers.Serializer):
 
 class ValidicMetric(StrictSerializer):
     type = serializers.CharField(max_length=64)
-    origin = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    origin = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
     unit = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
     value = StrictNumber()
 
@@ -273,9 +274,26 @@ class MeasurementsResponse(serializers.Serializer):
     errors = serializers.IntegerField()
 
 
+class ReadingVersionSerializer(serializers.Serializer):
+    """An earlier version of a vendor record, as this reading's metric had it."""
+
+    replaced_at = UtcInstantField(help_text="When the portal replaced or removed it.")
+    change = serializers.ChoiceField(choices=["corrected", "deleted"])
+    checksum = serializers.CharField(help_text="The vendor's checksum of that version.")
+    replaced_by_checksum = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    value_text = serializers.CharField()
+    unit = serializers.CharField()
+    measured_at = serializers.CharField()
+
+
 class ReadingSerializer(serializers.ModelSerializer):
     device = serializers.CharField(source="device.identifier", default=None, allow_null=True)
     local_time = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField(
+        help_text="Earlier versions of the vendor record (oldest first): a correction keeps "
+        "the values it replaced. Empty for readings never replaced."
+    )
 
     class Meta:
         model = Reading
@@ -294,11 +312,28 @@ class ReadingSerializer(serializers.ModelSerializer):
             "source",
             "device",
             "manual",
+            "origin",
             "measurement_group",
+            "history",
         ]
 
     def get_local_time(self, obj) -> str:
         return obj.local_measured_at.isoformat()
+
+    @extend_schema_field(ReadingVersionSerializer(many=True))
+    def get_history(self, obj) -> list:
+        # The view puts the page's histories in the context (one query a page).
+        versions = self.context.get("histories", {}).get(obj.pk, [])
+        return [
+            {
+                "replaced_at": version.replaced_at,
+                "change": version.change,
+                "checksum": version.checksum,
+                "replaced_by_checksum": version.replaced_by_checksum,
+                **{k: entry.get(k) for k in ("value", "value_text", "unit", "measured_at")},
+            }
+            for version, entry in versions
+        ]
 
 
 class ReadingPage(serializers.Serializer):

@@ -11,11 +11,11 @@ from django.db import transaction
 from devices.models import Device
 from portal.http import VendorError
 from portal.models import Patient, SyncRun, Vendor
-from readings.bulk import BulkResult, readings_bulk_ingest
+from readings.bulk import BulkResult, readings_bulk_ingest, validic_records_bulk_ingest
 from readings.clients import ImpiloReadingsClient, ValidicMeasurementsClient
 from readings.models import OutboxMessage, OutboxStatus
 from readings.services.ingest import IngestError
-from readings.services.sources import impilo_reading_inputs, validic_record_inputs
+from readings.services.sources import impilo_reading_inputs
 
 IMPILO_READINGS = "impilo.readings"
 VALIDIC_MEASUREMENTS = "validic.measurements"
@@ -47,64 +47,75 @@ def impilo_readings_sync(*, run: SyncRun, page_size: int = 500) -> SyncRun:
     Each page is stored and its cursor saved in one transaction, so a crash resumes at the page
     it was on and a replayed page inserts nothing."""
     organization = run.organization
+    maps = _lookup_maps(organization)
+
+    def store(objs: list[dict]) -> tuple[BulkResult, list[str]]:
+        items, skipped = [], []
+        for obj in objs:
+            if str(obj.get("id")) in maps[2]:
+                continue
+            try:
+                items.extend(
+                    impilo_reading_inputs(
+                        organization=organization, obj=obj, patients=maps[0], devices=maps[1]
+                    )
+                )
+            except (IngestError, KeyError, TypeError, ValueError) as exc:
+                skipped.append(f"record {obj.get('id')}: {exc}")
+        # A page only needs counts: the COPY path, not one model instance per row.
+        result = (
+            readings_bulk_ingest(organization=organization, items=items, action="reading.sync")
+            if items
+            else BulkResult()
+        )
+        return result, skipped
+
     return _pull(
         run,
         fetch=lambda cursor: ImpiloReadingsClient.for_organization(organization).list_readings(
             after=cursor or None, limit=page_size
         ),
-        normalise=lambda obj, maps: (
-            []
-            if str(obj.get("id")) in maps[2]
-            else impilo_reading_inputs(
-                organization=organization, obj=obj, patients=maps[0], devices=maps[1]
-            )
-        ),
-        maps=lambda: _lookup_maps(organization),
+        store=store,
     )
 
 
 def validic_measurements_sync(*, run: SyncRun, page_size: int = 500) -> SyncRun:
     """Pull new Smart Meter measurements from Validic Inform (seed 004 record format), from the
-    run's cursor."""
+    run's cursor. Stored exactly as the push stores them (readings.bulk): a replayed checksum
+    changes nothing, a corrected record replaces its values (keeping the earlier ones), a
+    deleted one is removed and stays deleted."""
     organization = run.organization
+
+    def store(objs: list[dict]) -> tuple[BulkResult, list[str]]:
+        result = validic_records_bulk_ingest(
+            organization=organization,
+            records=objs,
+            check_device=False,  # a pulled record names a Smart Meter the mirror may not know
+            action="reading.sync",
+        )
+        return result, [f"record {record_id}: {exc}" for record_id, exc in result.errors]
+
     return _pull(
         run,
         fetch=lambda cursor: ValidicMeasurementsClient.for_organization(
             organization
         ).list_measurements(cursor=cursor or None, limit=page_size),
-        normalise=lambda obj, maps: validic_record_inputs(
-            organization=organization, record=obj, check_device=False
-        ),
-        maps=lambda: None,
+        store=store,
     )
 
 
-def _pull(run: SyncRun, *, fetch, normalise, maps) -> SyncRun:
+def _pull(run: SyncRun, *, fetch, store) -> SyncRun:
     """Finishes `run`: succeeded, or failed with the vendor's message (and the error raised)."""
-    organization = run.organization
-    lookup = maps()
     try:
         while True:
             page = fetch(run.cursor)
-            items, skipped = [], []
-            for obj in page.items:
-                try:
-                    items.extend(normalise(obj, lookup))
-                except (IngestError, KeyError, TypeError, ValueError) as exc:
-                    skipped.append(f"record {obj.get('id')}: {exc}")
             with transaction.atomic():
-                # A page only needs counts: the COPY path, not one model instance per row.
-                result = (
-                    readings_bulk_ingest(
-                        organization=organization, items=items, action="reading.sync"
-                    )
-                    if items
-                    else BulkResult()
-                )
+                result, skipped = store(page.items)
                 if page.total is not None:  # what remained after our cursor, this page included
                     run.total = run.processed + page.total
                 run.processed += len(page.items)
                 run.created += result.created
+                run.updated += result.replaced + result.deleted
                 run.unchanged += result.duplicates
                 run.errors = [*run.errors, *skipped][-50:]
                 if page.next_cursor:

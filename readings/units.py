@@ -125,12 +125,38 @@ def ucum(unit: str | None) -> str | None:
     return UNIT_ALIASES.get(unit.strip().lower())
 
 
+# The unit a source's own document fixes for a metric it sends without a unit: the only case in
+# which a value without a unit is stored. Anything else without a unit is refused (422 naming
+# the unit field): a unit is never guessed (Validic glucose 12 is not 12 mg/dL, patient-graph
+# weight "82" is not 82 lb).
+DOCUMENT_UNITS: dict[tuple[str, str], str] = {
+    # Validic Inform, seed 004 "Smart Meter Data": spo2 is sent in "percent", pulse in "bpm".
+    ("validic", Metric.SPO2): "%",
+    ("validic", Metric.HEART_RATE): "/min",
+    # Impilo, seed 000: `heartRate` is "the heart rate measurement value", an integer with no
+    # unit field; the reading object's systolic/diastolic likewise carry none (mm[Hg]). Weight
+    # comes with `weightUnit`, and without it is refused.
+    ("impilo", Metric.HEART_RATE): "/min",
+    ("impilo", Metric.SYSTOLIC): "mm[Hg]",
+    ("impilo", Metric.DIASTOLIC): "mm[Hg]",
+    # patient-graph (seed 002): `unit` is free text and fixes nothing: no entry.
+}
+
+
+def document_unit(source: str, metric: str) -> str | None:
+    """The unit `source`'s document fixes for `metric`, or None (then a unit must be sent).
+    Staff's manual entry form names the canonical unit beside each metric (readings.forms)."""
+    if source == "manual":
+        return METRICS[metric].unit
+    return DOCUMENT_UNITS.get((source, metric))
+
+
 def to_canonical(metric: str, value: float, unit: str | None) -> tuple[float, str]:
-    """(value, UCUM unit) in the metric's canonical unit. A missing unit means "already
-    canonical"; an unknown or incompatible unit is a UnitError (refused, never guessed)."""
+    """(value, UCUM unit) in the metric's canonical unit. A missing unit is a UnitError (the
+    caller first asks document_unit); so is an unknown or incompatible one: never guessed."""
     info = METRICS[metric]
-    if unit is None or unit == "":
-        return value, info.unit
+    if unit is None or unit.strip() == "":
+        raise UnitError(f"a unit is required for {metric_label(metric).lower()}")
     code = ucum(unit)
     if code is None:
         raise UnitError(f"unit '{unit}' is not a unit we know for {metric}")

@@ -19,7 +19,8 @@ from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP, RangeError
 from readings.services.ingest import IngestError
 from readings.services.manual import manual_reading_record
-from readings.units import Metric, metric_label
+from readings.units import Metric, metric_label, unit_label
+from readings.vendor_records import reading_histories
 
 TABLE_PAGE_SIZE = 50
 OVERVIEW_PAGE_SIZE = 50
@@ -125,6 +126,7 @@ def patient_table(request, pk):
         obj=patient,
         detail={"metric": sel["metric"], "range": sel["range_key"], "page": page.number},
     )
+    histories = reading_histories(page.object_list)  # one query for the page
     context = {
         "patient": patient,
         "sel": sel,
@@ -135,6 +137,7 @@ def patient_table(request, pk):
                 r,
                 charts.local_text(r),
                 None if r.device_tz_offset is None else charts.format_offset(r.device_tz_offset),
+                _history_lines(r, histories.get(r.pk, [])),
             )
             for r in page.object_list
         ],
@@ -144,6 +147,22 @@ def patient_table(request, pk):
     if request.htmx and request.htmx.target == "reading-table":
         template += "#reading-table"
     return render(request, template, context)
+
+
+def _history_lines(reading, versions) -> list[str]:
+    """Staff-facing lines for a reading's earlier versions, oldest first, e.g. "99 % in version
+    c1: corrected by the vendor Nov 24, 2026 9:40 AM (new version c2)" (patient's local time)."""
+    lines = []
+    zone = reading.patient.tz
+    for version, entry in versions:
+        when = version.replaced_at.astimezone(zone)
+        value = entry["value_text"] if entry["value"] is None else f"{entry['value']:g}"
+        lines.append(
+            f"{value} {unit_label(entry['unit'])} in version {version.checksum or '—'}: "
+            f"{version.get_change_display().lower()} {when:%b %-d, %Y %-I:%M %p} "
+            f"(new version {version.replaced_by_checksum or '—'})"
+        )
+    return lines
 
 
 class _Echo:

@@ -385,7 +385,9 @@ def celery_worker_process(transactional_db, settings, tmp_path):
         proc = None
         log = tmp_path / "worker.log"
 
-        def start(self, timeout=30):
+        # Generous: a worker importing the project on a loaded 2-core machine has taken over
+        # 30 s. Polling returns as soon as it is ready, so a quiet machine does not wait.
+        def start(self, timeout=180):
             self.log.write_text("")
             self.proc = subprocess.Popen(
                 [
@@ -412,6 +414,10 @@ def celery_worker_process(transactional_db, settings, tmp_path):
             deadline = time.monotonic() + timeout
             while "ready." not in self.log.read_text():
                 if self.proc.poll() is not None or time.monotonic() > deadline:
+                    # Never leave a half-started worker behind: connected to the test
+                    # database, it would deadlock the flush after this test and fail the
+                    # tests after it.
+                    self.kill()
                     raise RuntimeError("worker did not start:\n" + self.log.read_text())
                 time.sleep(0.05)
             return self

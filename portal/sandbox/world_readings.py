@@ -9,11 +9,15 @@ and every run.
   one heart-failure patient gaining weight over the last week;
 - devices of the Denver site keep Denver time (deviceTimeZoneOffset differs from the patient's);
 - the month ends now, so it crosses a DST change when one happened in the last 30 days (US DST
-  ended 2026-11-01).
+  ended 2026-11-01);
+- Validic's stream also carries later versions of some records, as Validic sends them: a
+  correction (same id, new checksum and value, written a few hours later) and a deletion (same
+  id, `deleted_at` set, new checksum), so the pull meets replays, corrections and deletions.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import random
@@ -62,8 +66,15 @@ def impilo_readings(end: datetime | None = None) -> tuple[dict, ...]:
 
 
 def validic_records(end: datetime | None = None) -> tuple[dict, ...]:
-    """Validic Inform measurement records (seed 004 format) from the Smart Meter devices."""
-    return _validic_records(end or _now_hour())
+    """Validic Inform measurement records (seed 004 format) from the Smart Meter devices: each
+    record's first version, oldest first."""
+    return _validic_records(end or _now_hour())[0]
+
+
+def validic_later_versions(end: datetime | None = None) -> tuple[tuple[str, dict], ...]:
+    """(written at, record) of the corrections and deletions Validic made later, oldest first:
+    the stream serves each where it was written."""
+    return _validic_records(end or _now_hour())[1]
 
 
 @functools.lru_cache(maxsize=2)  # keyed by the hour, so a long-running demo moves on
@@ -130,9 +141,37 @@ def _impilo_readings(end: datetime) -> tuple[dict, ...]:
     return tuple(out)
 
 
+def _checksum(record: dict) -> str:
+    return hashlib.sha1(  # noqa: S324 — a change marker, not security
+        repr(sorted((k, v) for k, v in record.items() if k != "checksum")).encode()
+    ).hexdigest()[:27]
+
+
+def _later_versions(record: dict, rng: random.Random, end: datetime) -> list[tuple[str, dict]]:
+    """About 3 in 100 records are corrected a few hours later (the meter's value re-read) and
+    2 in 100 deleted (the patient withdrew the measurement); never after `end`."""
+    roll = rng.random()
+    if roll >= 0.05:
+        return []
+    at = datetime.fromisoformat(record["start_time"].replace("Z", "+00:00"))
+    written = at + timedelta(hours=3, minutes=rng.randint(0, 59))
+    if written > end:
+        return []
+    version = copy.deepcopy(record)
+    stamp = written.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if roll < 0.03:
+        first = version["metrics"][0]
+        first["value"] = float(first["value"] + rng.choice([-3, -2, 2, 3]))
+    else:
+        version["deleted_at"] = _iso(written)
+    version["checksum"] = _checksum(version)
+    return [(stamp, version)]
+
+
 @functools.lru_cache(maxsize=2)
-def _validic_records(end: datetime) -> tuple[dict, ...]:
+def _validic_records(end: datetime) -> tuple[tuple[dict, ...], tuple[tuple[str, dict], ...]]:
     start = end - timedelta(days=DAYS)
+    later: list[tuple[str, dict]] = []
     people = {p.index: p for p in world.demo_patients()}
     out = []
     for device in world.demo_devices():
@@ -215,5 +254,7 @@ def _validic_records(end: datetime) -> tuple[dict, ...]:
                     repr(sorted(record.items())).encode()
                 ).hexdigest()[:27]
                 out.append(record)
+                later += _later_versions(record, random.Random(f"later:{record_id}"), end)
     out.sort(key=lambda r: (r["created_at"], r["id"]))
-    return tuple(out)
+    later.sort(key=lambda pair: (pair[0], pair[1]["id"]))
+    return tuple(out), tuple(later)

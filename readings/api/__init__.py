@@ -1,10 +1,12 @@
-"""Readings API (`/api/v1/`): ingestion in the vendors' shapes (`ingest`) and reads (`reads`).
+"""Readings API (`/api/v1/`): ingestion in the vendors' shapes (`ingest`), reads (`reads`)
+and the FHIR export (`observations`).
 URL names and paths are the API's contract."""
 
 from django.urls import path
 
 from readings.api.ingest import HeartRateReadingView, MeasurementsView, PatientMetricsView
-from readings.api.reads import ObservationsView, PatientReadingsView
+from readings.api.observations import ObservationsView
+from readings.api.reads import PatientReadingsView
 
 urlpatterns = [
     path("readings/heart-rate", HeartRateReadingView.as_view(), name="api-reading-heart-rate"),

@@ -21,6 +21,7 @@ from portal.access import CLINICAL
 from portal.api_helpers import ApiError, exception_handler
 from portal.models import ApiScope, Patient
 from portal.schema import error_response
+from readings.bulk import RecordOutcome, validic_records_bulk_ingest
 from readings.serializers import (
     HeartRateReadingRequest,
     ImpiloReadingObject,
@@ -111,8 +112,11 @@ class HeartRateReadingView(IngestView):
             "id), `deviceIdentifier` or `patientId` (Impilo patient id) is required. "
             "`patientTimeZoneOffset` is derived from the patient's (ZIP-derived) time zone. "
             "201 with the Impilo reading object; 200 with the stored reading when the same "
-            "reading was recorded before. 404 unknown device/patient; 409 "
-            "`device_decommissioned` or `device_not_assigned`; 422 with the field for a "
+            "reading was recorded before (the same value from the same device at the same "
+            "instant, posted here or pulled from Impilo). 404 unknown device/patient; 409 "
+            "`device_decommissioned` or `device_not_assigned`; 409 `conflicting_reading` when "
+            "the device already has another value at that instant (the message names the "
+            "stored value, unit, time and reading id); 422 with the field for a "
             "value out of range (heart rate 20 to 300 bpm) or a timestamp in the future. "
             "`readingTimestamp` is UTC (seed 000): one without an offset is read as UTC."
         ),
@@ -121,7 +125,10 @@ class HeartRateReadingView(IngestView):
             201: ImpiloReadingObject,
             200: ImpiloReadingObject,
             404: error_response("No such device or patient."),
-            409: error_response("`device_decommissioned` or `device_not_assigned`."),
+            409: error_response(
+                "`device_decommissioned`, `device_not_assigned`, or `conflicting_reading` "
+                "(another value is stored for the device at that instant)."
+            ),
         },
         parameters=[IDEMPOTENCY_HEADER],
     )
@@ -172,7 +179,9 @@ class PatientMetricsView(IngestView):
             "response exactly as documented. `patient_id` is the patient's patient-graph id, "
             "or the portal's patient id. Known metric keys (heart_rate, weight, spo2, "
             "blood_glucose, …) are stored in their canonical UCUM unit; other keys are kept as "
-            "their own series. Errors are `{error, message}`: 404 unknown patient, 422 invalid "
+            "their own series. A known metric needs its `unit` (patient-graph's document "
+            "fixes none, and a unit is never guessed): without one it is 422 `unit_required`. "
+            "Errors are `{error, message}`: 404 unknown patient, 422 invalid "
             "body (the message names the field), 409 device rules do not apply here."
         ),
         request=PatientMetricRequest,
@@ -230,8 +239,15 @@ class MeasurementsView(IngestView):
             "`checksum`), or the error status (404 unknown user/device, 409 device rules, 422 "
             "invalid field). **A list**: 200 with one outcome per record "
             "(`created | duplicate | updated | deleted | error`); each record is all-or-nothing "
-            "on its own, so a bad record does not hold back the others. A record whose "
-            "`checksum` changed replaces the stored one; one with `deleted_at` removes it."
+            "on its own, so a bad record does not hold back the others. Versions: a `checksum` "
+            "already seen for the `id` is a replay (`duplicate`, nothing changes); a new "
+            "checksum replaces the stored values in place (`updated`, the reading ids stay; the "
+            "earlier values are kept as the reading's `history`); one with `deleted_at` removes "
+            "the readings (`deleted`), and the record stays deleted until a checksum never seen "
+            "before arrives without `deleted_at`. A metric without `unit` is stored only where "
+            "the Validic document fixes its unit (spo2: percent, pulse: bpm); otherwise 422 "
+            "`unit_required` naming `metrics[i].unit`. The pull from Validic stores records "
+            "the same way."
         ),
         request=PolymorphicProxySerializer(
             component_name="MeasurementRecords",
@@ -272,18 +288,15 @@ class MeasurementsView(IngestView):
                 raise serializers.ValidationError(parsed.errors)
             else:
                 invalid[index] = parsed.errors
-        outcomes = {
-            index: outcome
-            for (index, _), outcome in zip(
-                records,
-                sources.validic_records_ingest(
-                    organization=request.organization,
-                    records=[r for _, r in records],
-                    request=request,
-                ),
-                strict=True,
-            )
-        }
+        stored: list[RecordOutcome] = []
+        validic_records_bulk_ingest(  # the pull's write path too: one behaviour for both
+            organization=request.organization,
+            records=[r for _, r in records],
+            request=request,
+            action="reading.ingest",
+            outcomes=stored,
+        )
+        outcomes = {index: outcome for (index, _), outcome in zip(records, stored, strict=True)}
         if single:
             outcome = outcomes[0]
             if outcome.error:
@@ -309,7 +322,7 @@ class MeasurementsView(IngestView):
             entry = {
                 "id": outcome.record_id,
                 "status": outcome.status,
-                "readings": [r.pk for r in outcome.readings],
+                "readings": outcome.reading_ids,
             }
             if outcome.error:
                 entry["error"] = {

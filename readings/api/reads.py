@@ -1,5 +1,6 @@
-"""Readings API, reads: a patient's readings (raw or as chart series) and the FHIR R4
-Observation export. Thin: a selector, then the serializer the schema documents."""
+"""Readings API, reads: a patient's readings (raw or as chart series); the FHIR R4
+Observation export is in `observations`. Thin: a selector, then the serializer the schema
+documents."""
 
 from __future__ import annotations
 
@@ -8,13 +9,11 @@ from datetime import UTC, datetime, timedelta
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
 )
 from rest_framework import generics
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from portal import dates
 from portal.access import patient_for_org
@@ -22,9 +21,10 @@ from portal.api_helpers import ApiError, CursorPagination
 from portal.audit import audit_event_record
 from portal.models import ApiScope
 from portal.schema import pagination_parameters
-from readings import fhir, selectors
+from readings import selectors
 from readings.models import Reading
 from readings.serializers import ReadingPage, ReadingSerializer, ReadingSeries, iso_z
+from readings.vendor_records import reading_histories
 
 RANGE_PARAMS = [
     OpenApiParameter("metric", str, description="A metric (heart_rate, systolic, weight, …)."),
@@ -95,6 +95,14 @@ class PatientReadingsView(generics.ListAPIView):
         self._patient = patient
         return qs
 
+    def get_serializer(self, *args, **kwargs):
+        if args and isinstance(args[0], list):  # a page: its readings' earlier versions
+            kwargs["context"] = {
+                **self.get_serializer_context(),
+                "histories": reading_histories(args[0]),
+            }
+        return super().get_serializer(*args, **kwargs)
+
     def list(self, request, *args, **kwargs):
         resolution = request.query_params.get("resolution", "raw")
         if resolution not in ("raw", "auto"):
@@ -157,64 +165,3 @@ def _metrics_in(patient, start, end) -> list[str]:
             ).values_list("metric", flat=True)
         )
     )
-
-
-class ObservationsView(APIView):
-    """FHIR R4 Observations of a patient as a `searchset` Bundle."""
-
-    required_scopes = ApiScope.READINGS_READ
-    page_size = 200
-
-    @extend_schema(
-        summary="Export a patient's readings as FHIR R4 Observations",
-        description=(
-            "A `Bundle` (type searchset) of vital-signs Observations: LOINC code, UCUM "
-            "`valueQuantity`, `effectiveDateTime` in the patient's offset; blood pressure as "
-            "one Observation (85354-9) with systolic and diastolic components. Newest first, "
-            f"about {page_size} readings a page; the Bundle's `next` link (`before=`) gives the "
-            "next page. A page never splits readings taken at the same instant, so a blood "
-            "pressure's two components always come together."
-        ),
-        parameters=[
-            *RANGE_PARAMS,
-            OpenApiParameter(
-                "before", OpenApiTypes.DATETIME, description="Only readings before this instant."
-            ),
-        ],
-        responses={200: OpenApiResponse(description="FHIR Bundle")},
-    )
-    def get(self, request, pk):
-        patient = patient_for_org(request.organization, pk)
-        start, end = _window(request)
-        qs = Reading.objects.filter(
-            patient=patient, measured_at__gte=start, measured_at__lt=end
-        ).select_related("device", "patient")
-        metric = request.query_params.get("metric")
-        if metric:
-            qs = qs.filter(metric__in=selectors.chart_metrics(metric))
-        qs = qs.order_by("-measured_at", "measurement_group", "id")
-        before = dates.query_param(request.query_params, "before", dates.parse_instant)
-        page_qs = qs.filter(measured_at__lt=before) if before else qs
-        rows = list(page_qs[: self.page_size])
-        next_url = None
-        if len(rows) == self.page_size:
-            # Finish the last instant on this page (a BP's systolic and diastolic share it).
-            last_at = rows[-1].measured_at
-            seen = {r.pk for r in rows}
-            rows += [r for r in qs.filter(measured_at=last_at) if r.pk not in seen]
-            if qs.filter(measured_at__lt=last_at).exists():
-                params = request.query_params.copy()
-                params["before"] = iso_z(last_at)
-                next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        audit_event_record(
-            action="reading.export_fhir",
-            request=request,
-            patient=patient,
-            detail={"paged": before is not None},
-        )
-        body = fhir.bundle(
-            fhir.observations(rows),
-            self_url=request.build_absolute_uri(),
-            next_url=next_url,
-        )
-        return Response(body, content_type="application/fhir+json")

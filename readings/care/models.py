@@ -162,3 +162,6 @@ class RosterState(models.Model):
 
     def __str__(self):
         return f"roster state of patient {self.patient_id}"
+
+
+from readings.care.signing_models import BillingSignature, SignedPatientMonth  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from readings.care import views
+from readings.care import views, views_signing
 
 app_name = "care"
 
@@ -25,4 +25,15 @@ urlpatterns = [
     path("time/<int:pk>/", views.time_edit, name="time_edit"),
     path("billing/", views.billing_report, name="billing"),
     path("billing.csv", views.billing_csv, name="billing_csv"),
+    path("billing/sign/", views_signing.billing_sign, name="billing_sign"),
+    path(
+        "billing/signed/<int:pk>/patients/<int:patient_pk>/",
+        views_signing.evidence_page,
+        name="billing_evidence",
+    ),
+    path(
+        "billing/signed/<int:pk>/patients/<int:patient_pk>.csv",
+        views_signing.evidence_csv,
+        name="billing_evidence_csv",
+    ),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
 from portal.downloads import attachment_disposition, csv_writer
-from readings.care import selectors, services
+from readings.care import selectors, services, signing, views_signing
 from readings.care.forms import (
     AlertActionForm,
     MonthForm,
@@ -318,6 +318,9 @@ def billing_report(request):
     if problem:
         messages.warning(request, problem)
     query = request.GET.get("q", "").strip()[:100]
+    signature = signing.signature_current(request.organization, month)
+    if signature is not None:  # signed: the frozen lines, with the amendment beside them
+        return views_signing.signed_report(request, month, signature, query)
     page = Paginator(
         selectors.billing_patients(request.organization, month, query), BILLING_PAGE
     ).get_page(request.GET.get("page"))
@@ -341,6 +344,8 @@ def billing_report(request):
             "lines": lines,
             "query": query,
             "extra": f"&month={month:%Y-%m}&q={query}",
+            "can_sign": signing.can_sign(request.membership, month),
+            "attestation": signing.ATTESTATION,
         },
     )
 

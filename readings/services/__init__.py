@@ -2,7 +2,9 @@
 call these; import a name from the module that owns it:
 
 - `ingest`: ReadingInput, the checks a reading passes, the one write path (`readings_ingest`);
-- `sources`: the vendors' shapes normalised into ReadingInputs (and Validic records stored);
+- `sources`: the vendors' shapes normalised into ReadingInputs (Validic records as versions);
+- `records`: the ordering rule for vendor records with ids and checksums (replay, correction,
+  deletion); Validic records are stored by readings.bulk.validic_records_bulk_ingest;
 - `manual`: manual entry;  `outbox`: forwarding manual readings to the vendors;
 - `replay`: Idempotency-Key.
 
@@ -21,19 +23,16 @@ from readings.services.ingest import (
     readings_insert,
 )
 from readings.services.sources import (
-    RecordOutcome,
     heart_rate_inputs,
     impilo_reading_inputs,
     patient_metric_inputs,
     validic_record_inputs,
-    validic_records_ingest,
 )
 
 __all__ = [
     "IngestError",
     "IngestResult",
     "ReadingInput",
-    "RecordOutcome",
     "body_hash",
     "heart_rate_inputs",
     "impilo_reading_inputs",
@@ -42,5 +41,4 @@ __all__ = [
     "readings_ingest",
     "readings_insert",
     "validic_record_inputs",
-    "validic_records_ingest",
 ]

@@ -18,7 +18,14 @@ from portal.audit import audit_event_record
 from portal.models import Patient
 from readings.alerts import alerts_evaluate_readings
 from readings.models import Reading, ReadingSource
-from readings.units import METRICS, UnitError, check_range, to_canonical
+from readings.units import (
+    METRICS,
+    UnitError,
+    check_range,
+    document_unit,
+    metric_label,
+    to_canonical,
+)
 
 MAX_OFFSET_SECONDS = 14 * 3600
 
@@ -55,6 +62,7 @@ class ReadingInput:
     patient_tz_offset: int | None = None
     manual: bool = False
     is_phi: bool = True
+    origin: str = ""
     source_checksum: str = ""
     measurement_group: str = ""
     metric_key: str = ""
@@ -76,13 +84,33 @@ class IngestResult:
 
 
 def numeric_reading(
-    *, patient, metric, value, unit=None, field_name="value", unit_field="unit", **kwargs
+    *,
+    patient,
+    metric,
+    value,
+    unit=None,
+    field_name="value",
+    unit_field="unit",
+    document=None,
+    **kwargs,
 ) -> ReadingInput:
-    """A numeric ReadingInput in the metric's canonical unit, range-checked."""
+    """A numeric ReadingInput in the metric's canonical unit, range-checked. Without a unit, the
+    one the vendor's document fixes for the metric (units.document_unit; `document` names the
+    vendor when the reading's source does not), else a 422."""
     try:
         number = float(value)
     except OverflowError:  # an integer no float holds (JSON allows 400 digits)
         raise IngestError(422, "out_of_range", "is far too large", field_name) from None
+    if unit is None or not unit.strip():
+        unit = document_unit(document or kwargs["source"], metric)
+        if unit is None:  # never guessed: only the source's document may fix it
+            raise IngestError(
+                422,
+                "unit_required",
+                f"a unit is required for {metric_label(metric).lower()} (none was sent, and "
+                "the source's document does not fix one)",
+                unit_field,
+            )
     try:
         value, unit = to_canonical(metric, number, unit)
     except UnitError as exc:
@@ -174,6 +202,7 @@ READING_COLUMNS = [
     "device_id",
     "manual",
     "is_phi",
+    "origin",
     "source_record_id",
     "source_checksum",
     "measurement_group",
@@ -203,6 +232,7 @@ def reading_row(organization_id, item: ReadingInput, now) -> list:
         item.device.pk if item.device else None,
         item.manual,
         item.is_phi,
+        item.origin,
         item.source_record_id,
         item.source_checksum,
         item.measurement_group,
@@ -274,6 +304,7 @@ def reading_from_inserted(organization, item: ReadingInput, pk: int, now) -> Rea
         "device_id": item.device.pk if item.device is not None else None,
         "manual": item.manual,
         "is_phi": item.is_phi,
+        "origin": item.origin,
         "source_record_id": item.source_record_id,
         "source_checksum": item.source_checksum,
         "measurement_group": item.measurement_group,
@@ -305,13 +336,11 @@ def readings_ingest(
     action: str,
     request=None,
     actor=None,
-    replace_changed: bool = False,
 ) -> IngestResult:
-    """Store `items` idempotently and write one audit event. With `replace_changed`, a source
-    record stored before with a different checksum is replaced (a vendor's corrected record).
-    Created rows come back built from what was inserted; only duplicates are read back."""
-    if replace_changed:
-        changed_records_drop(organization, items)
+    """Store `items` idempotently and write one audit event. Created rows come back built from
+    what was inserted; only duplicates are read back. A duplicate that is another reading (an
+    Impilo device's other value at the same instant) is refused: 409 `conflicting_reading`.
+    (Validic records, which have versions, are stored by readings.bulk.)"""
     created_by_key, now = readings_insert_by_key(organization, items)
     result = IngestResult()
     seen: set[tuple] = set()
@@ -325,7 +354,10 @@ def readings_ingest(
             duplicates.append(item)
         else:
             result.created.append(reading_from_inserted(organization, item, pk, now))
-    result.existing = _stored_for(organization, duplicates)
+    stored = _stored_for(organization, duplicates)
+    for item in duplicates:
+        _conflict_check(item, stored.get(item.key))
+    result.existing = list({r.pk: r for r in stored.values()}.values())
     # Thresholds are checked in the same transaction, so a stored reading is never left
     # unevaluated; evaluation is idempotent, and a replay (no new rows) evaluates nothing.
     alerts_evaluate_readings(readings=result.created)
@@ -346,25 +378,46 @@ def readings_ingest(
     return result
 
 
-def _stored_for(organization, items: list[ReadingInput]) -> list[Reading]:
-    """The stored rows of items that inserted nothing: the same source record, or — for an
-    Impilo device reading — the same measurement stored under the other path's key
+# The request field a conflicting value was sent in (Impilo's HeartRateReadingRequest).
+CONFLICT_FIELDS = {"heart_rate": "heartRate"}
+
+
+def _conflict_check(item: ReadingInput, stored: Reading | None) -> None:
+    """A device takes one value of a metric at one instant: the same value again is a replay
+    (answered with the stored reading); another value is a second, conflicting reading, and
+    storing either silently would hide one from the care team."""
+    if stored is None or (stored.value == item.value and stored.value_text == item.value_text):
+        return
+    where = f"device {stored.device.identifier}" if stored.device is not None else "this patient"
+    raise IngestError(
+        409,
+        "conflicting_reading",
+        f"Another {metric_label(stored.metric).lower()} is already stored for {where} at "
+        f"{stored.measured_at.astimezone(UTC).isoformat().replace('+00:00', 'Z')}: "
+        f"{stored.display_value} {stored.unit} (reading {stored.pk}); this one says "
+        f"{item.value if item.value is None else f'{item.value:g}'} {item.unit}.",
+        CONFLICT_FIELDS.get(item.metric, "value"),
+    )
+
+
+def _stored_for(organization, items: list[ReadingInput]) -> dict[tuple, Reading]:
+    """{item key: the stored row} of items that inserted nothing: the same source record, or —
+    for an Impilo device reading — the same measurement stored under the other path's key
     (constraint `reading_impilo_once_per_device_instant`)."""
     keys = {i.key for i in items}
     if not keys:
-        return []
+        return {}
     related = ("patient", "device", "device__item")
     rows = Reading.objects.filter(
         organization=organization,
         source__in={k[0] for k in keys},
         source_record_id__in={k[1] for k in keys},
     ).select_related(*related)
-    found = [r for r in rows if (r.source, r.source_record_id, r.metric) in keys]
-    missing = keys - {(r.source, r.source_record_id, r.metric) for r in found}
-    twins = {
-        (i.patient.pk, i.metric, i.measured_at, i.device.pk)
+    found = {key: r for r in rows if (key := (r.source, r.source_record_id, r.metric)) in keys}
+    twins: dict[tuple, tuple[str, str, str]] = {
+        (i.patient.pk, i.metric, i.measured_at, i.device.pk): i.key
         for i in items
-        if i.key in missing and i.source == ReadingSource.IMPILO and i.device is not None
+        if i.key not in found and i.source == ReadingSource.IMPILO and i.device is not None
     }
     if twins:
         rows = Reading.objects.filter(
@@ -372,21 +425,8 @@ def _stored_for(organization, items: list[ReadingInput]) -> list[Reading]:
             patient_id__in={t[0] for t in twins},
             measured_at__in={t[2] for t in twins},
         ).select_related(*related)
-        found += [r for r in rows if (r.patient_id, r.metric, r.measured_at, r.device_id) in twins]
+        for r in rows:
+            twin = twins.get((r.patient_id, r.metric, r.measured_at, r.device_id))
+            if twin is not None:
+                found[twin] = r
     return found
-
-
-def changed_records_drop(organization, items: list[ReadingInput]) -> int:
-    """Delete the stored rows of source records whose checksum changed (a vendor's corrected
-    record, about to be stored again). Returns what the ORM deleted (cascades included)."""
-    by_record = {(i.source, i.source_record_id): i.source_checksum for i in items}
-    stale = Reading.objects.filter(
-        organization=organization,
-        source__in={s for s, _ in by_record},
-        source_record_id__in={r for _, r in by_record},
-    ).values_list("pk", "source", "source_record_id", "source_checksum")
-    drop = [pk for pk, s, r, c in stale if by_record.get((s, r), c) != c]
-    if not drop:
-        return 0
-    deleted, _ = Reading.objects.filter(pk__in=drop).delete()
-    return deleted

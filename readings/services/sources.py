@@ -1,19 +1,16 @@
 """The vendors' shapes, each normalised into ReadingInputs for the one write path: Impilo's
 HeartRateReadingRequest (seed 000) and readings list, patient-graph's metric entry (seed 002),
-and Validic Inform's measurement record (seed 004), which is also stored record by record."""
+and Validic Inform's measurement record (seed 004), which arrives as a version of a vendor
+record (readings.services.records decides what a version does; readings.bulk stores it)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
-
 from devices.models import Device
-from portal.audit import audit_event_record
 from portal.models import Patient
 from readings.models import Reading, ReadingSource
 from readings.services.ingest import (
@@ -25,8 +22,8 @@ from readings.services.ingest import (
     numeric_reading,
     offset_checked,
     patient_offset_at,
-    readings_ingest,
 )
+from readings.services.records import Arrival
 from readings.units import METRICS, Metric, known_metric, ucum
 
 
@@ -139,6 +136,9 @@ def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
                 metric=metric,
                 value=number,
                 unit=data.get("unit"),
+                # Its `source` ("manual": entered by the patient) is not the portal's staff
+                # form: the unit is patient-graph's document's to fix (it fixes none).
+                document=ReadingSource.PATIENT_GRAPH,
                 field_name="value_numeric",
                 source_record_id=record_id,
                 **common,
@@ -225,6 +225,14 @@ def validic_record_inputs(
                 f"metric type '{entry['type']}' is not one the portal records",
                 f"metrics[{index}].type",
             )
+        origin = entry.get("origin") or ""
+        if not isinstance(origin, str) or len(origin) > ORIGIN_LENGTH:
+            raise IngestError(
+                422,
+                "invalid",
+                f"origin must be a string of at most {ORIGIN_LENGTH} characters",
+                f"metrics[{index}].origin",
+            )
         item = numeric_reading(
             patient=patient,
             metric=metric,
@@ -240,11 +248,15 @@ def validic_record_inputs(
             device=device,
             device_tz_offset=offset,
             metric_key=entry["type"],
+            origin=origin,  # kept as sent: device days count `device` only (readings.billing)
         )
         items.append(item)
     if len({i.metric for i in items}) != len(items):
         raise IngestError(422, "duplicate_metric", "a metric type appears twice", "metrics")
     return items
+
+
+ORIGIN_LENGTH = Reading._meta.get_field("origin").max_length or 32
 
 
 def _validic_group(record_id: str) -> str:
@@ -258,57 +270,28 @@ def _validic_group(record_id: str) -> str:
     return "validic:sha256:" + hashlib.sha256(record_id.encode()).hexdigest()
 
 
-@dataclass
-class RecordOutcome:
-    record_id: str
-    status: str  # created | duplicate | updated | deleted | error
-    readings: list[Reading] = field(default_factory=list)
-    error: IngestError | None = None
-
-
-def validic_records_ingest(
-    *, organization, records: list[dict], request=None
-) -> list[RecordOutcome]:
-    """Each record is all-or-nothing on its own (a batch reports one outcome per record), so one
-    bad record in a stream does not hold back the others."""
-    outcomes = []
-    for record in records:
-        outcomes.append(_validic_record_ingest(organization, record, request))
-    return outcomes
-
-
-def _validic_record_ingest(organization, record, request) -> RecordOutcome:
-    record_id = record["id"]
-    if record.get("deleted_at"):
-        with transaction.atomic():
-            deleted, _ = Reading.objects.filter(
-                organization=organization, source=ReadingSource.VALIDIC, source_record_id=record_id
-            ).delete()
-            if deleted:
-                audit_event_record(
-                    action="reading.delete",
-                    organization=organization,
-                    request=request,
-                    detail={"source": "validic", "record": record_id, "rows": deleted},
-                )
-        return RecordOutcome(record_id, "deleted")
-    try:
-        with transaction.atomic():
-            items = validic_record_inputs(organization=organization, record=record)
-            had = Reading.objects.filter(
-                organization=organization, source=ReadingSource.VALIDIC, source_record_id=record_id
-            ).exists()
-            result = readings_ingest(
-                organization=organization,
-                items=items,
-                action="reading.ingest",
-                request=request,
-                replace_changed=True,
+def validic_arrival(
+    *, organization, record: dict, index: int = 0, check_device=True, lookup=None
+) -> Arrival:
+    """One Validic record as a version of its record: a deletion (`deleted_at` set: nothing
+    else of it is read) or the readings it normalises to (validic_record_inputs)."""
+    record_id, checksum = record["id"], record.get("checksum") or ""
+    for name, value in (("id", record_id), ("checksum", checksum)):
+        if not isinstance(value, str) or len(value) > 128 or (name == "id" and not value):
+            raise IngestError(
+                422, "invalid", f"{name} must be a string of 1 to 128 characters", name
             )
-    except IngestError as exc:
-        return RecordOutcome(record_id, "error", error=exc)
-    status = ("updated" if had else "created") if result.created else "duplicate"
-    return RecordOutcome(record_id, status, result.readings)
+    deleted_at = record.get("deleted_at")
+    if deleted_at:
+        if isinstance(deleted_at, str):  # a pulled record, not one the API serializer parsed
+            deleted_at = datetime.fromisoformat(deleted_at.replace("Z", "+00:00"))
+        if deleted_at.tzinfo is None:
+            deleted_at = deleted_at.replace(tzinfo=UTC)
+        return Arrival(record_id, checksum, deleted_at=deleted_at, index=index)
+    items = validic_record_inputs(
+        organization=organization, record=record, check_device=check_device, lookup=lookup
+    )
+    return Arrival(record_id, checksum, items=items, index=index)
 
 
 # --- Impilo's readings list (the pull) -----------------------------------------------------
@@ -332,18 +315,22 @@ def impilo_reading_inputs(
         "patient_tz_offset": obj.get("patientTimeZoneOffset"),
         "manual": bool(obj.get("manual")),
     }
-    values: list[tuple[Metric, Any, str | None]] = []  # (metric, value, unit or None)
+    # (metric, value, unit as sent or None, the unit's field). Without a unit, the one seed 000
+    # fixes (units.DOCUMENT_UNITS), else refused: a weight without `weightUnit` is not lb.
+    values: list[tuple[Metric, Any, str | None, str]] = []
     if obj.get("systolic") is not None:
         values += [
-            (Metric.SYSTOLIC, obj["systolic"], None),
-            (Metric.DIASTOLIC, obj["diastolic"], None),
+            (Metric.SYSTOLIC, obj["systolic"], None, "systolic"),
+            (Metric.DIASTOLIC, obj["diastolic"], None, "diastolic"),
         ]
     if obj.get("heartRate") is not None:
-        values.append((Metric.HEART_RATE, obj["heartRate"], None))
+        values.append(
+            (Metric.HEART_RATE, obj["heartRate"], obj.get("heartRateUnit"), "heartRateUnit")
+        )
     if obj.get("weight") is not None:
-        values.append((Metric.WEIGHT, obj["weight"], obj.get("weightUnit") or "lb"))
+        values.append((Metric.WEIGHT, obj["weight"], obj.get("weightUnit"), "weightUnit"))
     group = f"impilo:{obj['id']}" if len(values) > 1 else ""
     return [
-        numeric_reading(metric=m, value=v, unit=u, measurement_group=group, **common)
-        for m, v, u in values
+        numeric_reading(metric=m, value=v, unit=u, unit_field=f, measurement_group=group, **common)
+        for m, v, u, f in values
     ]

@@ -64,4 +64,6 @@ def test_load_demo_data_is_repeatable(db):
     assert Patient.objects.filter(organization=org).count() == 50
     assert org.vendor_accounts.count() == 4
     assert "demo-nurse-pass" in out.getvalue()
-    assert Membership.objects.filter(organization=org).count() == 3
+    assert "demo-physician-pass" in out.getvalue()
+    # nurse, coordinator, admin, physician — once each, however often the loader runs
+    assert Membership.objects.filter(organization=org).count() == 4

@@ -14,6 +14,7 @@ from appointments.models import Appointment, AppointmentChange
 from devices.models import Device, SmartMeterConnection
 from portal.models import Organization, Patient, SyncRun
 from portal.sandbox import world
+from portal.sandbox.validic_measurements import stream as validic_stream
 from readings.models import Alert, Reading
 
 PATIENTS = 8
@@ -48,10 +49,12 @@ def _served_readings(sandbox, org) -> dict[str, set[str]]:
             for r in sandbox.all("impilo", "readings")
             if r["patient"]["id"] in impilo_ids
         },
+        # The stream carries later versions too: a record whose latest version is deleted is
+        # not mirrored (issue 15).
         "validic": {
-            r["id"]
-            for r in sandbox.all("validic", "measurements")
-            if r["user"]["user_id"] in validic_ids
+            record_id
+            for record_id, r in {r["id"]: r for r in validic_stream(sandbox)}.items()
+            if r["user"]["user_id"] in validic_ids and not r["deleted_at"]
         },
     }
 

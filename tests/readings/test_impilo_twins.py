@@ -1,6 +1,8 @@
 """One Impilo measurement is one reading, whichever way it reaches the portal first: a hub
 posting it to the Impilo-shaped endpoint (keyed by its body) and the pull from Impilo (keyed by
-Impilo's id) meet on constraint `reading_impilo_once_per_device_instant`."""
+Impilo's id) meet on constraint `reading_impilo_once_per_device_instant`. Another value from
+the same device at the same instant is a second reading: 409 `conflicting_reading` naming the
+stored one (issue 15)."""
 
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -92,3 +94,46 @@ def test_another_instant_or_device_is_another_reading(
         measured_at__range=(INSTANT, INSTANT + timedelta(seconds=1)),
     )
     assert sorted(r.measured_at.second for r in stored) == [0, 1]
+
+
+def pulled_from_impilo(org, sandbox, heart_rate):
+    impilo_has(sandbox, 990010, heart_rate=heart_rate)
+    impilo_readings_sync(run=sync_run_start(organization=org, kind=IMPILO_READINGS))
+
+
+def posted_by_the_hub(org, sandbox, api, heart_rate):
+    assert hub_post(api, heart_rate=heart_rate).status_code == HTTPStatus.CREATED
+
+
+@pytest.mark.parametrize(
+    ("first", "second_value", "status"),
+    [
+        (pulled_from_impilo, 77, HTTPStatus.OK),  # the same reading: a replay
+        (pulled_from_impilo, 80, HTTPStatus.CONFLICT),
+        (posted_by_the_hub, 77, HTTPStatus.OK),
+        (posted_by_the_hub, 80, HTTPStatus.CONFLICT),
+    ],
+)
+def test_another_value_for_the_same_device_and_instant_is_a_conflict(
+    api, org, patient, cuff, vendor_accounts, sandbox, first, second_value, status
+):
+    if first is pulled_from_impilo:
+        first(org, sandbox, 77)
+    else:
+        first(org, sandbox, api, 77)
+    (stored,) = heart_rates(patient)
+    response = hub_post(api, heart_rate=second_value)
+    assert response.status_code == status, response.content
+    if status == HTTPStatus.OK:
+        assert response.json()["id"] == stored.pk
+    else:
+        message = (
+            f"Another heart rate is already stored for device BT105-1 at 2026-11-20T14:30:00Z: "
+            f"77 /min (reading {stored.pk}); this one says 80 /min."
+        )
+        assert response.json() == {
+            "error": "conflicting_reading",
+            "message": message,
+            "fields": {"heartRate": [message]},
+        }
+    assert heart_rates(patient) == [stored]  # nothing new stored, the first value kept

@@ -79,12 +79,15 @@ def test_a_bad_record_is_reported_and_the_others_are_stored(org, stream):
 
 def test_a_changed_checksum_replaces_the_record_and_deleted_at_removes_it(org, stream):
     validic_records_bulk_ingest(organization=org, records=stream)
+    ids_before = set(Reading.objects.filter(source_record_id=stream[0]["id"]).values_list("pk"))
     corrected = record(0, checksum="corrected")
     corrected["metrics"][0]["value"] = 97.0
     gone = record(1, deleted_at="2023-10-10T17:49:21Z")
     result = validic_records_bulk_ingest(organization=org, records=[corrected, gone])
-    assert (result.created, result.replaced, result.deleted) == (2, 2, 2)
+    # Issue 15: a correction replaces the values in place (the reading ids stay).
+    assert (result.created, result.replaced, result.deleted) == (0, 2, 2)
     rows = Reading.objects.filter(source_record_id=corrected["id"])
+    assert set(rows.values_list("pk")) == ids_before
     assert {(r.metric, r.value, r.source_checksum) for r in rows} == {
         ("spo2", 97.0, "corrected"),
         ("heart_rate", 82.0, "corrected"),
