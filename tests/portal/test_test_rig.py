@@ -54,3 +54,21 @@ def test_overlapping_eager_tasks_in_two_threads_leave_no_flag_behind():
     from celery._state import task_join_will_block
 
     assert task_join_will_block() is False
+
+
+def test_each_parallel_worker_has_its_own_redis_database(settings):
+    """bin/run-tests runs the suite on several pytest-xdist workers against one Redis: each
+    worker's cache and Celery broker use the database tests/xdist_redis.py gave it (gwN uses
+    N+1), so one worker's cache flush never empties another's."""
+    import os
+
+    from portal.celery import app
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not settings.REDIS_URL:
+        pytest.skip("runs under make test's parallel pass (xdist workers with Redis)")
+    database = str(int(worker.removeprefix("gw")) + 1)
+    assert settings.REDIS_URL.rsplit("/", 1)[1] == database
+    assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
+    assert app.conf.broker_url == settings.REDIS_URL
+    assert os.environ["REDIS_URL"] == settings.REDIS_URL  # what a real Celery worker inherits

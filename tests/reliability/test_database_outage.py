@@ -15,9 +15,14 @@ from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("PG_DATA_DIR"), reason="needs the throwaway PostgreSQL of bin/with-services"
-)
+pytestmark = [
+    # It stops the shared service: bin/run-tests runs it alone, after the parallel tests.
+    pytest.mark.exclusive_services,
+    pytest.mark.skipif(
+        not os.environ.get("PG_DATA_DIR"),
+        reason="needs the throwaway PostgreSQL of bin/with-services",
+    ),
+]
 
 
 def pg_ctl(*args):

@@ -14,9 +14,13 @@ from django.core.cache import cache
 from readings.models import Reading
 from tests.conftest import wait_for
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("REDIS_PORT"), reason="needs bin/with-services (REDIS_PORT)"
-)
+pytestmark = [
+    # It stops the shared service: bin/run-tests runs it alone, after the parallel tests.
+    pytest.mark.exclusive_services,
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_PORT"), reason="needs bin/with-services (REDIS_PORT)"
+    ),
+]
 
 
 def _redis(*args):

@@ -136,7 +136,10 @@ def test_a_worker_killed_mid_webhook_is_replaced_and_every_delivery_applies_once
 
 # --- Redis restarted ------------------------------------------------------------------------
 @pytest.fixture
-def redis_restartable():
+def redis_restartable(request):
+    # Stopping Redis under the other test workers would fail their tests: only the serial
+    # phase of bin/run-tests may do it.
+    assert request.node.get_closest_marker("exclusive_services"), "mark it exclusive_services"
     if not os.environ.get("REDIS_PORT"):
         pytest.skip("needs bin/with-services (REDIS_PORT)")
     yield
@@ -145,6 +148,7 @@ def redis_restartable():
 
 
 @pytest.mark.worker
+@pytest.mark.exclusive_services  # restarts the shared Redis
 def test_redis_restarted_under_a_busy_worker_loses_no_delivery(
     celery_worker_process, visits, subscription, live_server, faults, redis_restartable
 ):
@@ -189,6 +193,7 @@ def maria(org):
     return PatientFactory(organization=org, impilo_patient_id=person.impilo_patient_id)
 
 
+@pytest.mark.exclusive_services  # stops the shared Redis
 def test_a_manual_reading_saved_while_redis_is_down_reaches_impilo_through_the_outbox_sweep(
     alice, maria, vendor_accounts, redis_restartable, broker_sends
 ):
