@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from portal.api_helpers import MAX_ID, ErrorSerializer, JsonTypedSerializer, StrictSerializer
+from portal.identifiers import identifier_pattern, validate_identifier
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -132,6 +133,7 @@ class PortalAutoSchema(AutoSchema):
                 prop.setdefault("minItems", 1)  # DRF refuses an empty list here
         if isinstance(serializer, StrictSerializer):
             schema["additionalProperties"] = False
+        _identifier_patterns(serializer, schema)
         if isinstance(serializer, JsonTypedSerializer):
             for name, field in serializer.fields.items():
                 _text_pattern(field, schema["properties"].get(name))
@@ -152,6 +154,20 @@ QUERY_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 # hold it), and one that may not be blank needs a character that is not whitespace (DRF trims).
 TEXT = r"^[^\x00]*$"
 NON_BLANK_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+
+
+def _identifier_patterns(serializer, schema) -> None:
+    """Identifiers (MRN, vendor ids, metric keys: portal.identifiers) refuse control characters
+    and invisible formatting: say so with a pattern, for a model's IDENTIFIER_FIELDS (checked in
+    its clean_fields) and for fields that carry validate_identifier."""
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    names = set(getattr(model, "IDENTIFIER_FIELDS", ()))
+    for name, field in serializer.fields.items():
+        prop = schema["properties"].get(name)
+        if not prop or prop.get("type") != "string" or "format" in prop or "enum" in prop:
+            continue
+        if field.source in names or validate_identifier in getattr(field, "validators", ()):
+            prop["pattern"] = identifier_pattern(blank_ok=getattr(field, "allow_blank", True))
 
 
 def _text_pattern(field, schema) -> None:

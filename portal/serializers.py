@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from portal import dates
 from portal.api_helpers import StrictSerializer
+from portal.identifiers import validate_identifier
 from portal.models import Patient, validate_time_zone
 
 
@@ -38,7 +39,9 @@ class TimeZoneField(serializers.CharField):
 
 
 class PatientCreateSerializer(StrictSerializer):
-    mrn = serializers.CharField(max_length=64)
+    # Identifiers refuse control characters here too (the model checks them on save), so the
+    # schema can say so: portal.schema gives fields with validate_identifier its pattern.
+    mrn = serializers.CharField(max_length=64, validators=[validate_identifier])
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
     birth_date = serializers.DateField(
@@ -56,8 +59,18 @@ class PatientCreateSerializer(StrictSerializer):
         help_text="2000-01-01 to 365 days from today.",
     )
     impilo_patient_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    solo_id = serializers.CharField(max_length=64, required=False, allow_null=True)
-    solo_spid = serializers.CharField(max_length=128, required=False, allow_null=True)
-    solo_hsid = serializers.CharField(max_length=128, required=False, allow_null=True)
-    validic_user_id = serializers.CharField(max_length=64, required=False, allow_null=True)
-    patient_graph_id = serializers.CharField(max_length=64, required=False, allow_null=True)
+    solo_id = serializers.CharField(
+        max_length=64, required=False, allow_null=True, validators=[validate_identifier]
+    )
+    solo_spid = serializers.CharField(
+        max_length=128, required=False, allow_null=True, validators=[validate_identifier]
+    )
+    solo_hsid = serializers.CharField(
+        max_length=128, required=False, allow_null=True, validators=[validate_identifier]
+    )
+    validic_user_id = serializers.CharField(
+        max_length=64, required=False, allow_null=True, validators=[validate_identifier]
+    )
+    patient_graph_id = serializers.CharField(
+        max_length=64, required=False, allow_null=True, validators=[validate_identifier]
+    )

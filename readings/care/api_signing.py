@@ -4,7 +4,7 @@ patient-month's evidence packet. Thin: input serializer, readings.care.signing, 
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,8 +35,16 @@ class SignInput(StrictSerializer):
     )
 
 
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2026-10"})
+class MonthField(serializers.DateField):
+    """A month, written YYYY-MM (a DateField would be documented as a whole date)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m", **kwargs)
+
+
 class SignatureSerializer(serializers.ModelSerializer):
-    month = serializers.DateField(format="%Y-%m", help_text="YYYY-MM.")
+    month = MonthField(help_text="YYYY-MM.")
     superseded_by = serializers.SerializerMethodField()
     codes = serializers.DictField(
         child=serializers.IntegerField(), help_text="Units signed per code, across the lines."

@@ -74,17 +74,20 @@ def validic_records(cast: Cast, count: int) -> list[dict]:
 def copy_rows(cast: Cast, records: list[dict]) -> list[tuple]:
     """The rows the service would store, built outside the clock: the COPY baseline gets them
     ready-made, which is what "raw COPY of the same rows" means."""
+    from readings.device_days import readings_decide
     from readings.services.sources import validic_record_inputs
 
     lookup = bulk.ValidicLookup(cast.organization, records)
     now = datetime.now(tz=UTC)
-    rows = []
-    for record in records:
+    items = [
+        item
+        for record in records
         for item in validic_record_inputs(
             organization=cast.organization, record=record, lookup=lookup
-        ):
-            rows.append((cast.organization.pk, *bulk.staged_row(item), now))
-    return rows
+        )
+    ]
+    readings_decide(items)  # each row's local day and device-day flag, as the service stores
+    return [(cast.organization.pk, *bulk.staged_row(item), now) for item in items]
 
 
 def readings_empty() -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from readings.care import services
+from readings.device_days import readings_decide
 from readings.models import Direction, Reading, RuleKind, Severity
 from readings.units import METRICS
 
@@ -44,6 +45,7 @@ def a_year_of_blood_pressure(patient, now: datetime, gaps: list[date]):
                 )
         at += timedelta(hours=1)
         n += 1
+    readings_decide(rows)  # bulk_create skips save(): decide each row's day as ingestion does
     Reading.objects.bulk_create(rows, batch_size=2000)
 
 
