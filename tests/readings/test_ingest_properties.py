@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from readings.models import Reading
-from readings.units import METRICS, known_metric
+from readings.units import METRICS, known_metric, ucum
 
 PROPERTIES = settings(
     max_examples=25,
@@ -391,7 +391,8 @@ def test_a_valid_metric_entry_round_trips_and_a_repeat_stores_nothing(
             unit = METRICS[metric].unit
         else:
             metric = "".join(c.lower() if len(c.lower()) == 1 else c for c in body["metric_key"])
-            unit = body.get("unit", "")
+            sent = body.get("unit", "")
+            unit = ucum(sent) or sent  # a known spelling ("C") is stored as its UCUM code ("Cel")
         value = float(body["value_numeric"]) if "value_numeric" in body else None
         assert (
             reading.metric,
