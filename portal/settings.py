@@ -359,6 +359,13 @@ VENDOR_ALLOWED_HOSTS = {
     "solo": env.list("VENDOR_ALLOWED_HOSTS_SOLO", default=[]),
 }
 
+# Outgoing email (visit join links, alert notifications). EMAIL_URL in django-environ's form:
+# smtp://user:password@host:25, smtp+tls://…:587, smtp+ssl://…:465; consolemail:// prints to
+# the console (the default: the demo sends nothing anywhere).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Vitals Portal <no-reply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
 # Where the portal reaches itself (sandbox base URLs in the demo, webhook URLs given to Solo).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 

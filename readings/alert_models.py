@@ -35,9 +35,10 @@ class Severity(models.TextChoices):
     # Stored as text; ordering for the queue comes from SEVERITY_RANK.
     CRITICAL = "critical", "Critical"
     WARNING = "warning", "Warning"
+    INFORMATION = "information", "Information"
 
 
-SEVERITY_RANK = {Severity.CRITICAL: 2, Severity.WARNING: 1}
+SEVERITY_RANK = {Severity.CRITICAL: 2, Severity.WARNING: 1, Severity.INFORMATION: 0}
 
 # The window of a weight-gain rule, 0 for every other kind: the part of a rule's key that
 # `days` contributes (ThresholdRule.window, and the database's unique keys).
@@ -74,7 +75,7 @@ class ThresholdRule(models.Model):
     days = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Y days (weight gain) or N days (no data)."
     )
-    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    severity = models.CharField(max_length=12, choices=Severity.choices, default=Severity.WARNING)
     is_active = models.BooleanField(default=True)
     entered_value = models.FloatField(null=True, blank=True, help_text="As typed, in entered_unit.")
     entered_unit = models.CharField(max_length=16, blank=True, help_text="UCUM; blank: canonical.")
@@ -179,6 +180,17 @@ class AlertStatus(models.TextChoices):
 OPEN_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.ESCALATED)
 
 
+class AlertOutcome(models.TextChoices):
+    """What resolving an alert led to (required for critical and warning alerts; reports count
+    them)."""
+
+    CONTACTED = "contacted", "Patient contacted and advised"
+    EMERGENCY = "emergency", "Sent to emergency care"
+    MEDICATION = "medication", "Medication change requested"
+    MEASUREMENT_ERROR = "measurement_error", "Device or measurement error"
+    NO_ACTION = "no_action", "No action needed"
+
+
 class Alert(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
@@ -189,7 +201,7 @@ class Alert(models.Model):
     rule_text = models.CharField(max_length=200, help_text="The rule as it read when it fired.")
     kind = models.CharField(max_length=16, choices=RuleKind.choices)
     metric = models.CharField(max_length=64, blank=True)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
+    severity = models.CharField(max_length=12, choices=Severity.choices)
     status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     breach_count = models.PositiveIntegerField(default=0)
     detail = models.JSONField(default=dict, blank=True)
@@ -200,6 +212,24 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The physician/QHP (or next on the protocol's path) the alert was handed to.",
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who holds the alert: claimed by them or assigned to them by a colleague.",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=AlertOutcome.choices, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -238,7 +268,7 @@ class Alert(models.Model):
 
     @property
     def severity_pill(self) -> str:
-        return "crit" if self.severity == Severity.CRITICAL else "warn"
+        return {Severity.CRITICAL: "crit", Severity.WARNING: "warn"}.get(self.severity, "info")
 
 
 class AlertReading(models.Model):
@@ -270,6 +300,10 @@ class AlertAction(models.TextChoices):
     NOTE = "note", "Note"
     ESCALATED = "escalated", "Escalated"
     RESOLVED = "resolved", "Resolved"
+    CLAIMED = "claimed", "Claimed"
+    ASSIGNED = "assigned", "Assigned"
+    RELEASED = "released", "Released"
+    NOTIFIED = "notified", "Notified"
 
 
 class AlertEvent(models.Model):

@@ -29,6 +29,7 @@ from readings.models import (
     RuleKind,
     ThresholdRule,
 )
+from readings.signals import alert_raised_after_commit
 from readings.thresholds import effective_rules
 from readings.units import Metric
 
@@ -252,6 +253,10 @@ def _fold(patient, key: str, found: list[Breach]) -> Alert | None:
         alert.severity = top.rule.severity
         alert.rule = top.rule
         alert.rule_text = top.rule.describe()
+        if not opened:
+            alert_raised_after_commit(
+                alert_id=alert.pk, severity=alert.severity, reason="severity_raised"
+            )
     if latest.detail:
         alert.detail = {**alert.detail, "latest": latest.detail}
     alert.save()
@@ -292,6 +297,7 @@ def _open_alert_for(patient, key, top: Breach, latest: Breach) -> tuple[Alert, b
         # Another transaction opened it concurrently: fold into theirs.
         return existing(), False
     AlertEvent.objects.create(alert=alert, action=AlertAction.OPENED)
+    alert_raised_after_commit(alert_id=alert.pk, severity=alert.severity, reason="opened")
     return alert, True
 
 
@@ -354,6 +360,7 @@ def alerts_check_no_data(*, organization, now: dt.datetime | None = None) -> lis
             except IntegrityError:
                 continue
             AlertEvent.objects.create(alert=alert, action=AlertAction.OPENED)
+            alert_raised_after_commit(alert_id=alert.pk, severity=alert.severity, reason="opened")
             opened.append(alert)
     if opened:
         audit_event_record(

@@ -307,6 +307,21 @@ def impilo_account(vendor_accounts):
 
 
 # --- Playwright on Debian's Chromium -----------------------------------------------------
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (tests/smtp.py) that the portal's email goes to for this test."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
