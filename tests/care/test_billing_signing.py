@@ -334,3 +334,43 @@ def test_signed_page_query_count_is_constant(
     with django_assert_max_num_queries(21):  # + the Solo visits that count as the contact
         response = client.get("/billing/?month=2026-09")
     assert len(response.context["signed_rows"]) == count
+
+
+def billing_csv(client) -> list[dict]:
+    response = client.get("/billing.csv", {"month": "2026-09"})
+    assert response.status_code == HTTPStatus.OK
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+FIGURES = ["device_dates", "management_minutes", "interactive_call", "time_entries", "codes_met"]
+
+
+def test_a_signed_month_exports_the_signed_lines_not_live_figures(
+    client, org, petra, alice, month_of_care
+):
+    patient, _, cuff = month_of_care
+    client.force_login(alice)
+    unsigned = billing_csv(client)
+    assert [r["signed_version"] for r in unsigned] == [""]
+    signature, _ = sign(petra, org)
+
+    # Signed and unchanged: the same figures, word for word, now stamped with the signature.
+    signed = billing_csv(client)
+    stamp = {"signed_version": "1", "signed_at": signature.signed_at.isoformat()}
+    assert signed == [{**unsigned[0], **stamp, "since_signing": "unchanged"}]
+
+    # Data arriving after signing changes the page's amendment, not the exported figures.
+    later_changes(patient, alice, cuff)
+    newcomer = PatientFactory(organization=org, last_name="Newer", monitoring_started_on=SEPTEMBER)
+    reading(newcomer, "systolic", 120, at=at_local(dt.date(2026, 9, 8)), device=None)
+    entry(newcomer, alice, minutes=5, day=dt.date(2026, 9, 9))
+    after = {r["last_name"]: r for r in billing_csv(client)}
+    assert {k: after["Signed"][k] for k in FIGURES} == {k: unsigned[0][k] for k in FIGURES}
+    assert after["Signed"]["codes_met"] == "99453 99445 99470"
+    assert after["Signed"]["since_signing"] == "changed since signing"
+    assert (after["Newer"]["signed_version"], after["Newer"]["since_signing"]) == (
+        "",
+        "not signed (listed since)",
+    )
+    export = AuditEvent.objects.filter(action="billing.export").latest("id")
+    assert export.detail == {"month": "2026-09", "patients": 2, "signed_version": 1}
