@@ -56,7 +56,15 @@ def _escalate_one(alert_id: int, now: dt.datetime) -> bool:
         _finish(watch, now)
         return False
     heard = set(Notification.objects.filter(alert=alert).values_list("recipient_id", flat=True))
-    step = next((s for s in protocol.path.all() if s.person_id not in heard), None)
+    heard.add(alert.escalated_to_id)
+    step = next(
+        (
+            s
+            for s in protocol.path.all()
+            if s.position >= watch.path_position and s.person_id not in heard
+        ),
+        None,
+    )
     waited = rules.duration_text(now - watch.started_at)
     if step is None:
         _finish(watch, now)
@@ -83,8 +91,9 @@ def _escalate_one(alert_id: int, now: dt.datetime) -> bool:
         detail={"by": "protocol", "to": person.pk, "step": step.position},
     )
     watch.escalations += 1
+    watch.path_position = step.position + 1
     watch.due_at = now + rules.limit_for(protocol, alert.severity)
-    watch.save(update_fields=["escalations", "due_at"])
+    watch.save(update_fields=["escalations", "path_position", "due_at"])
     alert_handed_after_commit(
         alert_id=alert.pk, to_user_id=person.pk, by_user_id=None, reason="escalated", note=note
     )

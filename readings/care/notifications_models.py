@@ -93,6 +93,9 @@ class AlertWatch(models.Model):
     started_at = models.DateTimeField(help_text="When the first person was notified.")
     due_at = models.DateTimeField()
     escalations = models.PositiveSmallIntegerField(default=0)
+    # Where on the path the next escalation looks (the rows of whoever was told are written by a
+    # receiver after commit; the path position does not depend on them).
+    path_position = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
