@@ -52,7 +52,7 @@ def protocol_current(organization: Organization) -> AlertProtocol | None:
 def protocol_history(organization: Organization, limit: int = 20) -> list[AlertProtocol]:
     return list(
         AlertProtocol.objects.filter(organization=organization)
-        .select_related("created_by")
+        .select_related("created_by", "superseded_by")
         .prefetch_related("slots__clinician", "path__person")[:limit]
     )
 

@@ -14,10 +14,18 @@ START_CHOICES = [(h, f"{h:02d}:00") for h in range(24)]
 END_CHOICES = [(h, f"{h % 24:02d}:00") for h in range(1, 25)]
 
 
-class PersonField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        name = obj.get_full_name() or obj.username
-        return f"{name} ({obj.membership.get_role_display()})"
+class PersonField(forms.TypedChoiceField):
+    """A choice of the organization's clinicians, from a list read once per page (a
+    ModelChoiceField would query again for every rota line it renders)."""
+
+    def __init__(self, *, people, **kwargs):
+        by_pk = {str(u.pk): u for u in people}
+        choices = [("", "—")] + [(pk, _label(u)) for pk, u in by_pk.items()]
+        super().__init__(choices=choices, coerce=by_pk.__getitem__, empty_value=None, **kwargs)
+
+
+def _label(user) -> str:
+    return f"{user.get_full_name() or user.username} ({user.membership.get_role_display()})"
 
 
 class ProtocolForm(forms.Form):
@@ -60,10 +68,7 @@ class ProtocolForm(forms.Form):
         super().__init__(*args, **kwargs)
         for i in range(1, PATH_LENGTH + 1):
             self.fields[f"path_{i}"] = PersonField(
-                queryset=people,
-                required=False,
-                label=f"Escalate to, {ordinal(i)}",
-                empty_label="—",
+                people=people, required=False, label=f"Escalate to, {ordinal(i)}"
             )
 
     def path_fields(self):
@@ -119,9 +124,7 @@ class RotaLineForm(forms.Form):
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinician"] = PersonField(
-            queryset=people, required=False, label="On call", empty_label="—"
-        )
+        self.fields["clinician"] = PersonField(people=people, required=False, label="On call")
 
     def clean(self):
         data = super().clean()

@@ -19,7 +19,7 @@ from readings.care.protocol_forms import ProtocolForm, RotaFormSet, RotaLineForm
 def protocol(request):
     organization = request.organization
     current = rules.protocol_current(organization)
-    people = rules.on_call_candidates(organization)
+    people = list(rules.on_call_candidates(organization))
     can_edit = request.membership.role in ADMIN_ONLY
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("Only an organization admin changes the alert protocol.")
