@@ -70,7 +70,7 @@ def alert_raised_notify(*, alert_id: int, reason: str, now=None) -> list[Notific
     people, slots = rules.on_call(protocol, moment)
     why, note = (
         NotificationReason.ON_CALL,
-        "on call " + "; ".join(f"{s.days_text} {s.hours_text}" for s in slots),
+        "; ".join(f"{s.days_text}, {s.hours_text}" for s in slots),
     )
     if not people:
         first = next(iter(protocol.path.all()), None)

@@ -28,7 +28,6 @@ from readings.care.notifications_models import (
     Channel,
     DeliveryStatus,
     Notification,
-    NotificationReason,
 )
 from readings.care.protocol_models import EmailDetail
 
@@ -108,15 +107,7 @@ def email_message(row: Notification) -> EmailMessage:
     protocol = rules.protocol_current(alert.organization)
     detail = protocol.email_detail if protocol else EmailDetail.LINK
     tier = "Critical" if row.severity == "critical" else "Warning"
-    why = {
-        NotificationReason.ON_CALL: f"You are {row.note}.",
-        NotificationReason.NOBODY_ON_CALL: (
-            f"The rota has {row.note}, and you are first on the escalation path."
-        ),
-        NotificationReason.ESCALATED: f"It was escalated to you {row.note}.",
-        NotificationReason.ASSIGNED: f"It was assigned to you {row.note}.",
-    }[row.reason]
-    lines = [f"A {tier.lower()} alert needs you. {why}", ""]
+    lines = [f"A {tier.lower()} alert needs you: {row.why_text}.", ""]
     if detail in (EmailDetail.RULE, EmailDetail.PATIENT):
         lines.append(f"What crossed: {alert.rule_text}")
     if detail == EmailDetail.PATIENT:

@@ -79,6 +79,18 @@ class Notification(models.Model):
     def __str__(self):
         return f"notification {self.pk} ({self.channel}, alert {self.alert_id})"
 
+    @property
+    def why_text(self) -> str:
+        """Why this person, in the words the notice and the email use."""
+        return {
+            NotificationReason.ON_CALL: f"you are on call ({self.note})",
+            NotificationReason.NOBODY_ON_CALL: (
+                f"{self.note}, and you are first on the escalation path"
+            ),
+            NotificationReason.ESCALATED: f"it was escalated to you {self.note}",
+            NotificationReason.ASSIGNED: f"it was assigned to you {self.note}",
+        }[self.reason]
+
 
 class AlertWatch(models.Model):
     """The protocol's clock on one alert: while nobody acknowledges it, at `due_at` it goes to

@@ -11,7 +11,7 @@ from readings.care.protocol_models import WEEKDAYS, AlertProtocol, EmailDetail
 PATH_LENGTH = 4
 DAY_CHOICES = [(str(i), day) for i, day in enumerate(WEEKDAYS)]
 START_CHOICES = [(h, f"{h:02d}:00") for h in range(24)]
-END_CHOICES = [(h, f"{h % 24:02d}:00") for h in range(1, 25)]
+END_CHOICES = [(h, f"{h:02d}:00") for h in range(1, 24)] + [(24, "24:00 (midnight)")]
 
 
 class PersonField(forms.TypedChoiceField):
@@ -164,4 +164,4 @@ RotaFormSet = forms.formset_factory(RotaLineForm, extra=3, max_num=60, validate_
 
 
 def ordinal(n: int) -> str:
-    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
+    return {1: "first", 2: "second", 3: "third", 4: "fourth"}[n]

@@ -151,7 +151,9 @@ class RotaSlot(models.Model):
 
     @property
     def hours_text(self) -> str:
-        text = f"{self.start_hour:02d}:00–{self.end_hour % 24:02d}:00"
+        if (self.start_hour, self.end_hour) == (0, 24):
+            return "all day"
+        text = f"{self.start_hour:02d}:00–{self.end_hour:02d}:00"  # 24:00: midnight, that day
         return text + " (next day)" if self.overnight else text
 
     @property

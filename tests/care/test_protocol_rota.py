@@ -81,11 +81,11 @@ def test_a_critical_alert_notifies_the_clinician_on_call_when_it_was_taken(
         ("nora", "portal", "on_call", "delivered"),
         ("nora", "email", "on_call", "pending"),
     }
-    assert rows[0].note == "on call Every day 00:00–08:00"
+    assert rows[0].note == "Every day, 00:00–08:00"
     watch = AlertWatch.objects.get(alert=alert)
     assert (watch.started_at, watch.due_at) == (now, now + dt.timedelta(minutes=15))
     assert AlertEvent.objects.filter(alert=alert, action="notified").get().note == (
-        "Nora Night (on call: on call Every day 00:00–08:00): portal notice, email."
+        "Nora Night (on call: Every day, 00:00–08:00): portal notice, email."
     )
 
 

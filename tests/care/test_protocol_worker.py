@@ -94,12 +94,12 @@ def test_a_2am_critical_reading_emails_the_night_nurse_then_escalates_unacknowle
     to_first_email = time.monotonic() - started
     assert paged.subject == "Critical alert needs you — Vitals Portal"
     assert f"/alerts/{alert.pk}/" in paged.body
-    assert "You are on call Every day 00:00–08:00." in paged.body
+    assert "A critical alert needs you: you are on call (Every day, 00:00–08:00)." in paged.body
     assert patient.last_name not in paged.body
 
     # Nobody acknowledges: after the limit beat's check hands it to Phil, who is emailed.
     escalated = smtp_server.wait_for_message(to="phil@clinic.example", timeout=60)
-    assert "It was escalated to you by the protocol (unacknowledged)." in escalated.body
+    assert "it was escalated to you by the protocol (unacknowledged)." in escalated.body
     assert f"/alerts/{alert.pk}/" in escalated.body
 
     alert.refresh_from_db()
