@@ -312,6 +312,8 @@ CELERY_TASK_ROUTES = {
     "appointments.tasks.*": {"queue": env("CELERY_QUEUE_WEBHOOKS", default="default")},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How often beat checks the alert protocol's clocks (s): an escalation is late by at most this.
+ALERT_PROTOCOL_CHECK_SECONDS = env.float("ALERT_PROTOCOL_CHECK_SECONDS", default=30.0)
 # Every periodic task, in one place (Celery beat reads this; the tasks are thin wrappers over
 # services). Times in seconds. tests/portal/test_beat_schedule.py checks each name is a task.
 CELERY_BEAT_SCHEDULE: dict = {
@@ -341,6 +343,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 900.0,
     },
     "solo-waiting-rooms": {"task": "appointments.tasks.waiting_rooms_sync_all", "schedule": 3600.0},
+    # The alert protocol (issue 17): alerts unacknowledged past their limit go to the next person
+    # on the escalation path; emails held by quiet hours or backing off after a failure are sent.
+    "care-alert-escalations": {
+        "task": "readings.care.tasks.alerts_escalate_due",
+        "schedule": ALERT_PROTOCOL_CHECK_SECONDS,
+    },
+    "care-notification-emails": {
+        "task": "readings.care.tasks.notification_emails_send_due",
+        "schedule": ALERT_PROTOCOL_CHECK_SECONDS,
+    },
 }
 
 # Outbound vendor HTTP (portal.http): timeouts in seconds, retries for idempotent calls.

@@ -9,3 +9,13 @@ class CareConfig(AppConfig):
     name = "readings.care"
     label = "care"
     verbose_name = "Care"
+
+    def ready(self):
+        # The alert protocol hears of new alerts from readings (which never imports care) and
+        # of hand-offs from triage; dispatch_uid keeps one connection per process.
+        from readings.care import notifications
+        from readings.care.signals import alert_handed
+        from readings.signals import alert_raised
+
+        alert_raised.connect(notifications.on_alert_raised, dispatch_uid="care.notify_raised")
+        alert_handed.connect(notifications.on_alert_handed, dispatch_uid="care.notify_handed")

@@ -253,4 +253,17 @@ class RosterState(models.Model):
         return f"roster state of patient {self.patient_id}"
 
 
+from readings.care.notifications_models import (  # noqa: E402, F401
+    AlertWatch,
+    Channel,
+    DeliveryStatus,
+    Notification,
+    NotificationReason,
+)
+from readings.care.protocol_models import (  # noqa: E402, F401
+    AlertProtocol,
+    EmailDetail,
+    EscalationStep,
+    RotaSlot,
+)
 from readings.care.signing_models import BillingSignature, SignedPatientMonth  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from readings.care import views, views_signing
+from readings.care import views, views_protocol, views_signing
 
 app_name = "care"
 
@@ -36,4 +36,12 @@ urlpatterns = [
         views_signing.evidence_csv,
         name="billing_evidence_csv",
     ),
+]
+
+# The alert protocol and its notices (issue 17): readings.care.views_protocol.
+urlpatterns += [
+    path("protocol/", views_protocol.protocol, name="protocol"),
+    path("notices/", views_protocol.notices, name="notices"),
+    path("notices/<int:pk>/open/", views_protocol.notice_open, name="notice_open"),
+    path("notices/<int:pk>/dismiss/", views_protocol.notice_dismiss, name="notice_dismiss"),
 ]

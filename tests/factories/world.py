@@ -96,7 +96,27 @@ def _care(org) -> dict:
     patient = PatientFactory(organization=org, last_name="Carewalker")
     evaluated(patient, "systolic", 190, at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=1))
     author = Membership.objects.filter(organization=org).first().user
+    alert = Alert.objects.get(patient=patient)
     return {
-        "alert": Alert.objects.get(patient=patient),
+        "alert": alert,
         "time_entry": entry(patient, author, minutes=5),
+        "notification": _notification(alert, author),
     }
+
+
+def _notification(alert, recipient):
+    """A portal notice of `alert` for `recipient` (the notice routes)."""
+    from django.utils import timezone
+
+    from readings.care.models import Notification
+
+    return Notification.objects.create(
+        organization=alert.organization,
+        alert=alert,
+        recipient=recipient,
+        channel="portal",
+        reason="on_call",
+        severity=alert.severity,
+        due_at=timezone.now(),
+        status="delivered",
+    )

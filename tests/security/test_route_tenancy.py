@@ -290,6 +290,18 @@ EXPECT = {
     ),
     "billing/": Page(),
     "billing.csv": Page(),
+    # --- the alert protocol and its notices (tests/care/test_protocol_page.py): everyone reads
+    # the protocol, an admin changes it (POST); a notice is its recipient's alone (404 to others)
+    "protocol/": Page(roles=(Role.NURSE, Role.COORDINATOR, Role.ORG_ADMIN)),
+    "notices/": Page(),
+    **{
+        f"notices/<int:pk>/{action}/": Page(
+            url=lambda w, a=action: f"/notices/{w['notification'].pk}/{a}/",
+            scoped=True,
+            methods=("POST",),
+        )
+        for action in ("open", "dismiss")
+    },
     "api/v1/roster": Api(),
     "api/v1/alerts": Api(),
     "api/v1/alerts/<int:pk>/acknowledge": Api(
