@@ -12,6 +12,25 @@ def wants_json(request) -> bool:
     return request.path.startswith(MACHINE_PATHS)
 
 
+POLL_HEADER = "X-Background-Poll"
+
+
+class SessionIdleMiddleware:
+    """The session is an idle timeout (SESSION_IDLE_MINUTES): every request a person makes
+    pushes its expiry on, as SESSION_SAVE_EVERY_REQUEST would — except the page's own background
+    polls (the live notice, the alert badge, job progress), which send `X-Background-Poll: 1`.
+    Otherwise an open tab on a ward workstation would keep the session alive forever. A client
+    that sends the header only declines to extend its own session. Sits after SessionMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.headers.get(POLL_HEADER) != "1":
+            request.session.modified = True  # saved (expiry renewed) unless the session is empty
+        return self.get_response(request)
+
+
 class BodySizeLimitMiddleware:
     """Refuse oversized machine bodies before anything reads them: 413 with the error shape.
     (DRF parsers read the stream directly, so DATA_UPLOAD_MAX_MEMORY_SIZE alone would not.)"""

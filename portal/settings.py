@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "portal.middleware.BodySizeLimitMiddleware",
     "portal.middleware.QueryControlCharsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.SessionIdleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -170,7 +171,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after SESSION_IDLE_MINUTES without a request (shared workstations on wards).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # portal.middleware.SessionIdleMiddleware renews instead
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

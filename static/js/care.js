@@ -9,6 +9,8 @@
     holder.setAttribute("data-alert-badge", "");
     holder.setAttribute("hx-get", "/alerts/badge/");
     holder.setAttribute("hx-trigger", "load, every 30s");
+    // A background poll: it must not extend the session's idle timeout (portal.middleware).
+    holder.setAttribute("hx-headers", '{"X-Background-Poll": "1"}');
     holder.setAttribute("hx-swap", "innerHTML");
     link.appendChild(holder);
     if (window.htmx) window.htmx.process(holder);

@@ -1,6 +1,8 @@
+import datetime as dt
 from http import HTTPStatus
 
 from django.conf import settings
+from django.utils import timezone
 
 
 def test_anonymous_pages_redirect_to_sign_in(client, db, patient):
@@ -38,8 +40,45 @@ def test_repeated_failures_lock_the_account(client, alice, settings):
 
 
 def test_session_is_an_idle_timeout():
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
     assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert "portal.middleware.SessionIdleMiddleware" in settings.MIDDLEWARE
+
+
+def _expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_a_request_renews_the_idle_timeout_but_a_background_poll_does_not(
+    nurse_client, time_machine
+):
+    """An open tab's live notice and badge polls every 15–30 s; if they renewed the session, a
+    ward workstation left open would never sign out."""
+    start = timezone.now()
+    time_machine.move_to(start)
+    nurse_client.get("/patients/")
+    first = _expiry(nurse_client)
+    time_machine.move_to(start + dt.timedelta(minutes=20))
+    for path in ("/alerts/badge/", "/patients/"):  # polled in the background
+        assert nurse_client.get(path, HTTP_X_BACKGROUND_POLL="1").status_code == HTTPStatus.OK
+    assert _expiry(nurse_client) == first
+    time_machine.move_to(start + dt.timedelta(minutes=29))
+    assert nurse_client.get("/patients/").status_code == HTTPStatus.OK  # a person's request
+    assert _expiry(nurse_client) > first + dt.timedelta(minutes=28)
+
+
+def test_polling_alone_lets_the_session_end(nurse_client, time_machine):
+    start = timezone.now()
+    time_machine.move_to(start)
+    nurse_client.get("/patients/")
+    for minute in range(5, 35, 5):
+        time_machine.move_to(start + dt.timedelta(minutes=minute))
+        nurse_client.get("/alerts/badge/", HTTP_X_BACKGROUND_POLL="1")
+    time_machine.move_to(start + dt.timedelta(minutes=31))
+    response = nurse_client.get("/patients/")
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/accounts/login/" in response["Location"]
 
 
 def test_user_without_membership_is_refused(client, db):
