@@ -65,6 +65,8 @@ def alerts(request):
     )
     counts = selectors.alert_view_counts(request.organization, user=request.user, severity=severity)
     can_triage = request.membership.role in CLINICAL
+    for alert in page.object_list:
+        _mark_bulk(alert, request.user)
     context = {
         "page": page,
         "view": view,
@@ -75,15 +77,19 @@ def alerts(request):
         "counts": selectors.open_alert_counts(request.organization),
         "can_triage": can_triage,
         # Bulk actions: information and warning alerts only; a critical row has no checkbox.
-        "bulk": can_triage
-        and view != "resolved"
-        and any(a.severity != Severity.CRITICAL for a in page.object_list),
+        "bulk": can_triage and any(a.bulk_ok for a in page.object_list),
         "bulk_form": AlertBulkForm(auto_id="bulk-%s"),
     }
     template = "care/alerts.html"
     if request.htmx and request.htmx.target == "alert-results":
         template += "#results"
     return render(request, template, context)
+
+
+def _mark_bulk(alert, user) -> None:
+    """Whether the row gets a checkbox: an open information or warning alert the user may
+    work (the server checks all of it again)."""
+    alert.bulk_ok = alert.is_open and alert.severity != Severity.CRITICAL and may_work(alert, user)
 
 
 @require_GET
@@ -190,9 +196,11 @@ def _run(request, alert, call, done: str):
 def _refused(request, alert, exc: ValidationError | None, **bound):
     """Show the page again with the user's input and the reasons under the fields."""
     form = next(iter(bound.values()))
-    if exc is not None:
+    if exc is not None:  # the service's reasons say what is missing in words
         _form_errors(form, exc)
-    messages.error(request, "Not done: " + _first_errors(form))
+        messages.error(request, "Not done: " + _errors_text(exc))
+    else:
+        messages.error(request, "Not done: " + _first_errors(form))
     return _detail(request, alert, **bound)
 
 
@@ -305,6 +313,7 @@ def _claim_row(request, alert, take_over, note):
     except services.AlertStateError as exc:
         row_message = str(exc)
     alert = selectors.alert_for_org(request.organization, alert.pk)
+    _mark_bulk(alert, request.user)
     # The row keeps its checkbox cell when the table it replaces into has one.
     bulk = request.POST.get("row_bulk") == "1"
     context = {"alert": alert, "row_message": row_message, "can_triage": True, "bulk": bulk}
