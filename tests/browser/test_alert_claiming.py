@@ -74,6 +74,19 @@ def test_two_nurses_one_claims_the_other_sees_it(
     expect(row.get_by_role("checkbox")).to_have_count(0)  # critical: no bulk checkbox
     alice_page.screenshot(path=f"{screenshot_dir}/alerts-new.png", full_page=True)
 
+    # The queue refreshes itself: a ticked box and a note being typed survive the refresh.
+    warning_box = alice_page.get_by_role("checkbox", name=re.compile("Okonkwo, Grace"))
+    warning_box.check()
+    alice_page.get_by_label("Note for every chosen alert").fill("Cuff swapped")
+    alice_page.evaluate(
+        "document.querySelector('#alert-results').dataset.old = 'yes';"
+        "htmx.ajax('GET', '/alerts/?view=new', {target: '#alert-results', swap: 'outerHTML'})"
+    )
+    expect(alice_page.locator("#alert-results")).not_to_have_attribute("data-old", "yes")
+    expect(warning_box).to_be_checked()
+    expect(alice_page.get_by_label("Note for every chosen alert")).to_have_value("Cuff swapped")
+    warning_box.uncheck()
+
     row.get_by_role("button", name="Claim").click()  # HTMX: the row is swapped in place
     expect(row.locator(".alert-holder")).to_contain_text("You")
 
