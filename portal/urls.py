@@ -47,6 +47,7 @@ urlpatterns = [
     path("api/v1/", include("devices.api")),
     path("api/v1/", include("readings.api")),
     path("api/v1/", include("readings.care.api")),
+    path("api/v1/", include("readings.care.api_alerts")),
     path("api/v1/", include("readings.care.api_signing")),
     path("api/v1/", include("readings.care.api_thresholds")),
     path("api/v1/", include("appointments.api")),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from readings.alerts import alerts_check_no_data
 from readings.care import services
 from readings.care.models import Activity, ContactMedium, ContactWith, TimeEntry
-from readings.models import OPEN_STATUSES, Alert
+from readings.models import OPEN_STATUSES, Alert, AlertOutcome
 from readings.thresholds import threshold_defaults_ensure
 
 
@@ -64,7 +64,10 @@ def _triage_history(organization, nurse) -> int:
     count = 0
     for alert in stale:
         services.alert_resolve(
-            alert=alert, by=nurse, note="Reviewed with the patient by phone; recheck was normal."
+            alert=alert,
+            by=nurse,
+            note="Reviewed with the patient by phone; recheck was normal.",
+            outcome=AlertOutcome.CONTACTED,
         )
         count += 1
     return count

@@ -1,5 +1,5 @@
-"""The care API: roster, alerts (list, acknowledge, resolve), time entries
-(CRUD) and the monthly billing summary. Thin: input serializer, service, output serializer."""
+"""The care API: roster, time entries (CRUD) and the monthly billing summary (alerts:
+readings.care.api_alerts). Thin: input serializer, service, output serializer."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -8,11 +8,10 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from appointments.models import Appointment
 from portal import dates
-from portal.access import ANY_STAFF, CLINICAL, patient_for_org
+from portal.access import ANY_STAFF, patient_for_org
 from portal.api_helpers import ApiError, KeysetCursorPagination, object_id
 from portal.audit import audit_event_record
 from portal.models import ApiKey, ApiScope
@@ -21,15 +20,12 @@ from readings import billing
 from readings.care import selectors, services
 from readings.care.models import TimeEntry
 from readings.care.serializers import (
-    AlertActionInput,
-    AlertSerializer,
     BillingLineSerializer,
     RosterPatientSerializer,
     TimeEntryInput,
     TimeEntryPatch,
     TimeEntrySerializer,
 )
-from readings.models import AlertStatus, Severity
 
 MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # 2000-01 to 2100-12 (portal.dates)
 MONTH_PARAMETER = OpenApiParameter(
@@ -161,88 +157,6 @@ class RosterView(generics.GenericAPIView):
             detail={"api": True, "patients": [r.patient.pk for r in rows]},
         )
         return self.get_paginated_response(RosterPatientSerializer(rows, many=True).data)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        summary="List alerts",
-        parameters=[
-            OpenApiParameter("status", str, enum=["open", *AlertStatus.values]),
-            OpenApiParameter("severity", str, enum=Severity.values),
-            OpenApiParameter("patient", ID_SCHEMA),
-        ],
-        responses={200: AlertSerializer(many=True), 404: error_response("No such patient.")},
-    )
-)
-class AlertList(generics.ListAPIView):
-    serializer_class = AlertSerializer
-    required_scopes = ApiScope.READINGS_READ
-
-    def get_queryset(self):
-        params = self.request.query_params
-        status_ = params.get("status", "open")
-        if status_ not in ("open", *AlertStatus.values):
-            raise ApiError(400, "invalid_parameter", "status is not a known alert status.")
-        severity = params.get("severity")
-        if severity is not None and severity not in Severity.values:
-            raise ApiError(400, "invalid_parameter", "severity is not a known alert severity.")
-        patient = _patient_param(self.request) if "patient" in params else None
-        return (
-            selectors.alert_queue(
-                self.request.organization,
-                status=status_,
-                severity=severity or "",
-                patient=patient,
-            )
-            .prefetch_related("links")
-            .order_by("-id")
-        )
-
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        audit_event_record(
-            action="alert.list",
-            request=request,
-            detail={"api": True, "alerts": [a["id"] for a in response.data.get("results", [])]},
-        )
-        return response
-
-
-class AlertActionView(APIView):
-    # Answers with the alert.
-    required_scopes = (ApiScope.CARE_WRITE, ApiScope.READINGS_READ)
-    allowed_roles = {"POST": CLINICAL}
-    service = None
-
-    @extend_schema(
-        request=AlertActionInput,
-        responses={
-            200: AlertSerializer,
-            409: error_response("`alert_resolved`: the alert is resolved already."),
-        },
-    )
-    def post(self, request, pk):
-        alert = selectors.alert_for_org(request.organization, pk)
-        data = AlertActionInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        user, key = _actor(request)
-        try:
-            alert = type(self).service(
-                alert=alert, by=user, api_key=key, note=data.validated_data["note"], request=request
-            )
-        except services.AlertStateError as exc:
-            raise ApiError(409, "alert_resolved", str(exc)) from exc
-        return Response(AlertSerializer(alert).data)
-
-
-@extend_schema_view(post=extend_schema(summary="Acknowledge an alert"))
-class AlertAcknowledge(AlertActionView):
-    service = staticmethod(services.alert_acknowledge)
-
-
-@extend_schema_view(post=extend_schema(summary="Resolve an alert"))
-class AlertResolve(AlertActionView):
-    service = staticmethod(services.alert_resolve)
 
 
 @extend_schema_view(
@@ -418,9 +332,6 @@ class BillingSummary(generics.GenericAPIView):
 
 urlpatterns = [
     path("roster", RosterView.as_view(), name="api-roster"),
-    path("alerts", AlertList.as_view(), name="api-alert-list"),
-    path("alerts/<int:pk>/acknowledge", AlertAcknowledge.as_view(), name="api-alert-acknowledge"),
-    path("alerts/<int:pk>/resolve", AlertResolve.as_view(), name="api-alert-resolve"),
     path("time-entries", TimeEntryList.as_view(), name="api-time-entry-list"),
     path("time-entries/<int:pk>", TimeEntryDetail.as_view(), name="api-time-entry-detail"),
     path("billing", BillingSummary.as_view(), name="api-billing"),

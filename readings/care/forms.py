@@ -4,7 +4,7 @@ from django import forms
 
 from portal import dates
 from readings.care.models import COUNTING_MEDIA, Activity, ContactMedium, ContactWith
-from readings.models import Direction, RuleKind, Severity
+from readings.models import AlertOutcome, Direction, RuleKind, Severity
 from readings.thresholds import UNIT_CHOICES
 from readings.units import Metric
 
@@ -130,6 +130,62 @@ class AlertActionForm(forms.Form):
     note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
+
+
+OUTCOME_CHOICES = [("", "— choose an outcome —"), *AlertOutcome.choices]
+
+
+class AlertResolveForm(AlertActionForm):
+    # Required or not by the alert's severity: the service decides (on the locked row).
+    outcome = forms.ChoiceField(choices=OUTCOME_CHOICES, required=False, label="Outcome")
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.get_full_name() or obj.username} ({obj.membership.get_role_display()})"
+
+
+class AlertClaimForm(AlertActionForm):
+    take_over = forms.BooleanField(required=False)
+
+
+class AlertAssignForm(AlertActionForm):
+    to = StaffChoiceField(queryset=None, label="Assign to", empty_label="— choose a colleague —")
+
+    def __init__(self, *args, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = colleagues
+
+
+class AlertEscalateForm(forms.Form):
+    to = StaffChoiceField(
+        queryset=None, label="Physician / QHP", empty_label="— choose a physician —"
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=4000,
+        label="Reason",
+        error_messages={"required": "Say why you escalate."},
+    )
+
+    def __init__(self, *args, physicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = physicians
+
+
+class AlertBulkForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("acknowledge", "Acknowledge"), ("resolve", "Resolve")], label="Action"
+    )
+    alert = forms.TypedMultipleChoiceField(coerce=int, label="Alerts", required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    outcome = forms.ChoiceField(choices=OUTCOME_CHOICES, required=False, label="Outcome")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id is accepted here; the service checks each is the organization's alert.
+        ids = self.data.getlist("alert") if hasattr(self.data, "getlist") else []
+        self.fields["alert"].choices = [(i, i) for i in ids]
 
 
 class ThresholdForm(forms.Form):

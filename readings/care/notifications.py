@@ -81,7 +81,7 @@ def alert_raised_notify(*, alert_id: int, reason: str, now=None) -> list[Notific
         people = [first.person]
         why, note = NotificationReason.NOBODY_ON_CALL, f"nobody on call at {when}"
     rows = _notify(alert, protocol, people, why=why, note=note, now=now)
-    if not (alert.acknowledged_at or alert.claimed_by_id):
+    if alert.acknowledged_at is None:  # escalation.attended: only acknowledging stops the clock
         _watch(alert, protocol, now)
     return rows
 

@@ -37,8 +37,11 @@ def alerts_escalate_due(now=None) -> list[int]:
 
 
 def attended(alert: Alert) -> bool:
-    """Someone has it: acknowledged, claimed (or assigned), or resolved."""
-    return not alert.is_open or bool(alert.acknowledged_at or alert.claimed_by_id)
+    """Someone is acting on it: acknowledged (or escalated by staff, which acknowledges) or
+    resolved. Holding an alert is not enough: triage keeps claiming apart from acknowledging
+    (readings.care.alerts), so a critical alert claimed by a nurse who then never acknowledges
+    it still goes to the next person at the protocol's limit."""
+    return not alert.is_open or alert.acknowledged_at is not None
 
 
 @transaction.atomic

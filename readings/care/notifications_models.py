@@ -94,7 +94,7 @@ class Notification(models.Model):
 
 class AlertWatch(models.Model):
     """The protocol's clock on one alert: while nobody acknowledges it, at `due_at` it goes to
-    the next person on the escalation path. Finished once acknowledged, claimed, resolved, or
+    the next person on the escalation path. Finished once acknowledged, resolved, or
     the path has nobody left."""
 
     alert = models.OneToOneField(

@@ -12,7 +12,7 @@ from readings.care.models import (
     ContactWith,
     TimeEntry,
 )
-from readings.models import Alert, Reading
+from readings.models import Alert, AlertOutcome, Reading
 
 
 class RosterPatientSerializer(serializers.Serializer):
@@ -64,6 +64,18 @@ class AlertReadingSerializer(serializers.ModelSerializer):
 class AlertSerializer(serializers.ModelSerializer):
     patient = serializers.IntegerField(source="patient_id")
     reading_ids = serializers.SerializerMethodField()
+    claimed_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of who holds the alert (claimed it or was assigned it); null: nobody.",
+    )
+    escalated_to = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Username of the physician/QHP the alert was escalated to.",
+    )
 
     class Meta:
         model = Alert
@@ -82,8 +94,12 @@ class AlertSerializer(serializers.ModelSerializer):
             "first_triggered_at",
             "last_triggered_at",
             "acknowledged_at",
+            "claimed_by",
+            "claimed_at",
+            "escalated_to",
             "escalated_at",
             "resolved_at",
+            "outcome",
         ]
 
     def get_reading_ids(self, alert) -> list[int]:
@@ -95,6 +111,35 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class AlertActionInput(StrictSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+
+
+class AlertResolveInput(AlertActionInput):
+    outcome = serializers.ChoiceField(
+        choices=AlertOutcome.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required for critical and warning alerts; a critical alert also needs a note.",
+    )
+
+
+class AlertClaimInput(AlertActionInput):
+    take_over = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Take the alert from the colleague who holds it (recorded in its history).",
+    )
+
+
+class AlertAssignInput(AlertClaimInput):
+    to = serializers.CharField(max_length=150, help_text="Username of a clinical colleague.")
+
+
+class AlertEscalateInput(StrictSerializer):
+    to = serializers.CharField(
+        max_length=150, help_text="Username of a physician/QHP of the organization."
+    )
+    note = serializers.CharField(max_length=4000, help_text="Why (required).")
 
 
 class TimeEntrySerializer(serializers.ModelSerializer):

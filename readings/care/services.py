@@ -5,11 +5,17 @@ one business action, transactional, and audited. Alert evaluation and the defaul
 are ingestion's (`readings.alerts`, `readings.thresholds`)."""
 
 from readings.care.alerts import (
+    AlertHeldError,
     AlertStateError,
     alert_acknowledge,
+    alert_assign,
+    alert_claim,
     alert_escalate,
     alert_note_add,
+    alert_release,
     alert_resolve,
+    alerts_acknowledge_many,
+    alerts_resolve_many,
 )
 from readings.care.thresholds import threshold_override_set
 from readings.care.timelog import (
@@ -26,12 +32,18 @@ from readings.care.timelog import (
 )
 
 __all__ = [
+    "AlertHeldError",
     "AlertStateError",
     "TimerError",
     "alert_acknowledge",
+    "alert_assign",
+    "alert_claim",
     "alert_escalate",
     "alert_note_add",
+    "alert_release",
     "alert_resolve",
+    "alerts_acknowledge_many",
+    "alerts_resolve_many",
     "care_timer_cancel",
     "care_timer_start",
     "care_timer_stop",

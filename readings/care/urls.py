@@ -1,22 +1,23 @@
 from django.urls import path
 
-from readings.care import views, views_protocol, views_signing
+from readings.care import views, views_alerts, views_protocol, views_signing
 
 app_name = "care"
 
 urlpatterns = [
     path("roster/", views.roster, name="roster"),
-    path("alerts/", views.alerts, name="alerts"),
-    path("alerts/badge/", views.alert_badge, name="alert_badge"),
-    path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("alerts/", views_alerts.alerts, name="alerts"),
+    path("alerts/badge/", views_alerts.alert_badge, name="alert_badge"),
+    path("alerts/bulk/", views_alerts.alerts_bulk, name="alerts_bulk"),
+    path("alerts/<int:pk>/", views_alerts.alert_detail, name="alert"),
     *[
         path(
             f"alerts/<int:pk>/{action}/",
-            views.alert_action,
+            views_alerts.alert_action,
             {"action": action},
             name=f"alert_{action}",
         )
-        for action in views.ALERT_ACTIONS
+        for action in views_alerts.ALERT_ACTIONS
     ],
     path("patients/<int:pk>/time/", views.time_add, name="time_add"),
     path("patients/<int:pk>/timer/start/", views.timer_start, name="timer_start"),

@@ -17,18 +17,16 @@ from portal.downloads import attachment_disposition, csv_writer
 from readings.care import billing_csv as billing_csv_rows
 from readings.care import contacts, selectors, services, signing, views_signing
 from readings.care.forms import (
-    AlertActionForm,
     MonthForm,
     RosterFilterForm,
     ThresholdForm,
     TimeEntryForm,
     TimerStopForm,
 )
-from readings.models import AlertStatus, Severity, ThresholdRule
+from readings.models import ThresholdRule
 from readings.thresholds import effective_rules
 
 ROSTER_PAGE = 25
-ALERTS_PAGE = 25
 BILLING_PAGE = 50
 
 
@@ -76,91 +74,6 @@ def roster(request):
     if request.htmx and request.htmx.target == "roster-results":
         template += "#results"
     return render(request, template, context)
-
-
-# --- alerts ---------------------------------------------------------------------------------
-@require_GET
-@staff_view(*ANY_STAFF)
-def alerts(request):
-    status = request.GET.get("status", "open")
-    if status not in ("open", *AlertStatus.values):
-        status = "open"
-    severity = request.GET.get("severity", "")
-    if severity not in Severity.values:
-        severity = ""
-    queue = selectors.alert_queue(request.organization, status=status, severity=severity)
-    page = Paginator(queue, ALERTS_PAGE).get_page(request.GET.get("page"))
-    audit_event_record(
-        action="alert.list",
-        request=request,
-        detail={"page": page.number, "alerts": [a.pk for a in page.object_list]},
-    )
-    context = {
-        "page": page,
-        "status": status,
-        "severity": severity,
-        "extra": f"&status={status}&severity={severity}",
-        "counts": selectors.open_alert_counts(request.organization),
-        "statuses": [("open", "Open"), *AlertStatus.choices[1:]],
-    }
-    template = "care/alerts.html"
-    if request.htmx and request.htmx.target == "alert-results":
-        template += "#results"
-    return render(request, template, context)
-
-
-@require_GET
-@staff_view(*ANY_STAFF)
-def alert_badge(request):
-    """The navigation's open-alert count, polled by HTMX. Counts only: no patient data."""
-    counts = selectors.open_alert_counts(request.organization)
-    return render(request, "care/_alert_badge.html", {"counts": counts})
-
-
-@require_GET
-@staff_view(*ANY_STAFF)
-def alert_detail(request, pk):
-    alert = selectors.alert_for_org(request.organization, pk)
-    audit_event_record(action="alert.view", request=request, patient=alert.patient, obj=alert)
-    return render(
-        request,
-        "care/alert_detail.html",
-        {
-            "alert": alert,
-            "patient": alert.patient,
-            "readings": selectors.alert_readings(alert),
-            "events": alert.events.select_related("actor"),
-            "form": AlertActionForm(),
-            "can_triage": request.membership.role in CLINICAL,
-        },
-    )
-
-
-ALERT_ACTIONS = {
-    "acknowledge": (services.alert_acknowledge, "Alert acknowledged."),
-    "note": (services.alert_note_add, "Note added."),
-    "escalate": (services.alert_escalate, "Alert escalated."),
-    "resolve": (services.alert_resolve, "Alert resolved."),
-}
-
-
-@require_POST
-@staff_view(*CLINICAL)
-def alert_action(request, pk, action):
-    alert = selectors.alert_for_org(request.organization, pk)
-    form = AlertActionForm(request.POST)
-    service, done = ALERT_ACTIONS[action]
-    if not form.is_valid():
-        messages.error(request, "The note is too long (4000 characters at most).")
-    else:
-        try:
-            service(alert=alert, by=request.user, note=form.cleaned_data["note"], request=request)
-            messages.success(request, done)
-        except services.AlertStateError as exc:
-            messages.warning(request, str(exc))
-        except ValidationError as exc:
-            messages.error(request, _errors_text(exc))
-    return redirect("care:alert", pk=alert.pk)
 
 
 # --- time log and timer ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from readings.alerts import alerts_check_no_data, alerts_evaluate_readings
 from readings.care import services
 from readings.models import (
     Alert,
+    AlertOutcome,
     AlertReading,
     AlertStatus,
     Direction,
@@ -23,6 +24,7 @@ from tests import clock
 from tests.factories import evaluated, reading
 
 NOW = dt.datetime.now(tz=dt.UTC)
+NO_ACTION = AlertOutcome.NO_ACTION
 
 
 def ago(hours=0, days=0):
@@ -105,7 +107,7 @@ def test_a_reading_evaluated_twice_links_once(patient, breach):
 def test_resolving_then_a_new_breach_opens_a_new_alert(patient, breach, alice):
     alerts_evaluate_readings(readings=[breach])
     first = Alert.objects.get(patient=patient)
-    services.alert_resolve(alert=first, by=alice, note="Repeat reading normal")
+    services.alert_resolve(alert=first, by=alice, note="Repeat reading normal", outcome=NO_ACTION)
     evaluated(patient, "systolic", 188, at=ago(1))
     alerts = list(Alert.objects.filter(patient=patient).order_by("id"))
     assert [a.status for a in alerts] == [AlertStatus.RESOLVED, AlertStatus.OPEN]
@@ -114,7 +116,9 @@ def test_resolving_then_a_new_breach_opens_a_new_alert(patient, breach, alice):
 
 def test_a_replayed_reading_does_not_reopen_a_resolved_alert(patient, breach, alice):
     alerts_evaluate_readings(readings=[breach])
-    services.alert_resolve(alert=Alert.objects.get(patient=patient), by=alice)
+    services.alert_resolve(
+        alert=Alert.objects.get(patient=patient), by=alice, note="Normal", outcome=NO_ACTION
+    )
     alerts_evaluate_readings(readings=[breach])
     assert list(Alert.objects.filter(patient=patient).values_list("status", flat=True)) == [
         AlertStatus.RESOLVED
@@ -286,7 +290,7 @@ def test_no_data_check_is_idempotent_and_respects_resolution(org, patient, alice
     alerts_check_no_data(organization=org, now=NOW)
     alerts_check_no_data(organization=org, now=NOW)
     alert = Alert.objects.get(patient=patient, kind=RuleKind.NO_DATA)
-    services.alert_resolve(alert=alert, by=alice, note="Patient travelling")
+    services.alert_resolve(alert=alert, by=alice, note="Patient travelling", outcome=NO_ACTION)
     # Still silent an hour later: the resolved alert covers this silence.
     alerts_check_no_data(organization=org, now=NOW + dt.timedelta(hours=1))
     assert Alert.objects.filter(patient=patient, kind=RuleKind.NO_DATA).count() == 1

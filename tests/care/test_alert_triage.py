@@ -69,25 +69,26 @@ def test_nurse_acknowledges_with_a_note(nurse_client, alert, alice):
     assert "Called patient; repeat 150/90" in page
 
 
-@pytest.mark.parametrize(
-    ("action", "status"),
-    [("escalate", AlertStatus.ESCALATED), ("resolve", AlertStatus.RESOLVED)],
-)
-def test_escalate_and_resolve(nurse_client, alert, action, status):
-    nurse_client.post(f"/alerts/{alert.pk}/{action}/", {"note": "Paged Dr. Lee"})
+def test_escalate_to_a_physician_and_resolve(nurse_client, alert, petra):
+    nurse_client.post(f"/alerts/{alert.pk}/escalate/", {"to": petra.pk, "note": "BP 190"})
     alert.refresh_from_db()
-    assert alert.status == status
+    assert (alert.status, alert.escalated_to) == (AlertStatus.ESCALATED, petra)
+    nurse_client.post(
+        f"/alerts/{alert.pk}/resolve/", {"note": "Paged Dr. Lee", "outcome": "contacted"}
+    )
+    alert.refresh_from_db()
+    assert (alert.status, alert.outcome) == (AlertStatus.RESOLVED, "contacted")
 
 
-def test_escalating_needs_a_note(nurse_client, alert):
-    response = nurse_client.post(f"/alerts/{alert.pk}/escalate/", {"note": ""}, follow=True)
+def test_escalating_needs_a_reason(nurse_client, alert, petra):
+    response = nurse_client.post(f"/alerts/{alert.pk}/escalate/", {"to": petra.pk, "note": ""})
     alert.refresh_from_db()
-    assert alert.status == AlertStatus.OPEN
-    assert "Say why and to whom you escalate." in response.content.decode()
+    assert (alert.status, alert.escalated_to) == (AlertStatus.OPEN, None)
+    assert "Say why you escalate." in response.content.decode()
 
 
 def test_acting_on_a_resolved_alert_is_a_message_not_an_error(nurse_client, alert):
-    nurse_client.post(f"/alerts/{alert.pk}/resolve/", {"note": ""})
+    nurse_client.post(f"/alerts/{alert.pk}/resolve/", {"note": "ok", "outcome": "no_action"})
     events = list(alert.events.values_list("action", flat=True))
     response = nurse_client.post(f"/alerts/{alert.pk}/acknowledge/", {"note": ""}, follow=True)
     assert response.status_code == HTTPStatus.OK
@@ -132,6 +133,6 @@ def test_queue_query_count_is_constant(nurse_client, org, count, django_assert_m
         evaluated(
             PatientFactory(organization=org), "systolic", 190, at=NOW - dt.timedelta(hours=i + 1)
         )
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):  # 11 + the tabs' counts (one query)
         response = nurse_client.get("/alerts/")
     assert len(response.context["page"].object_list) == min(count, 25)

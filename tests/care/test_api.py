@@ -130,11 +130,15 @@ def test_acknowledge_and_resolve_through_the_api(api, alert, org_key):
     response = api.post(f"/api/v1/alerts/{alert.pk}/acknowledge", {"note": "seen"}, format="json")
     assert response.status_code == HTTPStatus.OK
     assert response.json()["status"] == "acknowledged"
-    response = api.post(f"/api/v1/alerts/{alert.pk}/resolve", {}, format="json")
-    assert response.json()["status"] == "resolved"
+    body = {"outcome": "contacted", "note": "Advised rest"}
+    response = api.post(f"/api/v1/alerts/{alert.pk}/resolve", body, format="json")
+    assert (response.json()["status"], response.json()["outcome"]) == ("resolved", "contacted")
     events = list(alert.events.values_list("action", "api_key", "note"))
-    assert events[1:] == [("acknowledged", org_key[0].pk, "seen"), ("resolved", org_key[0].pk, "")]
-    again = api.post(f"/api/v1/alerts/{alert.pk}/resolve", {}, format="json")
+    assert events[1:] == [
+        ("acknowledged", org_key[0].pk, "seen"),
+        ("resolved", org_key[0].pk, "Advised rest"),
+    ]
+    again = api.post(f"/api/v1/alerts/{alert.pk}/resolve", body, format="json")
     assert again.status_code == HTTPStatus.CONFLICT
     assert again.json() == {
         "error": "alert_resolved",

@@ -1,6 +1,7 @@
 """Escalation when nobody acknowledges (issue 17), in process: past the protocol's limit the
 alert goes to the next person on the path (alert.escalated_to, an ESCALATED event by nobody
-saying how long it waited), who is notified; acknowledged or claimed alerts stay put; a
+saying how long it waited), who is notified; acknowledged alerts stay put (a claimed one does
+not: holding is not acknowledging); a
 hand-off by triage (readings.care.signals.alert_handed) notifies the named person."""
 
 import datetime as dt
@@ -80,10 +81,11 @@ def test_an_acknowledged_alert_is_not_escalated(raised, alice):
     assert AlertWatch.objects.get(alert=alert).finished_at is not None
 
 
-def test_a_claimed_alert_is_not_escalated(raised, alice):
+def test_a_claimed_but_unacknowledged_alert_still_escalates(raised, alice):
     alert, start = raised
-    Alert.objects.filter(pk=alert.pk).update(claimed_by=alice, claimed_at=start)
-    assert alerts_escalate_due(now=start + dt.timedelta(hours=1)) == []
+    services.alert_claim(alert=alert, by=alice)
+    assert alerts_escalate_due(now=start + dt.timedelta(hours=1)) == [alert.pk]
+    assert Alert.objects.get(pk=alert.pk).claimed_by == alice  # the holder keeps it
 
 
 def test_seconds_limits_say_seconds(org, ada, alice, petra, patient):

@@ -16,7 +16,7 @@ from readings.care import selectors, services
 from readings.care.models import RosterState
 from readings.care.selectors import roster
 from readings.device_days import readings_decide
-from readings.models import Alert, Reading
+from readings.models import Alert, AlertOutcome, Reading
 from tests import clock
 from tests.factories import AssignedDeviceFactory, PatientFactory, entry, evaluated, reading
 from tests.factories.care import patient_device
@@ -198,7 +198,7 @@ def test_deleted_and_corrected_readings_are_recomputed(org, patient):
     assert (got["period_days"], got["episode_start"]) == (0, None)
 
 
-def test_alerts_opened_escalated_and_resolved(org, patient, alice):
+def test_alerts_opened_escalated_and_resolved(org, patient, alice, petra):
     evaluated(patient, "systolic", 165, at=days_ago(0, hours=3))  # warning
     got = state_of(org)[patient.pk]
     assert (got["crit_alerts"], got["warn_alerts"]) == (0, 1)
@@ -208,9 +208,11 @@ def test_alerts_opened_escalated_and_resolved(org, patient, alice):
     assert (got["crit_alerts"], got["warn_alerts"]) == (1, 1)
     critical = Alert.objects.get(patient=patient, severity="critical")
     services.alert_acknowledge(alert=critical, by=alice)
-    services.alert_escalate(alert=critical, by=alice, note="Called the physician")
+    services.alert_escalate(alert=critical, by=alice, to=petra, note="Called the physician")
     assert state_of(org)[patient.pk]["crit_alerts"] == 1  # acknowledged or escalated: open
-    services.alert_resolve(alert=critical, by=alice, note="Repeat reading normal")
+    services.alert_resolve(
+        alert=critical, by=alice, note="Repeat reading normal", outcome=AlertOutcome.CONTACTED
+    )
     got = state_of(org)[patient.pk]
     assert (got["crit_alerts"], got["warn_alerts"]) == (0, 1)
 

@@ -268,8 +268,10 @@ EXPECT = {
             methods=("POST",),
             roles=(Role.NURSE, Role.ORG_ADMIN),
         )
-        for action in ("acknowledge", "note", "escalate", "resolve")
+        for action in ("acknowledge", "note", "escalate", "resolve", "claim", "release", "assign")
     },
+    # the batch names its alerts in the body: another organization's are refused, changing none
+    "alerts/bulk/": Page(methods=("POST",), roles=(Role.NURSE, Role.ORG_ADMIN), ok=None),
     "patients/<int:pk>/time/": Page(
         url=lambda w: f"/patients/{w['patient'].pk}/time/", scoped=True, methods=("POST",)
     ),
@@ -310,6 +312,14 @@ EXPECT = {
     "api/v1/alerts/<int:pk>/resolve": Api(
         url=lambda w: f"/api/v1/alerts/{w['alert'].pk}/resolve", scoped=True, methods=("POST",)
     ),
+    **{
+        f"api/v1/alerts/<int:pk>/{action}": Api(
+            url=lambda w, a=action: f"/api/v1/alerts/{w['alert'].pk}/{a}",
+            scoped=True,
+            methods=("POST",),
+        )
+        for action in ("claim", "release", "assign", "escalate")
+    },
     "api/v1/time-entries": Api(),
     "api/v1/time-entries/<int:pk>": Api(
         url=lambda w: f"/api/v1/time-entries/{w['time_entry'].pk}",

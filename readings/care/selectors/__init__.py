@@ -3,9 +3,14 @@
 report (`billing_report`). Callers import from here: one place names them all."""
 
 from readings.care.selectors.alert_queue import (
+    QUEUE_VIEWS,
+    alert_colleagues,
     alert_for_org,
+    alert_physicians,
     alert_queue,
+    alert_queue_view,
     alert_readings,
+    alert_view_counts,
     open_alert_counts,
 )
 from readings.care.selectors.billing_report import (
@@ -27,14 +32,19 @@ from readings.care.selectors.roster import (
 from readings.care.selectors.time_log import time_entries_for, time_entry_for_org
 
 __all__ = [
+    "QUEUE_VIEWS",
     "ROSTER_SORTS",
     "BillingLine",
     "PeriodLine",
     "RosterFilters",
     "RosterRow",
+    "alert_colleagues",
     "alert_for_org",
+    "alert_physicians",
     "alert_queue",
+    "alert_queue_view",
     "alert_readings",
+    "alert_view_counts",
     "billing_lines",
     "billing_patients",
     "next_appointments",

@@ -1,18 +1,76 @@
 """The alert queue: the alerts ingestion raised (readings.alerts), as the care team works
-them."""
+them — in views (new, mine, unclaimed, acknowledged, escalated, resolved), each with its count."""
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.shortcuts import get_object_or_404
 
+from portal.access import CLINICAL
+from portal.models import Role
 from readings.models import OPEN_STATUSES, Alert, AlertStatus, Reading, Severity
+
+# Critical first, then warning, then information (the stored text does not sort that way).
+SEVERITY_ORDER = Case(
+    When(severity=Severity.CRITICAL, then=Value(0)),
+    When(severity=Severity.WARNING, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+HOLDER_FIELDS = ("patient", "acknowledged_by", "claimed_by", "escalated_to")
+
+# The queue's views, in tab order. "new" is the default: alerts nobody has acknowledged yet
+# (acknowledged ones have their own view instead of being mixed in).
+QUEUE_VIEWS = {
+    "new": "New",
+    "mine": "Mine",
+    "unclaimed": "Unclaimed",
+    "acknowledged": "Acknowledged",
+    "escalated": "Escalated",
+    "resolved": "Resolved",
+}
+
+
+def _view_filter(view: str, user) -> Q:
+    open_ = Q(status__in=OPEN_STATUSES)
+    return {
+        "new": Q(status=AlertStatus.OPEN),
+        # Held by me, or escalated to me (the physician/QHP sees what was handed to them).
+        "mine": open_ & (Q(claimed_by=user) | Q(escalated_to=user)),
+        "unclaimed": open_ & Q(claimed_by__isnull=True),
+        "acknowledged": Q(status=AlertStatus.ACKNOWLEDGED),
+        "escalated": Q(status=AlertStatus.ESCALATED),
+        "resolved": Q(status=AlertStatus.RESOLVED),
+    }[view]
+
+
+def alert_queue_view(organization, view: str, *, user, severity: str = ""):
+    """One view of the queue. Critical first, then the longest waiting; resolved: latest
+    first."""
+    qs = Alert.objects.filter(organization=organization).filter(_view_filter(view, user))
+    qs = qs.select_related(*HOLDER_FIELDS)
+    if severity in Severity.values:
+        qs = qs.filter(severity=severity)
+    if view == "resolved":
+        return qs.select_related("resolved_by").order_by("-resolved_at", "-id")
+    return qs.order_by(SEVERITY_ORDER, "first_triggered_at", "id")
+
+
+def alert_view_counts(organization, *, user, severity: str = "") -> dict:
+    """{view: count} for the tabs, in one query whatever the number of alerts."""
+    qs = Alert.objects.filter(organization=organization)
+    if severity in Severity.values:
+        qs = qs.filter(severity=severity)
+    return qs.aggregate(
+        **{view: Count("pk", filter=_view_filter(view, user)) for view in QUEUE_VIEWS}
+    )
 
 
 def alert_queue(organization, *, status: str = "open", severity: str = "", patient=None):
-    qs = Alert.objects.filter(organization=organization).select_related(
-        "patient", "acknowledged_by"
-    )
+    """Alerts by status ("open": every status but resolved), as the API and the patient panel
+    list them."""
+    qs = Alert.objects.filter(organization=organization).select_related(*HOLDER_FIELDS)
     if status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif status in AlertStatus.values:
@@ -23,8 +81,7 @@ def alert_queue(organization, *, status: str = "open", severity: str = "", patie
         qs = qs.filter(patient=patient)
     if status == "resolved":
         return qs.order_by("-resolved_at", "-id")
-    # Critical first ("critical" sorts before "warning"), then the longest-waiting.
-    return qs.order_by("severity", "first_triggered_at", "id")
+    return qs.order_by(SEVERITY_ORDER, "first_triggered_at", "id")
 
 
 def open_alert_counts(organization) -> dict:
@@ -43,7 +100,7 @@ def open_alert_counts(organization) -> dict:
 
 def alert_for_org(organization, pk) -> Alert:
     return get_object_or_404(
-        Alert.objects.select_related("patient", "acknowledged_by", "resolved_by", "rule"),
+        Alert.objects.select_related(*HOLDER_FIELDS, "resolved_by", "rule"),
         organization=organization,
         pk=pk,
     )
@@ -55,3 +112,24 @@ def alert_readings(alert: Alert, limit: int = 200) -> list[Reading]:
         .select_related("patient", "device")
         .order_by("-measured_at")[:limit]
     )
+
+
+def _staff(organization, roles):
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, membership__organization=organization, membership__role__in=roles
+        )
+        .select_related("membership")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def alert_colleagues(organization):
+    """Whom an alert may be assigned to: the organization's active clinical staff."""
+    return _staff(organization, CLINICAL)
+
+
+def alert_physicians(organization):
+    """Whom an alert may be escalated to: the organization's active physicians/QHPs."""
+    return _staff(organization, (Role.PHYSICIAN,))
