@@ -211,3 +211,19 @@ def test_the_sandbox_delivers_order_status_to_the_live_receiver(
     assert sent["status"] == HTTPStatus.ACCEPTED
     cuff.refresh_from_db()
     assert cuff.assigned_patient == harriet
+
+
+def test_the_register_command_stores_the_secret_encrypted(org, vendor_accounts):
+    from django.core.management import call_command
+    from django.db import connection
+
+    from devices.models import ImpiloWebhook
+
+    call_command("impilo_register_webhook", org.slug, "--base-url", NOWHERE)
+    webhook = ImpiloWebhook.objects.get(organization=org, is_active=True)
+    assert webhook.event_types == ["order.Status"]
+    hook = STORE.get("impilo", "webhooks", webhook.impilo_id)
+    assert webhook.secret == hook["secret"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT secrets FROM {ImpiloWebhook._meta.db_table}")  # noqa: S608
+        assert hook["secret"] not in str(cursor.fetchall())  # encrypted at rest

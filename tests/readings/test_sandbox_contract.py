@@ -213,7 +213,18 @@ def test_patient_graph_metrics_contract(sandbox_url):
         client.create_metric("pg-nobody", body, idempotency_key="pg2")
     assert missing.value.status == 404
     assert missing.value.body == {"error": "not_found", "message": "Patient not found"}
+    # Seed 002 shows no status for a body that breaks the schema: 422, as the portal answers
+    # (portal/sandbox/patient_graph.py; tests/readings/test_patient_graph_agreement.py).
     with pytest.raises(VendorError) as bad:
         client.create_metric("pg-9000", {**body, "source": "fax"}, idempotency_key="pg3")
-    assert bad.value.status == 400
-    assert set(bad.value.body) == {"error", "message"}
+    assert bad.value.status == 422
+    assert bad.value.body == {
+        "error": "validation_error",
+        "message": "source must be one of manual, api, upload",
+    }
+    # "recorded_at": {"type": "string", "format": "date-time"}: RFC 3339 carries the offset.
+    with pytest.raises(VendorError) as naive:
+        client.create_metric(
+            "pg-9000", {**body, "recorded_at": "2026-11-20T12:00:00"}, idempotency_key="pg4"
+        )
+    assert naive.value.status == 422
