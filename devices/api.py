@@ -16,6 +16,7 @@ from devices.services import (
     DeviceRuleError,
     DeviceVendorError,
     device_assign,
+    device_associate_site,
     device_replace,
     device_set_status,
     device_unassign,
@@ -49,12 +50,19 @@ LIST_FILTERS = {
 }
 
 
+# What an integrator does about a refusal that a person can override.
+API_HINTS = {
+    "imei_check_digit": " To connect it anyway, send the same body with `confirm_imei: true`.",
+}
+
+
 def run_service(call):
     try:
         return call()
     except DeviceRuleError as exc:
-        fields = {exc.field: [exc.message]} if exc.field else {}
-        raise ApiError(exc.status, exc.code, exc.message, fields) from exc
+        message = exc.message + API_HINTS.get(exc.code, "")
+        fields = {exc.field: [message]} if exc.field else {}
+        raise ApiError(exc.status, exc.code, message, fields) from exc
     except DeviceVendorError as exc:
         if exc.is_outage:
             raise ApiError(503, "vendor_unavailable", exc.message) from exc
@@ -168,6 +176,35 @@ class DeviceAssign(DeviceActionView):
         return self.detail(device)
 
 
+class DeviceSite(DeviceActionView):
+    @extend_schema(
+        summary="Move a device to a clinic's stock (Impilo Associate Device with a site)",
+        request=serializers.SiteInput,
+        responses={
+            200: serializers.DeviceDetailSerializer,
+            404: error_response("No such device, or no such site in the organization."),
+            **REFUSED,
+        },
+        description="Seed 001: a device is associated with a patient or a site. The device "
+        "must be an Impilo device of the organization (`device_not_owned`), assigned to "
+        "nobody (`device_assigned`), not decommissioned (`device_decommissioned`) and not at "
+        "that site already (`device_already_at_site`); the site must be a clinic Impilo knows "
+        "(`site_not_known_to_impilo`), not an Impilo warehouse (`site_is_impilo_warehouse`). "
+        f"{ERRORS}",
+    )
+    def post(self, request, pk):
+        device = self.device()
+        data = serializers.SiteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        site = selectors.site_for_org(request.organization, data.validated_data["site_id"])
+        run_service(
+            lambda: device_associate_site(
+                device=device, site=site, by=actor(request), request=request
+            )
+        )
+        return self.detail(device)
+
+
 class DeviceUnassign(DeviceActionView):
     @extend_schema(
         summary="Unassign a device from its patient (always allowed)",
@@ -234,7 +271,11 @@ class DeviceSetStatus(DeviceActionView):
         summary="Connect a Smart Meter by IMEI (Validic Direct Connection)",
         request=serializers.SmartMeterConnectInput,
         responses={201: serializers.SmartMeterConnectionSerializer, **REFUSED},
-        description=f"Provisions the patient at Validic if needed. {ERRORS}",
+        description="Provisions the patient at Validic if needed. An IMEI is 15 digits "
+        "(422 `invalid_imei`). One whose last (Luhn check) digit does not match the others is "
+        "refused with 422 `imei_check_digit`, the message explaining the warning, unless the "
+        "body says `confirm_imei: true` (seed 004's own example IMEIs fail the check, so a "
+        f"label may too). {ERRORS}",
     ),
 )
 class SmartMeterList(generics.ListAPIView):
@@ -322,6 +363,7 @@ urlpatterns = [
     path("devices", DeviceList.as_view(), name="api-device-list"),
     path("devices/<int:pk>", DeviceDetail.as_view(), name="api-device-detail"),
     path("devices/<int:pk>/assign", DeviceAssign.as_view(), name="api-device-assign"),
+    path("devices/<int:pk>/site", DeviceSite.as_view(), name="api-device-site"),
     path("devices/<int:pk>/unassign", DeviceUnassign.as_view(), name="api-device-unassign"),
     path("devices/<int:pk>/replace", DeviceReplace.as_view(), name="api-device-replace"),
     path("devices/<int:pk>/status", DeviceSetStatus.as_view(), name="api-device-status"),

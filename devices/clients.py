@@ -18,6 +18,14 @@ camelCase bodies) and `portal/sandbox/impilo_devices.py` answers exactly these:
     POST /v1/devices/{id}/replace      {"replacementDeviceId": n, "note": s|null}
          → {"returnedDevice": {...}, "replacementDevice": {...}}
 
+Impilo webhooks (seed 001 names the `order.Status` event type and a "Webhook management
+guide" it does not include): our convention, answered by `portal/sandbox/impilo_orders.py`:
+
+    POST   /v1/webhooks       {"url": s, "eventTypes": ["order.Status"]}
+           → 201 {"id", "url", "eventTypes", "active", "secret"}   (the secret only here)
+    DELETE /v1/webhooks/{id}  → 204
+The deliveries' shape and signature are decided in `devices/webhooks.py`.
+
 A device is `{"id", "identifier", "customerId", "currentStatus", "item": {"id", "name",
 "type"}, "siteId", "patientId", "note", "updatedAt"}`. The four association preconditions of
 seed 001 are refused with 409 and a message naming the rule.
@@ -145,6 +153,14 @@ class ImpiloClient(VendorClient):
             f"v1/devices/{int(device_id)}/replace",
             json={"replacementDeviceId": int(replacement_device_id), "note": note},
         )
+
+    # --- webhooks (our convention; see the module docstring) -------------------------------
+    def webhook_add(self, *, url: str, event_types: list[str]) -> dict:
+        """Register a webhook; the answer carries the signing `secret` (once)."""
+        return self.json("POST", "v1/webhooks", json={"url": url, "eventTypes": event_types})
+
+    def webhook_delete(self, webhook_id: str) -> None:
+        self.request("DELETE", f"v1/webhooks/{webhook_id}")
 
 
 class ValidicClient(VendorClient):

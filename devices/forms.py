@@ -52,6 +52,19 @@ class AssignDeviceForm(forms.Form):
     device = forms.IntegerField()
 
 
+class SiteForm(forms.Form):
+    site = forms.IntegerField(label="Clinic")
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            sites = list(sites)
+            empty = "Choose a clinic…" if sites else "No other clinic"
+            self.fields["site"].widget = forms.Select(
+                choices=[("", empty)] + [(s.pk, s.name) for s in sites]
+            )
+
+
 class ReplaceForm(forms.Form):
     replacement = forms.IntegerField(label="Replacement device")
     # Required in the browser too; the service refuses a blank reason for the page and API.
@@ -103,6 +116,8 @@ class SmartMeterConnectForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     device_type = forms.ChoiceField(label="Device", choices=list(SMART_METER_TYPE_LABELS.items()))
+    # Set by the confirmation page's second submit (the Luhn warning, devices.validators).
+    confirm_imei = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_imei(self):
         return clean_imei(self.cleaned_data["imei"])

@@ -1,9 +1,12 @@
 """The local mirror of Impilo's device inventory and Validic Smart Meter connections."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from portal.crypto import EncryptedJSONField
 from portal.identifiers import clean_identifier_fields
 from portal.models import Organization, Patient, Site
 
@@ -213,3 +216,66 @@ class DeviceOperation(models.Model):
 
     def __str__(self):
         return f"{self.action} on {self.key}"
+
+
+class ImpiloWebhook(models.Model):
+    """A webhook registered with Impilo for `order.Status` events (devices/webhooks.py has the
+    shape decided for them). `receiver_id` is the path segment of our endpoint
+    (/webhooks/impilo/<receiver_id>); the signing secret Impilo gave us is encrypted at rest."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="impilo_webhooks"
+    )
+    receiver_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    impilo_id = models.CharField(max_length=64, blank=True)
+    endpoint = models.URLField(max_length=500)
+    event_types = models.JSONField(default=list)
+    secrets = EncryptedJSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Impilo webhook {self.receiver_id}"
+
+    @property
+    def secret(self) -> str:
+        return (self.secrets or {}).get("secret", "")
+
+
+class ImpiloWebhookDelivery(models.Model):
+    """The inbox: one row per Impilo event, written before Impilo gets its 2xx. Unique by the
+    event's `id`, so a redelivery (Impilo signs each attempt afresh, so its bytes differ) is a
+    no-op."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        RETRYING = "retrying", "Waiting to retry"
+        FAILED = "failed", "Failed"
+
+    webhook = models.ForeignKey(ImpiloWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook", "event_id"], name="impilo_delivery_once_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="impilo_delivery_due"),
+        ]
+
+    def __str__(self):
+        return f"Impilo delivery {self.pk}"

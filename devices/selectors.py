@@ -9,6 +9,7 @@ from devices.models import (
     DeviceStatus,
     SmartMeterConnection,
 )
+from portal.models import Site
 
 ASSIGNED = "assigned"
 UNASSIGNED = "unassigned"
@@ -110,3 +111,16 @@ def patient_devices(patient) -> dict:
         "connections": [c for c in connections if c.is_active],
         "past_connections": [c for c in connections if not c.is_active],
     }
+
+
+def site_for_org(organization, pk) -> Site:
+    """The organization's site `pk`, or 404."""
+    return get_object_or_404(Site.objects.filter(organization=organization), pk=pk)
+
+
+def clinic_sites(organization) -> QuerySet:
+    """The clinics a device can be moved to: the organization's sites Impilo knows that are
+    not Impilo warehouses (devices.services.site)."""
+    return Site.objects.filter(
+        organization=organization, is_vendor_site=False, impilo_site_id__isnull=False
+    ).order_by("name")

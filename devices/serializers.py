@@ -12,7 +12,7 @@ from devices.models import (
     SmartMeterConnection,
 )
 from devices.services import NOTE_REQUIRED_STATUSES, SMART_METER_TYPES
-from portal.api_helpers import StrictSerializer
+from portal.api_helpers import MAX_ID, StrictSerializer
 from portal.models import Site
 from portal.schema import NON_BLANK_TEXT
 
@@ -116,6 +116,15 @@ class AssignInput(StrictSerializer):
     patient_id = serializers.IntegerField()
 
 
+class SiteInput(StrictSerializer):
+    site_id = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="One of the organization's clinics (a site Impilo knows that is not an Impilo "
+        "warehouse); see `site` on a device.",
+    )
+
+
 class ReplaceInput(StrictSerializer):
     replacement_device_id = serializers.IntegerField(
         help_text="A device of the same kind (catalogue item kind) on the shelf; another kind "
@@ -153,13 +162,23 @@ class StatusInput(StrictSerializer):
 
 @extend_schema_field({"type": "string", "format": "imei", "maxLength": 40})
 class ImeiField(serializers.CharField):
-    """An IMEI as printed on a label: 15 digits, the last a Luhn check digit; spaces and dashes
-    are dropped (devices.validators.clean_imei). `format: imei` says so in the schema."""
+    """An IMEI as printed on a label: 15 digits; spaces and dashes are dropped
+    (devices.validators.clean_imei). `format: imei` says so in the schema."""
 
 
 class SmartMeterConnectInput(StrictSerializer):
-    imei = ImeiField(max_length=40, help_text="15 digits with a Luhn check digit.")
+    imei = ImeiField(
+        max_length=40,
+        help_text="15 digits. The last should be a Luhn check digit: one that does not match "
+        "is 422 `imei_check_digit` unless `confirm_imei` is true.",
+    )
     device_type = serializers.ChoiceField(choices=sorted(SMART_METER_TYPES))
+    confirm_imei = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Connect even though the IMEI's check digit does not match (staff checked "
+        "the label).",
+    )
 
 
 class EmptyInput(StrictSerializer):

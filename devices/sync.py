@@ -109,6 +109,48 @@ def _sync_impilo(organization, client: ImpiloClient, counter: SyncCounter) -> No
         counter.count(outcome)
 
 
+def impilo_devices_prepare(organization, client: ImpiloClient, remotes: list[dict]) -> list:
+    """For devices fetched from Impilo outside the sync (an `order.Status` webhook): their
+    item, site and patient in the mirror, as the sync finds them. May call Impilo (a site the
+    mirror does not know yet), so it runs with no transaction open."""
+    items = {i.impilo_item_id: i for i in Item.objects.filter(impilo_item_id__isnull=False)}
+    sites = {
+        s.impilo_site_id: s
+        for s in Site.objects.filter(organization=organization, impilo_site_id__isnull=False)
+    }
+    patients = {
+        p.impilo_patient_id: p
+        for p in Patient.objects.filter(
+            organization=organization,
+            impilo_patient_id__in=[r["patientId"] for r in remotes if r.get("patientId")],
+        )
+    }
+    return [
+        (
+            remote,
+            _item(items, remote["item"]),
+            _site(organization, client, sites, remote.get("siteId")),
+            patients.get(remote.get("patientId")),
+        )
+        for remote in remotes
+    ]
+
+
+def impilo_devices_apply(organization, prepared: list) -> list[str]:
+    """Write prepared devices into the mirror exactly as the sync does (history rows, a live
+    claim left to its action); the caller holds the transaction. Answers each outcome."""
+    devices = {
+        d.impilo_device_id: d
+        for d in Device.objects.filter(
+            organization=organization, impilo_device_id__in=[r["id"] for r, *_ in prepared]
+        )
+    }
+    return [
+        _apply_device(organization, devices, remote, item, site, patient)
+        for remote, item, site, patient in prepared
+    ]
+
+
 def _item(items: dict, remote: dict) -> Item:
     kind = remote["type"] if remote.get("type") in ItemKind.values else ItemKind.NON_MEDICAL
     item = items.get(remote["id"])

@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from devices.models import ImpiloWebhookDelivery
+from devices.services import webhooks
 from devices.sync import SYNC_KIND, devices_sync
 from portal.models import Organization, SyncRun
 from portal.sync import sync_run_start
@@ -28,3 +30,25 @@ def devices_sync_all() -> int:
         devices_sync_run.delay(run.pk)
         count += 1
     return count
+
+
+@shared_task(acks_late=True)
+def impilo_webhook_process(delivery_id: int) -> str:
+    """Process one `order.Status` inbox row (devices.services.webhooks)."""
+    delivery = (
+        ImpiloWebhookDelivery.objects.select_related("webhook__organization")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        return "missing"
+    return webhooks.impilo_webhook_process(delivery=delivery)
+
+
+@shared_task(acks_late=True)
+def impilo_webhook_deliveries_retry_due() -> int:
+    """Send the deliveries that are due to a worker again (see impilo_deliveries_due)."""
+    due = webhooks.impilo_deliveries_due()
+    for pk in due:
+        impilo_webhook_process.delay(pk)
+    return len(due)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/assign/", views.device_assign_view, name="assign"),
     path("<int:pk>/unassign/", views.device_unassign_view, name="unassign"),
     path("<int:pk>/replace/", views.device_replace_view, name="replace"),
+    path("<int:pk>/site/", views.device_site_view, name="site"),
     path("<int:pk>/status/", views.device_status_view, name="status"),
     path("patients/<int:patient_pk>/options/", views.device_options, name="device_options"),
     path("patients/<int:patient_pk>/assign/", views.patient_assign_view, name="patient_assign"),

@@ -4,6 +4,8 @@ Actions are plain POST forms that redirect back with a message (post/redirect/ge
 work without JavaScript and a refresh never repeats them; the dialogs' search lists are HTMX
 fragments. Views hold no rules: they call services and show the service's message."""
 
+from http import HTTPStatus
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -17,15 +19,18 @@ from devices.forms import (
     AssignPatientForm,
     InventoryFilterForm,
     ReplaceForm,
+    SiteForm,
     SmartMeterConnectForm,
     StatusForm,
 )
 from devices.models import DeviceStatus, SmartMeterConnection
 from devices.services import (
+    SMART_METER_TYPE_LABELS,
     DeviceRuleError,
     DeviceVendorError,
     assignment_problem,
     device_assign,
+    device_associate_site,
     device_replace,
     device_set_status,
     device_unassign,
@@ -35,6 +40,7 @@ from devices.services import (
 )
 from devices.sync import SYNC_KIND
 from devices.tasks import devices_sync_run
+from devices.validators import imei_warning
 from portal.access import ADMIN_ONLY, ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
 from portal.celery import task_send
@@ -143,6 +149,9 @@ def device_detail(request, pk):
             "can_act": request.membership.role in CLINICAL,
             "status_form": StatusForm(device=device),
             "replace_form": ReplaceForm(replacements=replacements),
+            "site_form": SiteForm(
+                sites=selectors.clinic_sites(request.organization).exclude(pk=device.site_id)
+            ),
             "is_impilo": device.source == "impilo" and device.impilo_device_id,
         },
     )
@@ -227,6 +236,24 @@ def device_replace_view(request, pk):
 
 @require_POST
 @staff_view(*CLINICAL)
+def device_site_view(request, pk):
+    device = selectors.device_for_org(request.organization, pk)
+    back = reverse("devices:detail", args=[device.pk])
+    form = SiteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the clinic to move this device to.")
+        return redirect(back)
+    site = selectors.site_for_org(request.organization, form.cleaned_data["site"])
+    return _act(
+        request,
+        lambda: device_associate_site(device=device, site=site, by=request.user, request=request),
+        f"{device.identifier} is now in the stock of {site.name}.",
+        back,
+    )
+
+
+@require_POST
+@staff_view(*CLINICAL)
 def device_status_view(request, pk):
     device = selectors.device_for_org(request.organization, pk)
     back = reverse("devices:detail", args=[device.pk])
@@ -294,12 +321,28 @@ def smart_meter_connect_view(request, patient_pk):
         for errors in form.errors.values():
             messages.error(request, errors[0])
         return redirect(back)
+    imei = form.cleaned_data["imei"]
+    warning = imei_warning(imei)
+    if warning and not form.cleaned_data["confirm_imei"]:
+        # A second submit, not a refusal: the label may really carry such an IMEI.
+        return render(
+            request,
+            "devices/smart_meter_confirm.html",
+            {
+                "patient": patient,
+                "imei": imei,
+                "device_type": form.cleaned_data["device_type"],
+                "device_label": SMART_METER_TYPE_LABELS[form.cleaned_data["device_type"]],
+                "warning": warning,
+            },
+            status=HTTPStatus.UNPROCESSABLE_ENTITY,
+        )
     return _act(
         request,
         lambda: smart_meter_connect(
             patient=patient, by=request.user, request=request, **form.cleaned_data
         ),
-        f"Smart Meter {form.cleaned_data['imei']} is connected.",
+        f"Smart Meter {imei} is connected.",
         back,
     )
 

@@ -323,6 +323,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Reconcile the Impilo inventory and Validic connections; staff actions update the mirror
     # immediately, so this only catches changes made elsewhere.
     "devices-sync-all": {"task": "devices.tasks.devices_sync_all", "schedule": 1800.0},
+    # Impilo order.Status deliveries due for another try (or never picked up).
+    "impilo-webhook-retries": {
+        "task": "devices.tasks.impilo_webhook_deliveries_retry_due",
+        "schedule": 60.0,
+    },
     # Pull new readings from every organization that has the vendor configured.
     "readings-pull": {"task": "readings.tasks.readings_pull_all", "schedule": 300.0},
     # Send manual readings whose next delivery attempt to Impilo is due.

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("readings.care.urls")),
     path("appointments/", include("appointments.urls")),
     path("webhooks/", include("appointments.webhook_urls")),
+    path("webhooks/", include("devices.webhook_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api")),
     path("api/v1/", include("devices.api")),

@@ -1,14 +1,72 @@
-"""Input contracts copied field by field from the vendor documents, and output shapes."""
+"""Input contracts copied field by field from the vendor documents, and output shapes.
 
+Vendor-shaped inputs (Impilo's HeartRateReadingRequest, patient-graph's metric entry, Validic's
+measurement record) are liberal in what they accept: a field the document does not define is
+ignored, and its name logged once per process (`VendorShapeSerializer`), so the day a vendor
+adds one, readings keep arriving. The portal's own inputs (StrictSerializer) still refuse
+unknown fields: a typo there must not pass silently."""
+
+import logging
+import threading
 from datetime import UTC
 
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal import dates
-from portal.api_helpers import ErrorSerializer, JsonTypedSerializer, StrictSerializer
+from portal.api_helpers import (
+    ASCII_ONLY_FIELDS,
+    NON_ASCII_MESSAGE,
+    ErrorSerializer,
+    JsonTypedSerializer,
+)
 from portal.identifiers import validate_identifier
 from readings.models import Reading
+
+logger = logging.getLogger(__name__)
+
+# Field names already logged as unknown (shape, name): each is logged once per process. Bounded,
+# so a client sending a new name with every request cannot grow it without end.
+_UNKNOWN_LOGGED: set[tuple[str, str]] = set()
+_UNKNOWN_LOGGED_MAX = 1000
+_UNKNOWN_LOCK = threading.Lock()
+
+
+def unknown_fields_note(shape: str, names) -> None:
+    """Log the names (never the values: they may be PHI) of fields a vendor shape ignored,
+    each name once per process."""
+    with _UNKNOWN_LOCK:
+        fresh = sorted(
+            name for name in {str(n)[:64] for n in names} if (shape, name) not in _UNKNOWN_LOGGED
+        )
+        room = _UNKNOWN_LOGGED_MAX - len(_UNKNOWN_LOGGED)
+        fresh = fresh[: max(room, 0)]
+        _UNKNOWN_LOGGED.update((shape, name) for name in fresh)
+    for name in fresh:
+        logger.info("vendor shape %s: unknown field %r ignored", shape, name)
+
+
+class VendorShapeSerializer(JsonTypedSerializer):
+    """A vendor's input shape: fields the document does not define are accepted and ignored
+    (their names logged once, see unknown_fields_note); the fields it does define keep every
+    check of a strict input (their JSON type, ASCII digits in numbers and timestamps)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                unknown_fields_note(type(self).__name__, unknown)
+            non_ascii = {
+                name: [NON_ASCII_MESSAGE]
+                for name, field in self.fields.items()
+                if isinstance(field, ASCII_ONLY_FIELDS)
+                and isinstance(data.get(name), str)
+                and not data[name].isascii()
+            }
+            if non_ascii:
+                raise serializers.ValidationError(non_ascii)
+        return super().to_internal_value(data)
 
 
 class StrictInteger(serializers.IntegerField):
@@ -36,7 +94,27 @@ class StrictBoolean(serializers.BooleanField):
         return data
 
 
-class HeartRateReadingRequest(StrictSerializer):
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An RFC 3339 `date-time` (seed 002's `format`), whose offset is part of the format: one
+    written without it is refused, never read as UTC or the server's zone (a guess that moves
+    the reading by hours). The patient-graph sandbox refuses it the same way."""
+
+    default_error_messages = {
+        "naive": "Give the UTC offset (e.g. Z or -05:00): a date-time without one is ambiguous."
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None  # well formed but impossible: DateTimeField says so
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class HeartRateReadingRequest(VendorShapeSerializer):
     """Impilo `HeartRateReadingRequest` (seed 000)."""
 
     # Seed 000: the device (by id or identifier) or the patient must be named.
@@ -111,7 +189,7 @@ class ImpiloReadingObject(serializers.Serializer):
     device = ImpiloDeviceRef(allow_null=True)
 
 
-class PatientMetricRequest(StrictSerializer):
+class PatientMetricRequest(VendorShapeSerializer):
     """patient-graph metric entry request (seed 002)."""
 
     # One of value_numeric (a decimal number) or value_text is required (services).
@@ -143,7 +221,7 @@ class PatientMetricRequest(StrictSerializer):
     )
     source = serializers.ChoiceField(choices=["manual", "api", "upload"])
     is_phi = StrictBoolean(required=False)
-    recorded_at = serializers.DateTimeField()
+    recorded_at = OffsetDateTimeField()
 
     def validate(self, attrs):
         for name in ("metric_key", "value_numeric", "value_text", "unit"):
@@ -196,7 +274,7 @@ class PatientGraphError(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ValidicMetric(StrictSerializer):
+class ValidicMetric(VendorShapeSerializer):
     type = serializers.CharField(max_length=64)
     origin = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
     unit = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=32)
@@ -221,7 +299,7 @@ class ValidicUser(JsonTypedSerializer):
     uid = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
-class ValidicMeasurementRecord(StrictSerializer):
+class ValidicMeasurementRecord(VendorShapeSerializer):
     """A Validic Inform measurement record (seed 004 "Sample Data")."""
 
     id = serializers.CharField(max_length=128)

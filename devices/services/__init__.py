@@ -4,6 +4,7 @@
 - `claims`: claim → call → record, so no vendor call runs inside a transaction or under a lock;
 - `mirror`: writing a vendor's answer into the mirror (shared with `devices.sync`);
 - `assignment`: the Impilo actions (assign, unassign, replace, status);
+- `site`: associate a device with a site (clinic stock);
 - `smart_meter`: the Validic Smart Meter actions (connect, disconnect, disconnect all).
 
 Callers import from here."""
@@ -24,6 +25,7 @@ from devices.services.rules import (
     assignment_problem,
     replacement_kind_problem,
 )
+from devices.services.site import device_associate_site, site_association_problem
 from devices.services.smart_meter import (
     smart_meter_connect,
     smart_meter_disconnect,
@@ -39,10 +41,12 @@ __all__ = [
     "Problem",
     "assignment_problem",
     "device_assign",
+    "device_associate_site",
     "device_replace",
     "device_set_status",
     "device_unassign",
     "replacement_kind_problem",
+    "site_association_problem",
     "smart_meter_connect",
     "smart_meter_disconnect",
     "smart_meter_disconnect_all",

@@ -23,7 +23,7 @@ from devices.services.rules import (
     DeviceVendorError,
     vendor_call,
 )
-from devices.validators import clean_imei
+from devices.validators import clean_imei, imei_warning
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
@@ -44,13 +44,25 @@ def validic_user_id(client: ValidicClient, patient) -> str:
 
 
 def smart_meter_connect(
-    *, patient, imei: str, device_type: str, by=None, request=None
+    *,
+    patient,
+    imei: str,
+    device_type: str,
+    confirm_imei: bool = False,
+    by=None,
+    request=None,
 ) -> SmartMeterConnection:
-    """Connect a Smart Meter by IMEI (seed 004, Establish User Device Connection)."""
+    """Connect a Smart Meter by IMEI (seed 004, Establish User Device Connection). An IMEI
+    whose Luhn check digit does not match is refused with a warning (`imei_check_digit`)
+    unless staff confirmed it (`confirm_imei`): a typo is likelier than such a label, but
+    seed 004's own example IMEIs fail the check, so it cannot be a rule."""
     try:
         imei = clean_imei(imei)
     except ValidationError as exc:
         raise DeviceRuleError("invalid_imei", exc.messages[0], status=422, field="imei") from exc
+    warning = imei_warning(imei)
+    if warning and not confirm_imei:
+        raise DeviceRuleError("imei_check_digit", warning, status=422, field="imei")
     if device_type not in SMART_METER_TYPES:
         raise DeviceRuleError(
             "invalid_device_type",

@@ -8,7 +8,10 @@ Conventions beyond the seed (which names the operation and its objects, not the 
   `{"readings": [...], "nextCursor": "...", "hasMore": bool, "total": n}`; cuff readings add
   `systolic`/`diastolic`, scale readings `weight`/`weightUnit`;
 - a reading from a decommissioned device is refused with 409 (seed 001: "block a device from
-  submitting readings"); unknown device or patient is 404; a bad body is 400.
+  submitting readings"); unknown device or patient is 404; a bad body is 400;
+- a reading sent by device goes to the patient the device is assigned to now (the devices
+  module's `patientId`, which association, disassociation and replacement change); a device
+  assigned to nobody is 409.
 """
 
 from __future__ import annotations
@@ -36,24 +39,24 @@ def seed_readings(store):
 
 
 def _device(device_id=None, identifier=None) -> dict | None:
-    """The customer's device as the sandbox knows it (the devices module's live state when it
-    keeps one, else the demo inventory)."""
-    for d in world.demo_devices():
-        if (device_id is not None and d.impilo_device_id == device_id) or (
-            identifier is not None and d.identifier == identifier and d.impilo_device_id
-        ):
-            live = STORE.get(VENDOR, "devices", d.impilo_device_id) or {}
-            patient = None
-            if d.patient_index is not None:
-                patient = world.demo_patients()[d.patient_index].impilo_patient_id
-            return {
-                "id": d.impilo_device_id,
-                "identifier": d.identifier,
-                "itemId": d.item_id,
-                "currentStatus": live.get("currentStatus", d.status),
-                "patientId": (live.get("patient") or {}).get("id", patient) if live else patient,
-            }
-    return None
+    """The customer's device as the devices module keeps it now: its current status and its
+    current assignment (`patientId`, which associate, disassociate and replace change), so a
+    reading follows the device to the patient it is assigned to today."""
+    if device_id is not None:
+        device = STORE.get(VENDOR, "devices", device_id)
+    else:
+        device = next(
+            (d for d in STORE.all(VENDOR, "devices") if d["identifier"] == identifier), None
+        )
+    if device is None or device["customerId"] != int(world.IMPILO_CUSTOMER_ID):
+        return None  # another customer's device is not confirmed to exist
+    return {
+        "id": device["id"],
+        "identifier": device["identifier"],
+        "itemId": (device.get("item") or {}).get("id"),
+        "currentStatus": device["currentStatus"],
+        "patientId": device["patientId"],
+    }
 
 
 def _bad(message):
@@ -92,6 +95,9 @@ def record_heart_rate(request):
             return error(404, "Device not found")
         if device["currentStatus"] == "decommissioned":
             return error(409, f"Device {device['id']} is decommissioned and cannot submit readings")
+    if device is not None and body.get("patientId") is None and device["patientId"] is None:
+        # The device exists but belongs to no patient: nobody to record the reading for.
+        return error(409, f"Device {device['id']} is not associated with a patient")
     patient_id = body.get("patientId") or (device or {}).get("patientId")
     if patient_id is None:
         return _bad("Either a device ID, device identifier, or patient ID is required")

@@ -1,8 +1,23 @@
 """patient-graph sandbox: `POST /v1/patients/{patient_id}/metrics` exactly as seed 002 defines
 it (request and 201 response schemas, `{error, message}` for 404/500). Auth is the bearer token
-of the seed's curl example. A body that breaks the request schema is 400 in the same shape.
-An `Idempotency-Key` header replays the first answer."""
+of the seed's curl example. An `Idempotency-Key` header replays the first answer.
 
+Seed 002 shows only 201, 404 and 500. Where it is silent the sandbox and the portal's own
+endpoint of the same shape (`readings/api/ingest.py`, PatientMetricsView) decided together:
+- a body that is not JSON is 400; a JSON body that breaks the request schema is 422 (the
+  portal's rule for every endpoint: it parsed, but a field is wrong), `{error, message}`,
+  the message naming the field;
+- `recorded_at` is `format: date-time`, RFC 3339, whose offset is part of the format: one
+  without an offset is 422, never read in some zone;
+- `value_numeric` is typed `string` (so a number keeps its digits through JSON) but named
+  numeric: it must hold a decimal number (`72`, `-1.5`, `1e3`), else 422; an empty string
+  counts as not sent;
+- fields the schema does not list are ignored (liberal in what is sent; the portal too);
+- a body with only the three required properties (no value) is accepted here, as the schema
+  allows: 201 with null values. The portal refuses it (422): it stores readings, and a metric
+  without a value is none (README, contract notes)."""
+
+import re
 from datetime import UTC, datetime
 
 from django.http import JsonResponse
@@ -25,11 +40,18 @@ PROPERTIES = {
 }
 
 
+# The same grammar as the portal's (readings.services.sources.DECIMAL_NUMBER).
+DECIMAL_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def error_body(status: int, message: str) -> dict:
     return {
-        "error": {400: "bad_request", 401: "unauthorized", 404: "not_found"}.get(
-            status, "internal_error"
-        ),
+        "error": {
+            400: "bad_request",
+            401: "unauthorized",
+            404: "not_found",
+            422: "validation_error",
+        }.get(status, "internal_error"),
         "message": message,
     }
 
@@ -43,8 +65,6 @@ def known_patient_ids() -> set[str]:
 
 
 def _problem(body) -> str | None:
-    if not isinstance(body, dict):
-        return "body must be an object"
     for name in ("metric_key", "source", "recorded_at"):
         if name not in body:
             return f"{name} is required"
@@ -53,6 +73,11 @@ def _problem(body) -> str | None:
     for name in ("value_numeric", "value_text", "unit"):
         if name in body and not isinstance(body[name], str):
             return f"{name} must be a string"
+    numeric = body.get("value_numeric")
+    if numeric and not DECIMAL_NUMBER.fullmatch(numeric):
+        return "value_numeric must be a decimal number"
+    if numeric and float(numeric) in (float("inf"), float("-inf")):
+        return "value_numeric must be finite"
     if body["source"] not in SOURCES:
         return f"source must be one of {', '.join(SOURCES)}"
     if "is_phi" in body and not isinstance(body["is_phi"], bool):
@@ -79,9 +104,11 @@ def create_metric(request, patient_id: str):
         body = json_body(request)
     except BadJson:
         return error(400, "body is not valid JSON")
+    if not isinstance(body, dict):
+        return error(400, "body must be a JSON object")
     problem = _problem(body)
     if problem:
-        return error(400, problem)
+        return error(422, problem)
     entry = {
         "id": f"met_{STORE.next_id(VENDOR, start=1)}",
         "patient_id": patient_id,

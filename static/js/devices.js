@@ -38,8 +38,15 @@
     var digits = value.replace(/[\s-]/g, "");
     if (!digits) return "";
     if (!/^[0-9]{15}$/.test(digits)) return "An IMEI is exactly 15 digits (" + digits.length + " so far).";
-    if (!luhnOk(digits)) return "This IMEI's last digit does not match the others: check it for a typo.";
     return "";
+  }
+
+  // A failed check digit is a warning, not an error: the server asks staff to confirm it
+  // (seed 004's own example IMEIs fail the check).
+  function imeiWarning(value) {
+    var digits = value.replace(/[\s-]/g, "");
+    if (!/^[0-9]{15}$/.test(digits) || luhnOk(digits)) return "";
+    return "This IMEI's last digit does not match the others: check it for a typo. You can confirm it on the next step.";
   }
 
   document.addEventListener("input", function (event) {
@@ -47,7 +54,8 @@
     if (!form || event.target.name !== "imei") return;
     var problem = imeiProblem(event.target.value);
     var digits = event.target.value.replace(/[\s-]/g, "");
-    form.querySelector("[data-imei-error]").textContent = digits.length >= 15 ? problem : "";
+    form.querySelector("[data-imei-error]").textContent =
+      digits.length >= 15 ? problem || imeiWarning(event.target.value) : "";
     event.target.setCustomValidity(digits.length >= 15 ? problem : "");
   });
 })();

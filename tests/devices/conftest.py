@@ -108,3 +108,20 @@ def spare_cuff(org, demo_sites, vendor_accounts):
 def spare_scale(org, demo_sites, vendor_accounts):
     """BT005-S701: a weight scale on the shelf (main clinic) — not a cuff."""
     return shelf_device(org, demo_sites, "BT005-S701")
+
+
+@pytest.fixture
+def boxed_cuff(org, demo_sites, vendor_accounts):
+    """A cuff still in the Impilo warehouse (site 900, "available"), mirrored for `org`."""
+    from tests.factories import DeviceFactory, ItemFactory
+
+    d = next(d for d in demo.demo_devices() if d.status == "available")
+    _, name, kind = next(item for item in demo.ITEMS if item[0] == d.item_id)
+    return DeviceFactory(
+        organization=org,
+        item=ItemFactory(impilo_item_id=d.item_id, name=name, kind=kind),
+        impilo_device_id=d.impilo_device_id,
+        identifier=d.identifier,
+        site=demo_sites[900],
+        current_status="available",
+    )

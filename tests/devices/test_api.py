@@ -194,12 +194,14 @@ def test_smart_meter_connect_and_disconnect(api, org, vendor_accounts):
     patient = PatientFactory(organization=org, mrn="RHV-API-1")
     imei = demo._imei(555)
     url = f"/api/v1/patients/{patient.pk}/smart-meters"
-    bad = api.post(url, {"imei": "123453782873223", "device_type": "blood_glucose"}, format="json")
+    bad = api.post(url, {"imei": "12345378287322", "device_type": "blood_glucose"}, format="json")
     assert bad.json() == {
         "error": "invalid_imei",
-        "message": "This IMEI's last digit does not match the others: check it for a typo.",
+        "message": "An IMEI is exactly 15 digits (it is printed under the barcode on the device).",
         "fields": {
-            "imei": ["This IMEI's last digit does not match the others: check it for a typo."]
+            "imei": [
+                "An IMEI is exactly 15 digits (it is printed under the barcode on the device)."
+            ]
         },
     }
     created = api.post(url, {"imei": imei, "device_type": "blood_glucose"}, format="json")

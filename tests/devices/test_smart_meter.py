@@ -10,6 +10,7 @@ from devices.services import (
     smart_meter_disconnect,
     smart_meter_disconnect_all,
 )
+from devices.validators import LUHN_WARNING
 from portal.models import AuditEvent
 from portal.sandbox import world as demo
 from portal.sandbox.state import FaultMode
@@ -53,24 +54,22 @@ def test_connect_provisions_the_patient_and_mirrors_the_connection(newcomer, ali
 
 
 @pytest.mark.parametrize(
-    ("imei", "message"),
+    ("imei", "code", "message"),
     [
-        ("12345", "An IMEI is exactly 15 digits (it is printed under the barcode on the device)."),
-        # seed 004's own example IMEI: 15 digits, but its check digit is wrong
         (
-            "123453782873223",
-            "This IMEI's last digit does not match the others: check it for a typo.",
+            "12345",
+            "invalid_imei",
+            "An IMEI is exactly 15 digits (it is printed under the barcode on the device).",
         ),
+        # seed 004's own example IMEI: 15 digits, but its check digit is wrong: a warning that
+        # staff confirm past (test_smart_meter_imei_warning.py), refused until they do
+        ("123453782873223", "imei_check_digit", LUHN_WARNING),
     ],
 )
-def test_connect_refuses_a_bad_imei_before_calling_validic(newcomer, imei, message):
+def test_connect_refuses_a_bad_imei_before_calling_validic(newcomer, imei, code, message):
     with pytest.raises(DeviceRuleError) as caught:
         smart_meter_connect(patient=newcomer, imei=imei, device_type="blood_glucose")
-    assert (caught.value.code, caught.value.message, caught.value.status) == (
-        "invalid_imei",
-        message,
-        422,
-    )
+    assert (caught.value.code, caught.value.message, caught.value.status) == (code, message, 422)
     newcomer.refresh_from_db()
     assert newcomer.validic_user_id is None  # not even provisioned
 

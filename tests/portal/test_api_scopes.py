@@ -28,6 +28,7 @@ NEEDS = {
     ("api/v1/devices/<int:pk>/assign", "POST"): {D_W, D_R},
     ("api/v1/devices/<int:pk>/unassign", "POST"): {D_W, D_R},
     ("api/v1/devices/<int:pk>/replace", "POST"): {D_W, D_R},
+    ("api/v1/devices/<int:pk>/site", "POST"): {D_W, D_R},
     ("api/v1/devices/<int:pk>/status", "POST"): {D_W, D_R},
     ("api/v1/patients/<int:patient_pk>/smart-meters", "GET"): {D_R},
     ("api/v1/patients/<int:patient_pk>/smart-meters", "POST"): {D_W, D_R},

@@ -129,7 +129,7 @@ def test_outsider_gets_404(outsider_api, cuff):
         ({"value_numeric": "1800"}, "value_numeric"),
         ({"unit": "stone"}, "unit"),
         ({"is_phi": "yes"}, "is_phi"),
-        ({"colour": "red"}, "colour"),
+        ({"recorded_at": "2026-11-20T12:00:00"}, "recorded_at"),  # RFC 3339 needs the offset
     ],
 )
 def test_invalid_bodies_are_422_naming_the_field(api, cuff, change, field):

@@ -4,6 +4,7 @@ shapes; the conventions the seeds leave open are in each sandbox module's docstr
 import pytest
 import requests
 
+from devices.clients import ImpiloClient
 from portal.http import VendorError
 from portal.sandbox import world as demo
 from readings.clients import ImpiloReadingsClient, PatientGraphClient, ValidicMeasurementsClient
@@ -85,7 +86,8 @@ def test_record_heart_rate_reading_answers_the_seed_000_reading_object(impilo):
     ("body", "status"),
     [
         (hr_request(deviceId=DECOMMISSIONED.impilo_device_id), 409),
-        (hr_request(deviceId=1), 404),
+        (hr_request(deviceId=999_999), 404),
+        (hr_request(deviceId=1), 409),  # seed 001's example device: in the warehouse, no patient
         (hr_request(deviceId=None, patientId=39999), 404),  # another customer's patient
         (hr_request(readingTimestamp=None), 400),
         (hr_request(heartRate="72"), 400),
@@ -98,6 +100,32 @@ def test_record_heart_rate_reading_errors(impilo, body, status):
     assert caught.value.status == status
     assert set(caught.value.body) == {"status", "error", "message"}
     assert caught.value.body["status"] == status
+
+
+def test_readings_follow_the_devices_current_assignment(impilo, sandbox_url):
+    """Seed 001: devices "can also be manually assigned to patients" and "it's always possible
+    to disassociate a device from a patient"; a reading by device goes to the patient the
+    device is assigned to now, not to the one it had when the sandbox was seeded."""
+    devices = ImpiloClient(f"{sandbox_url}/impilo/", secrets={"token": demo.IMPILO_TOKEN})
+    patients = demo.demo_patients()
+    cuff = CUFF_OF_PATIENT_0.impilo_device_id
+    devices.disassociate_device(cuff)
+    devices.associate_device(cuff, patient_id=patients[2].impilo_patient_id)
+    moved = impilo.record_heart_rate_reading(hr_request(), idempotency_key="moved")
+    assert moved["patient"]["id"] == patients[2].impilo_patient_id
+
+    shelf = next(d for d in demo.demo_devices() if d.identifier == "BT105-S700")
+    with pytest.raises(VendorError) as unassigned:  # on the shelf: nobody to record it for
+        impilo.record_heart_rate_reading(
+            hr_request(deviceId=shelf.impilo_device_id), idempotency_key="shelf"
+        )
+    assert unassigned.value.status == 409
+    devices.associate_device(shelf.impilo_device_id, patient_id=patients[3].impilo_patient_id)
+    fresh = impilo.record_heart_rate_reading(
+        hr_request(deviceId=None, deviceIdentifier=shelf.identifier), idempotency_key="fresh"
+    )
+    assert fresh["patient"]["id"] == patients[3].impilo_patient_id
+    assert fresh["device"] == {"id": shelf.impilo_device_id, "identifier": shelf.identifier}
 
 
 def test_impilo_needs_its_bearer_token(sandbox_url):
@@ -185,7 +213,18 @@ def test_patient_graph_metrics_contract(sandbox_url):
         client.create_metric("pg-nobody", body, idempotency_key="pg2")
     assert missing.value.status == 404
     assert missing.value.body == {"error": "not_found", "message": "Patient not found"}
+    # Seed 002 shows no status for a body that breaks the schema: 422, as the portal answers
+    # (portal/sandbox/patient_graph.py; tests/readings/test_patient_graph_agreement.py).
     with pytest.raises(VendorError) as bad:
         client.create_metric("pg-9000", {**body, "source": "fax"}, idempotency_key="pg3")
-    assert bad.value.status == 400
-    assert set(bad.value.body) == {"error", "message"}
+    assert bad.value.status == 422
+    assert bad.value.body == {
+        "error": "validation_error",
+        "message": "source must be one of manual, api, upload",
+    }
+    # "recorded_at": {"type": "string", "format": "date-time"}: RFC 3339 carries the offset.
+    with pytest.raises(VendorError) as naive:
+        client.create_metric(
+            "pg-9000", {**body, "recorded_at": "2026-11-20T12:00:00"}, idempotency_key="pg4"
+        )
+    assert naive.value.status == 422

@@ -109,7 +109,7 @@ EXPECT = {
             scoped=True,
             methods=("POST",),
         )
-        for action in ("assign", "unassign", "replace", "status")
+        for action in ("assign", "unassign", "replace", "site", "status")
     },
     "devices/patients/<int:patient_pk>/options/": Page(
         url=lambda w: f"/devices/patients/{w['patient'].pk}/options/", scoped=True, roles=CLINICAL
@@ -142,7 +142,7 @@ EXPECT = {
             scoped=True,
             methods=("POST",),
         )
-        for action in ("assign", "unassign", "replace", "status")
+        for action in ("assign", "unassign", "replace", "site", "status")
     },
     "api/v1/patients/<int:patient_pk>/smart-meters": Api(
         url=lambda w: f"/api/v1/patients/{w['patient'].pk}/smart-meters",
@@ -255,6 +255,9 @@ EXPECT = {
     },
     "webhooks/solo/<uuid:receiver_id>": Public(
         "Solo's webhooks: authenticated by decrypting with the subscription's key"
+    ),
+    "webhooks/impilo/<uuid:receiver_id>": Public(
+        "Impilo's order.Status webhooks: authenticated by the HMAC signature of the body"
     ),
     # care (readings/care)
     "roster/": Page(),
