@@ -146,19 +146,21 @@ class WaitingRoomSlots(APIView):
         page = slots[:size]
         after_last = page[-1][0] + timedelta(seconds=1) if len(slots) > size else None
         return Response(
-            {
-                "next": _next_url(request, params, after_last, end) if after_last else None,
-                "previous": None,
-                "results": [
-                    {
-                        "starts_at": when,
-                        "ends_at": when + timedelta(seconds=length),
-                        "duration_seconds": length,
-                        "waiting_room": room.name,
-                    }
-                    for when, length in page
-                ],
-            }
+            SlotPage(
+                {
+                    "next": _next_url(request, params, after_last, end) if after_last else None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "starts_at": when,
+                            "ends_at": when + timedelta(seconds=length),
+                            "duration_seconds": length,
+                            "waiting_room": room.name,
+                        }
+                        for when, length in page
+                    ],
+                }
+            ).data
         )
 
 

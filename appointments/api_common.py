@@ -5,7 +5,7 @@ from appointments import sync
 from appointments.models import WaitingRoom
 from appointments.services.common import VisitConflict, VisitRefused
 from portal.api_helpers import ApiError
-from portal.http import VendorError
+from portal.http import NOT_CONFIGURED, URL_NOT_ALLOWED, VendorError
 from portal.schema import error_response
 
 ERRORS = (
@@ -18,7 +18,8 @@ ERRORS = (
 SOLO_ERRORS = {
     409: error_response(
         "`visit_refused`: the visit is closed or already at that time; `solo_refused`: Solo "
-        "refused the request (its message is passed on)."
+        "refused the request (its message is passed on); `solo_not_configured`: the "
+        "organization has no Solo account (an administrator sets it up; retrying will not help)."
     ),
     503: error_response("`solo_unavailable`: Solo did not answer; nothing was changed."),
 }
@@ -30,6 +31,8 @@ def raise_for(exc):
         raise ApiError(409, "visit_refused", str(exc)) from exc
     if isinstance(exc, VisitRefused):
         raise ApiError(422, "visit_refused", str(exc)) from exc
+    if exc.code in (NOT_CONFIGURED, URL_NOT_ALLOWED):
+        raise ApiError(409, "solo_not_configured", exc.staff_message) from exc
     if exc.is_outage:
         raise ApiError(503, "solo_unavailable", exc.staff_message) from exc
     raise ApiError(409, "solo_refused", exc.staff_message) from exc
