@@ -34,6 +34,11 @@ def test_staff_email_the_patients_join_link_and_it_arrives(
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     panel = page.locator("#solo-patient")
     expect(panel.get_by_text("Birth date")).to_be_visible()  # loaded from Solo by htmx
+    panel.get_by_role("link", name="Edit demographics").click()
+    expect(panel.get_by_label("Street address")).to_be_visible()
+    _shot(page, screenshot_dir, "patient-solo-edit", panel)
+    panel.get_by_role("link", name="Cancel").click()
+    expect(panel.get_by_role("link", name="Edit demographics")).to_be_visible()
     panel.get_by_label("Patient's email address").fill(ADDRESS)
     panel.get_by_label("The patient agreed to receive visit links by email").check()
     panel.get_by_role("button", name="Record agreement").click()
