@@ -9,8 +9,9 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from appointments import selectors, sync
-from appointments.models import AppointmentStatus, WaitingRoom
+from appointments import api_booking, selectors
+from appointments.api_common import ERRORS, SOLO_ERRORS, raise_for, waiting_room_named
+from appointments.models import AppointmentStatus
 from appointments.serializers import (
     AppointmentSerializer,
     BookInput,
@@ -20,7 +21,7 @@ from appointments.serializers import (
     RescheduleInput,
 )
 from appointments.services import booking
-from appointments.services.common import VisitConflict, VisitRefused
+from appointments.services.common import VisitRefused
 from portal import dates
 from portal.access import patient_for_org
 from portal.api_helpers import ApiError, object_id
@@ -28,31 +29,6 @@ from portal.audit import audit_event_record
 from portal.http import VendorError
 from portal.models import ApiScope
 from portal.schema import ID_SCHEMA, error_response
-
-ERRORS = (
-    "422 `validation_error` for bad fields or a refused request (`visit_refused`); 409 "
-    "`visit_refused` when the visit is closed or already at that time, `solo_refused` when "
-    "Solo refuses (its message is passed on); 503 `solo_unavailable` when Solo does not answer "
-    "(nothing was changed)."
-)
-
-SOLO_ERRORS = {
-    409: error_response(
-        "`visit_refused`: the visit is closed or already at that time; `solo_refused`: Solo "
-        "refused the request (its message is passed on)."
-    ),
-    503: error_response("`solo_unavailable`: Solo did not answer; nothing was changed."),
-}
-
-
-def _raise_for(exc):
-    if isinstance(exc, VisitConflict):
-        raise ApiError(409, "visit_refused", str(exc)) from exc
-    if isinstance(exc, VisitRefused):
-        raise ApiError(422, "visit_refused", str(exc)) from exc
-    if exc.is_outage:
-        raise ApiError(503, "solo_unavailable", exc.staff_message) from exc
-    raise ApiError(409, "solo_refused", exc.staff_message) from exc
 
 
 @extend_schema_view(
@@ -120,24 +96,7 @@ class AppointmentList(generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         d = data.validated_data
         patient = patient_for_org(request.organization, d["patient"])
-        room = WaitingRoom.objects.filter(
-            organization=request.organization, name=d["waiting_room"], is_active=True
-        ).first()
-        if room is None:
-            try:
-                sync.waiting_rooms_sync(organization=request.organization)
-            except VendorError as exc:
-                _raise_for(exc)
-            room = WaitingRoom.objects.filter(
-                organization=request.organization, name=d["waiting_room"], is_active=True
-            ).first()
-        if room is None:
-            raise ApiError(
-                422,
-                "validation_error",
-                "waiting_room: no such waiting room in Solo.",
-                {"waiting_room": ["No such waiting room in Solo."]},
-            )
+        room = waiting_room_named(request.organization, d["waiting_room"])
         try:
             visit = booking.appointment_book(
                 patient=patient,
@@ -149,7 +108,7 @@ class AppointmentList(generics.ListCreateAPIView):
                 request=request,
             )
         except (VisitRefused, VendorError) as exc:
-            _raise_for(exc)
+            raise_for(exc)
         return Response(AppointmentSerializer(visit).data, status=status.HTTP_201_CREATED)
 
 
@@ -200,7 +159,7 @@ class AppointmentReschedule(_Action):
                 request=request,
             )
         except (VisitRefused, VendorError) as exc:
-            _raise_for(exc)
+            raise_for(exc)
         return Response(AppointmentSerializer(visit).data)
 
 
@@ -223,7 +182,7 @@ class AppointmentCancel(_Action):
                 request=request,
             )
         except (VisitRefused, VendorError) as exc:
-            _raise_for(exc)
+            raise_for(exc)
         return Response(AppointmentSerializer(visit).data)
 
 
@@ -245,7 +204,7 @@ class AppointmentProviderLink(_Action):
         try:
             url = booking.appointment_provider_link(appointment=visit, teams=teams, request=request)
         except VendorError as exc:
-            _raise_for(exc)
+            raise_for(exc)
         return Response({"appointment": visit.pk, "url": url, "teams": teams})
 
 
@@ -265,4 +224,5 @@ urlpatterns = [
         AppointmentProviderLink.as_view(),
         name="api-appointment-provider-link",
     ),
+    *api_booking.urlpatterns,
 ]

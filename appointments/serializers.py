@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from appointments.models import MAX_DURATION_SECONDS, Appointment
+from appointments.models import MAX_DURATION_SECONDS, Appointment, WaitingRoom
 from portal import dates
 from portal.api_helpers import StrictSerializer
 
@@ -36,8 +36,9 @@ class AppointmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BookInput(StrictSerializer):
-    patient = serializers.IntegerField(help_text="The portal's patient id.")
+class BookFields(StrictSerializer):
+    """The visit to book; the patient is named by the endpoint (its id, SPID or HSID)."""
+
     waiting_room = serializers.CharField(max_length=200, help_text="Waiting room name, as in Solo.")
     starts_at = serializers.DateTimeField(
         help_text="ISO 8601 with an offset (e.g. a free slot), at most 365 days ahead.",
@@ -49,6 +50,10 @@ class BookInput(StrictSerializer):
     reasons = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=10
     )
+
+
+class BookInput(BookFields):
+    patient = serializers.IntegerField(help_text="The portal's patient id.")
 
 
 class RescheduleInput(StrictSerializer):
@@ -69,3 +74,30 @@ class ProviderLinkOutput(serializers.Serializer):
     appointment = serializers.IntegerField()
     url = serializers.URLField()
     teams = serializers.BooleanField()
+
+
+class PatientLinkOutput(serializers.Serializer):
+    appointment = serializers.IntegerField()
+    url = serializers.URLField(help_text="The patient's join link, fresh from Solo.")
+
+
+class WaitingRoomSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WaitingRoom
+        fields = ["id", "name", "service_line", "service_type"]
+        read_only_fields = fields
+
+
+class SlotSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(help_text="Book with this value as `starts_at`.")
+    ends_at = serializers.DateTimeField()
+    duration_seconds = serializers.IntegerField()
+    waiting_room = serializers.CharField(help_text="The waiting room's name, as booking takes it.")
+
+
+class SlotPage(serializers.Serializer):
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page (later slots of the same span), or null."
+    )
+    previous = serializers.URLField(allow_null=True, help_text="Always null: page forward.")
+    results = SlotSerializer(many=True)

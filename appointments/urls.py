@@ -1,6 +1,13 @@
 from django.urls import path
 
-from appointments import views, views_assistance, views_episodes, views_reports
+from appointments import (
+    views,
+    views_assistance,
+    views_episodes,
+    views_links,
+    views_patients,
+    views_reports,
+)
 
 app_name = "appointments"
 
@@ -10,6 +17,14 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/provider-link", views.provider_link, name="provider_link"),
     path("<int:pk>/solo", views.context_link, name="context_link"),
+    path("<int:pk>/patient-link", views_links.patient_link, name="patient_link"),
+    path("<int:pk>/patient-link/email", views_links.patient_link_email, name="patient_link_email"),
+    path(
+        "patients/<int:patient_pk>/email-consent",
+        views_links.email_consent,
+        name="email_consent",
+    ),
+    path("patients/<int:patient_pk>/solo", views_patients.solo_patient, name="solo_patient"),
     path("<int:pk>/reschedule", views.reschedule, name="reschedule"),
     path("<int:pk>/cancel", views.cancel, name="cancel"),
     path("<int:pk>/note", views.visit_note, name="note"),

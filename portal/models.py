@@ -89,6 +89,18 @@ class Patient(models.Model):
     )
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(blank=True)
+    # The patient agreed to receive visit join links at `email` (and when, and who recorded it).
+    # Agreement is for that address: changing the address withdraws it (appointments.services).
+    # The audit trail keeps every change; these fields hold the current answer.
+    email_links_consent = models.BooleanField("agreed to visit links by email", default=False)
+    email_links_consent_at = models.DateTimeField(null=True, blank=True)
+    email_links_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     is_active = models.BooleanField(default=True)
     monitoring_started_on = models.DateField(null=True, blank=True)
     primary_nurse = models.ForeignKey(

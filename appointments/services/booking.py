@@ -49,6 +49,38 @@ def appointment_slots_find(
     return [from_unix_seconds(s["date"]) for s in slots]
 
 
+# Solo's Get Slots answers for a window of at most this long (the sandbox refuses more).
+SLOT_WINDOW = timedelta(days=31)
+
+
+def appointment_slots_between(
+    *, waiting_room: WaitingRoom, start: datetime, end: datetime, duration_seconds=None
+) -> list[tuple[datetime, int]]:
+    """Free (start, duration seconds) slots in [start, end) from Get Slots, in time order; the
+    window is clipped to the future and to SLOT_WINDOW (callers page through longer spans)."""
+    start = max(start, timezone.now())
+    end = min(end, start + SLOT_WINDOW)
+    if end <= start:
+        return []
+    slots = solo_client(waiting_room.organization).appointment_slots(
+        after=unix_seconds(start),
+        before=unix_seconds(end),
+        waiting_room=waiting_room.name,
+        duration=duration_seconds,
+    )
+    found = []
+    for slot in slots if isinstance(slots, list) else []:
+        when = slot.get("date") if isinstance(slot, dict) else None
+        if not isinstance(when, int) or isinstance(when, bool):
+            continue
+        try:
+            duration = int(slot.get("duration") or duration_seconds or 0)
+            found.append((dates.from_timestamp(when), duration))
+        except (dates.DateRefused, TypeError, ValueError):
+            continue  # not a time the portal can hold: never offered
+    return sorted(found)
+
+
 def _check_start(starts_at: datetime) -> None:
     if timezone.is_naive(starts_at):
         raise VisitRefused("The start time needs a time zone.")
@@ -67,8 +99,12 @@ def appointment_book(
     reasons: list[str] | None = None,
     by=None,
     request=None,
+    via: str = "id",
 ) -> Appointment:
     """Create Appointment (seed 003) for the patient in the waiting room, then mirror it.
+    `via` names the patient in Solo: "id" (Create Appointment, creating the patient in Solo
+    first if needed), "spid" or "hsid" (Create Appointment with SPID / with HSID: for a patient
+    an integrator named by that id, who is in Solo already).
 
     Check, call, record — with no claim row: the slot is the claim, and Solo holds it (it
     refuses a taken slot with 409). What a crash leaves:
@@ -89,7 +125,7 @@ def appointment_book(
     _check_start(starts_at)
     reasons = [r.strip() for r in (reasons or []) if r and r.strip()]
     client = solo_client(patient.organization)
-    solo_patient_id = solo_patient_ensure(patient=patient, client=client)
+    create = _create_call(client, patient, via)
     external_id = Appointment._meta.get_field("external_id").default()
     body = {
         "date": unix_seconds(starts_at),
@@ -101,7 +137,7 @@ def appointment_book(
     if reasons:
         body["reasons"] = reasons
     try:
-        created = client.appointment_create(solo_patient_id, body)
+        created = create(body)
     except VendorError as exc:
         # Solo refuses a slot that is taken. When it is taken by this very visit (an earlier
         # attempt whose answer was lost, mirrored since by its webhook), that visit is the answer.
@@ -127,6 +163,16 @@ def appointment_book(
         by=by,
         request=request,
     )
+
+
+def _create_call(client, patient, via: str):
+    """The Create Appointment operation that names the patient `via` their id, SPID or HSID."""
+    if via == "spid":
+        return lambda body: client.appointment_create_by_spid(patient.solo_spid, body)
+    if via == "hsid":
+        return lambda body: client.appointment_create_by_hsid(patient.solo_hsid, body)
+    solo_patient_id = solo_patient_ensure(patient=patient, client=client)
+    return lambda body: client.appointment_create(solo_patient_id, body)
 
 
 def _unclaimed_visit_at(patient, waiting_room, starts_at, by) -> Appointment | None:

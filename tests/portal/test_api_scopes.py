@@ -66,6 +66,11 @@ NEEDS = {
     ("api/v1/appointments/<int:pk>/reschedule", "POST"): {A_W, A_R, P_R},
     ("api/v1/appointments/<int:pk>/cancel", "POST"): {A_W, A_R, P_R},
     ("api/v1/appointments/<int:pk>/provider-link", "POST"): {A_W, A_R},
+    ("api/v1/appointments/<int:pk>/patient-link", "POST"): {A_W, A_R},
+    ("api/v1/appointments/by-spid/<str:ref>", "POST"): {A_W, A_R, P_R},
+    ("api/v1/appointments/by-hsid/<str:ref>", "POST"): {A_W, A_R, P_R},
+    ("api/v1/waiting-rooms", "GET"): {A_R},
+    ("api/v1/waiting-rooms/<int:pk>/slots", "GET"): {A_R},
 }
 MISSING_ID = 987654321
 
@@ -98,7 +103,7 @@ def test_every_endpoint_declares_its_scopes_here():
 def url_for(route: str) -> str:
     for placeholder in ("<int:pk>", "<int:patient_pk>", "<str:patient_id>"):
         route = route.replace(placeholder, str(MISSING_ID))
-    return "/" + route.replace("<str:imei>", "350000000010005")
+    return "/" + route.replace("<str:imei>", "350000000010005").replace("<str:ref>", "nobody")
 
 
 def call(org, scopes, route, method):

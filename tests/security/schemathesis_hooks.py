@@ -40,6 +40,9 @@ KNOWN_DATE_FIELDS = {
     ("GET", "/api/v1/appointments"): {"from", "to"},
     ("POST", "/api/v1/appointments"): {"starts_at"},
     ("POST", "/api/v1/appointments/{id}/reschedule"): {"starts_at"},
+    ("POST", "/api/v1/appointments/by-spid/{ref}"): {"starts_at"},
+    ("POST", "/api/v1/appointments/by-hsid/{ref}"): {"starts_at"},
+    ("GET", "/api/v1/waiting-rooms/{id}/slots"): {"from", "to"},
     ("POST", "/api/v1/patients"): {"birth_date", "monitoring_started_on"},
     ("POST", "/api/v1/readings/heart-rate"): {"readingTimestamp"},
     ("POST", "/api/v1/patients/{patient_id}/metrics"): {"recorded_at"},
@@ -71,6 +74,8 @@ KNOWN_DATE_MESSAGES = {
     ("GET", "/api/v1/appointments"): {"unstorable_value"},
     ("POST", "/api/v1/appointments"): {"That time has already passed"},
     ("POST", "/api/v1/appointments/{id}/reschedule"): {"That time has already passed"},
+    ("POST", "/api/v1/appointments/by-spid/{ref}"): {"That time has already passed"},
+    ("POST", "/api/v1/appointments/by-hsid/{ref}"): {"That time has already passed"},
 }
 
 

@@ -199,6 +199,21 @@ EXPECT = {
         url=lambda w: visit(w, "provider-link"), scoped=True, ok=None
     ),
     "appointments/<int:pk>/solo": Page(url=lambda w: visit(w, "solo"), scoped=True, ok=None),
+    "appointments/<int:pk>/patient-link": Page(
+        url=lambda w: visit(w, "patient-link"), scoped=True, ok=None
+    ),
+    "appointments/<int:pk>/patient-link/email": Page(
+        url=lambda w: visit(w, "patient-link/email"), scoped=True, methods=("POST",)
+    ),
+    "appointments/patients/<int:patient_pk>/email-consent": Page(
+        url=lambda w: f"/appointments/patients/{w['patient'].pk}/email-consent",
+        scoped=True,
+        methods=("POST",),
+    ),
+    # Reads Solo (not configured here): any non-error answer; editing is tested beside it.
+    "appointments/patients/<int:patient_pk>/solo": Page(
+        url=lambda w: f"/appointments/patients/{w['patient'].pk}/solo", scoped=True, ok=None
+    ),
     "appointments/<int:pk>/reschedule": Page(
         url=lambda w: visit(w, "reschedule"), scoped=True, ok=None
     ),
@@ -251,7 +266,19 @@ EXPECT = {
             scoped=True,
             methods=("POST",),
         )
-        for action in ("cancel", "provider-link", "reschedule")
+        for action in ("cancel", "patient-link", "provider-link", "reschedule")
+    },
+    "api/v1/waiting-rooms": Api(),
+    "api/v1/waiting-rooms/<int:pk>/slots": Api(
+        url=lambda w: f"/api/v1/waiting-rooms/{w['appointment'].waiting_room_id}/slots",
+        scoped=True,
+        ok=None,
+    ),
+    **{
+        f"api/v1/appointments/by-{kind}/<str:ref>": Api(
+            url=lambda w, k=kind: f"/api/v1/appointments/by-{k}/nobody", methods=("POST",)
+        )
+        for kind in ("spid", "hsid")
     },
     "webhooks/solo/<uuid:receiver_id>": Public(
         "Solo's webhooks: authenticated by decrypting with the subscription's key"
