@@ -55,7 +55,8 @@ def test_an_uploaded_file_opens_from_the_portals_copy(nurse, book, media_root):
     assert (media_root / copy.file.name).read_bytes() == PDF
 
     page = listed(nurse, visit, HTTP_HX_REQUEST="true").content.decode()
-    assert "ecg.pdf" in page and file_url(visit, attachment) in page
+    assert "ecg.pdf" in page
+    assert file_url(visit, attachment) in page
     assert "<html" not in page  # the HTMX fragment only
 
     opened = nurse.get(file_url(visit, attachment))
@@ -78,7 +79,8 @@ def test_a_png_is_served_as_a_png_with_a_safe_name(nurse, book):
     attachment = Attachment.objects.get()
     opened = nurse.get(file_url(visit, attachment, download=True))
     assert opened["Content-Type"] == "image/png"
-    assert "\n" not in opened["Content-Disposition"] and "X-Evil:" not in opened.headers
+    assert "\n" not in opened["Content-Disposition"]
+    assert "X-Evil:" not in opened.headers
     assert opened["Content-Disposition"].startswith('attachment; filename="scan')
     assert opened["Content-Disposition"].endswith('.png"')
 
@@ -136,7 +138,8 @@ def test_when_solo_cannot_list_the_portals_files_are_shown_with_the_reason(nurse
     response = listed(nurse, visit)
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
-    assert "Solo&#x27;s list could not be read" in page and "ecg.pdf" in page
+    assert "Solo&#x27;s list could not be read" in page
+    assert "ecg.pdf" in page
 
 
 def test_removal_asks_first_then_deletes_in_solo_and_the_copy(
@@ -150,7 +153,8 @@ def test_removal_asks_first_then_deletes_in_solo_and_the_copy(
     confirm = nurse.get(url)
     assert "Remove “ecg.pdf”?" in confirm.content.decode()
     attachment.refresh_from_db()
-    assert attachment.deleted_at is None and stored.exists()  # asking changes nothing
+    assert attachment.deleted_at is None
+    assert stored.exists()
 
     with django_capture_on_commit_callbacks(execute=True):  # the copy goes once committed
         done = nurse.post(url, follow=True)
@@ -159,7 +163,8 @@ def test_removal_asks_first_then_deletes_in_solo_and_the_copy(
     assert sent["deleted"] is True
     attachment.refresh_from_db()
     assert attachment.deleted_at is not None
-    assert not AttachmentCopy.objects.exists() and not stored.exists()
+    assert not AttachmentCopy.objects.exists()
+    assert not stored.exists()
     assert nurse.get(file_url(visit, attachment)).status_code == HTTPStatus.NOT_FOUND
 
 
@@ -172,7 +177,8 @@ def test_a_refused_removal_keeps_the_file(nurse, book, faults):
     response = nurse.post(url, follow=True)
     assert "The file was not removed. Solo did not answer" in response.content.decode()
     attachment.refresh_from_db()
-    assert attachment.deleted_at is None and hasattr(attachment, "copy")
+    assert attachment.deleted_at is None
+    assert hasattr(attachment, "copy")
 
 
 def test_a_refused_upload_leaves_no_copy(nurse, book, faults, media_root):
