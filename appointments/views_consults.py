@@ -27,7 +27,12 @@ def consults(request):
     initial = {"requesting_provider": request.user.get_full_name()}
     if request.GET.get("patient", "").isdigit():
         initial["patient"] = int(request.GET["patient"])
-    form = ConsultForm(request.POST or None, patients=patients, zone=zone, initial=initial)
+    form = ConsultForm(
+        request.POST if request.method == "POST" else None,
+        patients=patients,
+        zone=zone,
+        initial=initial,
+    )
     if request.method == "POST":
         if form.is_valid():
             d = form.cleaned_data

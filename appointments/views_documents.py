@@ -23,7 +23,11 @@ from portal.http import VendorError
 def documents(request, patient_pk):
     patient = patient_for_org(request.organization, patient_pk)
     now = timezone.localtime(timezone=patient.tz).replace(second=0, microsecond=0, tzinfo=None)
-    form = PatientDocumentForm(request.POST or None, zone=patient.tz, initial={"written_at": now})
+    form = PatientDocumentForm(
+        request.POST if request.method == "POST" else None,
+        zone=patient.tz,
+        initial={"written_at": now},
+    )
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -96,7 +96,7 @@ def episode_detail(request, pk):
         Episode.objects.filter(organization=request.organization).select_related("patient"), pk=pk
     )
     form = EpisodeUpdateForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "name": episode.name,
             "kind": episode.kind,

@@ -6,56 +6,152 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appointments', '0001_initial'),
-        ('portal', '0004_membership_physician_clinical_staff'),
+        ("appointments", "0001_initial"),
+        ("portal", "0004_membership_physician_clinical_staff"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AttachmentCopy',
+            name="AttachmentCopy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to='')),
-                ('sha256', models.CharField(max_length=64)),
-                ('stored_at', models.DateTimeField(auto_now_add=True)),
-                ('attachment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='copy', to='appointments.attachment')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(max_length=200, upload_to="")),
+                ("sha256", models.CharField(max_length=64)),
+                ("stored_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "attachment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="copy",
+                        to="appointments.attachment",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ConsultRequest',
+            name="ConsultRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('Stroke', 'Stroke'), ('EEG Stat', 'EEG stat'), ('EEG Routine', 'EEG routine')], max_length=20)),
-                ('consult_type', models.CharField(choices=[('new', 'New consult'), ('update', 'Update to a consult')], max_length=10)),
-                ('solo_patient_id', models.CharField(max_length=64)),
-                ('encounter_id', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.organization')),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='consult_requests', to='portal.patient')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("Stroke", "Stroke"),
+                            ("EEG Stat", "EEG stat"),
+                            ("EEG Routine", "EEG routine"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "consult_type",
+                    models.CharField(
+                        choices=[("new", "New consult"), ("update", "Update to a consult")],
+                        max_length=10,
+                    ),
+                ),
+                ("solo_patient_id", models.CharField(max_length=64)),
+                ("encounter_id", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="consult_requests",
+                        to="portal.patient",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PatientDocument',
+            name="PatientDocument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('written_at', models.DateTimeField(help_text="The document's dateTime, as sent to Solo.")),
-                ('responses', models.JSONField(default=list, help_text='[{question, response}] as sent.')),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('added_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.organization')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='solo_documents', to='portal.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "written_at",
+                    models.DateTimeField(help_text="The document's dateTime, as sent to Solo."),
+                ),
+                (
+                    "responses",
+                    models.JSONField(default=list, help_text="[{question, response}] as sent."),
+                ),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.organization",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="solo_documents",
+                        to="portal.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-added_at', '-id'],
+                "ordering": ["-added_at", "-id"],
             },
         ),
     ]

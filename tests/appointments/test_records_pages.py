@@ -277,3 +277,20 @@ def test_the_current_request_is_for_clinical_staff_of_the_organization(
     assert client.get(url, {"item": item.pk}).status_code == HTTPStatus.FORBIDDEN
     client.force_login(olga)
     assert client.get(url, {"item": item.pk}).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_an_empty_post_is_answered_in_words(client, alice, solo_patient, vendor_accounts, book):
+    visit = book()
+    episode = episode_create(
+        patient=visit.patient, name="Hypertension", kind="rpm",
+        starts_on=future_slot(0).date(), by=alice,
+    )  # fmt: skip
+    client.force_login(alice)
+    for url, words in (
+        (reverse("appointments:consults"), "No consult was requested."),
+        (reverse("appointments:documents", args=[solo_patient.pk]), "The document was not added."),
+        (reverse("appointments:episode_detail", args=[episode.pk]), "The episode was not changed."),
+    ):
+        response = client.post(url, b"{}", content_type="application/json")
+        assert response.status_code == HTTPStatus.OK, url
+        assert words in text(response), url
