@@ -4,6 +4,8 @@ Nursing": Create, Get Current and Cancel Current Assistance Request)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -84,7 +86,11 @@ def assistance_current(request):
         except VendorError as exc:
             messages.error(request, f"The current request could not be read. {exc.staff_message}")
         else:
-            extra = {"looked_up": location, "current": current}
+            extra = {
+                "looked_up": location,
+                "current": current,
+                "current_created": _instant((current or {}).get("createdAt")),
+            }
     return _page(request, form=AssistanceForm(), look_form=look_form, **extra)
 
 
@@ -99,3 +105,12 @@ def assistance_cancel(request, pk):
     else:
         messages.success(request, "Assistance request cancelled.")
     return redirect("appointments:assistance")
+
+
+def _instant(value):
+    """Solo's `createdAt` (ISO 8601 with an offset) as an aware datetime, or None."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None

@@ -89,10 +89,10 @@ def test_a_visits_records_from_attachment_to_consult(
     page.screenshot(path=f"{screenshot_dir}/records-documents.png", full_page=True)
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     expect(page.locator("#documents")).to_contain_text("Intake questionnaire")
-    page.locator("#documents").screenshot(path=f"{screenshot_dir}/records-patient-documents.png")
+    page.screenshot(path=f"{screenshot_dir}/records-patient-page.png", full_page=True)
 
     # Stat consult: the second within 24 hours is refused in words.
-    page.get_by_role("link", name="Stat consult").click()
+    page.get_by_role("link", name="Request a stat teleconsult").click()
     page.get_by_label("Consult", exact=True).select_option(label="EEG stat")
     page.get_by_label("Location id").fill("9b2f2f4e-2a55-4c8e-9a6a-1f9d2f3b8d10")
     page.get_by_role("button", name="Request the consult").click()
