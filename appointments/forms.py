@@ -1,6 +1,8 @@
+from datetime import datetime
+
 from django import forms
 
-from appointments.models import AppointmentStatus, EpisodeStatus
+from appointments.models import AppointmentStatus, ConsultRequest, EpisodeStatus
 from portal import dates
 
 STATUS_FILTERS = [("", "Any status"), ("open", "Open (not closed)"), *AppointmentStatus.choices]
@@ -172,3 +174,102 @@ class AssistanceForm(forms.Form):
         if d.get("bed"):
             body["bed"] = d["bed"]
         return body
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A `datetime-local` input read in the zone the form is given (the patient's or the
+    organization's), never the server's."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def __init__(self, *args, zone=None, **kwargs):
+        self.zone = zone
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, str):
+            for fmt in self.input_formats:
+                try:
+                    naive = datetime.strptime(value.strip(), fmt)  # noqa: DTZ007 - zone set below
+                except ValueError:
+                    continue
+                if not 1900 <= naive.year <= 2100:
+                    break
+                return naive.replace(tzinfo=self.zone)
+            raise forms.ValidationError("Enter a date and time.", code="invalid")
+        return super().to_python(value)
+
+
+class EpisodeUpdateForm(EpisodeForm):
+    reason_incomplete = forms.CharField(
+        max_length=500, required=False, label="Reason if incomplete"
+    )
+
+
+DOCUMENT_ROWS = 5
+
+
+class PatientDocumentForm(forms.Form):
+    """Add Patient Document (seed 003): a name, a date and time, question-and-response pairs."""
+
+    name = forms.CharField(max_length=200, label="Document name")
+    written_at = LocalDateTimeField(label="Date and time")
+
+    def __init__(self, *args, zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["written_at"].zone = zone
+        for i in range(1, DOCUMENT_ROWS + 1):
+            self.fields[f"question_{i}"] = forms.CharField(
+                max_length=500, required=False, label=f"Question {i}"
+            )
+            self.fields[f"response_{i}"] = forms.CharField(
+                max_length=2000,
+                required=False,
+                label=f"Response {i}",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def rows(self):
+        """(question field, response field) pairs, for the template."""
+        return [(self[f"question_{i}"], self[f"response_{i}"]) for i in range(1, DOCUMENT_ROWS + 1)]
+
+    def responses(self) -> list[dict]:
+        d = self.cleaned_data
+        return [
+            {"question": d.get(f"question_{i}", ""), "response": d.get(f"response_{i}", "")}
+            for i in range(1, DOCUMENT_ROWS + 1)
+        ]
+
+
+class ConsultForm(forms.Form):
+    """Perfect answer API (seed 003): the stat teleconsult request's fields, in staff words."""
+
+    patient = forms.TypedChoiceField(coerce=int, label="Patient")
+    reason = forms.ChoiceField(choices=ConsultRequest.Reason.choices, label="Consult")
+    consult_type = forms.ChoiceField(
+        choices=ConsultRequest.ConsultType.choices, label="New or update"
+    )
+    location_id = forms.UUIDField(
+        label="Location id",
+        help_text="The geolocation id of your location in Solo (a UUID).",
+        error_messages={"invalid": "Enter the location's id as Solo shows it (a UUID)."},
+    )
+    requesting_provider = forms.CharField(max_length=200, label="Requesting provider")
+    physician_callback_number = forms.CharField(
+        max_length=40, required=False, label="Physician callback number"
+    )
+    patient_location = forms.CharField(max_length=200, required=False, label="Patient location")
+    caller = forms.CharField(max_length=200, required=False, label="Caller")
+    call_center_notified = LocalDateTimeField(required=False, label="Call center notified at")
+    physician_notified = LocalDateTimeField(required=False, label="Physician notified at")
+
+    def __init__(self, *args, patients=(), zone=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].choices = [("", "Choose a patient")] + [
+            (p.pk, f"{p.display_name} · MRN {p.mrn}") for p in patients
+        ]
+        for name in ("call_center_notified", "physician_notified"):
+            self.fields[name].zone = zone

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from appointments.record_models import AttachmentCopy, ConsultRequest, PatientDocument  # noqa: F401
 from portal import dates
 from portal.crypto import EncryptedJSONField
 from portal.models import Organization, Patient
@@ -228,7 +229,8 @@ class VisitNote(models.Model):
 
 
 class Attachment(models.Model):
-    """Metadata of a file attached to an appointment in Solo; the bytes live in Solo."""
+    """Metadata of a file attached to an appointment in Solo; the bytes live in Solo, and in the
+    portal's AttachmentCopy when uploaded through the portal."""
 
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="attachments"

@@ -12,7 +12,9 @@ from appointments.models import (
     CLOSED_STATUSES,
     Appointment,
     AssistanceRequest,
+    ConsultRequest,
     Episode,
+    PatientDocument,
     ReportJob,
     WaitingRoom,
 )
@@ -108,3 +110,14 @@ def next_appointments(patient_ids, *, now: datetime) -> dict[int, Appointment]:
     for visit in upcoming:
         found.setdefault(visit.patient_id, visit)
     return found
+
+
+def documents_for_patient(patient):
+    """The patient documents the portal added in Solo, newest first."""
+    return PatientDocument.objects.filter(patient=patient).select_related("added_by")
+
+
+def consult_requests_for(organization):
+    return ConsultRequest.objects.filter(organization=organization).select_related(
+        "patient", "requested_by"
+    )

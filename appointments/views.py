@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -22,7 +22,6 @@ from appointments.forms import (
     RescheduleForm,
     SlotSearchForm,
 )
-from appointments.models import Attachment
 from appointments.services import booking, records, reports
 from appointments.services.common import VisitRefused
 from portal import dates
@@ -219,9 +218,6 @@ def detail(request, pk):
         "visit": visit,
         "patient": visit.patient,
         "changes": visit.changes.select_related("by"),
-        "attachments": visit.attachments.filter(deleted_at__isnull=True).select_related(
-            "uploaded_by"
-        ),
         "cancel_form": CancelForm(),
         "attachment_form": AttachmentForm(),
         "can_edit_note": request.membership.role in CLINICAL,
@@ -414,40 +410,3 @@ def visit_note(request, pk):
             "editing": request.GET.get("edit") == "1" and can_edit,
         },
     )
-
-
-# --- attachments ---------------------------------------------------------------------------
-@require_POST
-@staff_view(*ANY_STAFF)
-def attachment_upload(request, pk):
-    visit = selectors.appointment_for_org(request.organization, pk)
-    form = AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, "Choose a file to upload.")
-        return redirect(visit_url(visit) + "#attachments")
-    try:
-        attachment = records.attachment_upload(
-            appointment=visit, upload=form.cleaned_data["file"], by=request.user, request=request
-        )
-    except (VisitRefused, VendorError) as exc:
-        message = exc.staff_message if isinstance(exc, VendorError) else str(exc)
-        messages.error(request, f"The file was not attached. {message}")
-    else:
-        messages.success(request, f"Attached “{attachment.title}”.")
-    return redirect(visit_url(visit) + "#attachments")
-
-
-@require_POST
-@staff_view(*ANY_STAFF)
-def attachment_delete(request, pk, attachment_pk):
-    visit = selectors.appointment_for_org(request.organization, pk)
-    attachment = get_object_or_404(
-        Attachment.objects.filter(appointment=visit, deleted_at__isnull=True), pk=attachment_pk
-    )
-    try:
-        records.attachment_delete(attachment=attachment, by=request.user, request=request)
-    except VendorError as exc:
-        messages.error(request, f"The file was not removed. {exc.staff_message}")
-    else:
-        messages.success(request, f"Removed “{attachment.title}”.")
-    return redirect(visit_url(visit) + "#attachments")

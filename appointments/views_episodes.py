@@ -1,19 +1,20 @@
-"""Episode pages: create an episode from the patient page, and assign a visit to one (seed 003
-"Episodes of Care")."""
+"""Episode pages (seed 003 "Episodes of Care"): the patient's episodes as Solo lists them,
+create one from the patient page, change one, see its visits, and assign a visit to one."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments import selectors
-from appointments.forms import EpisodeForm
+from appointments.forms import EpisodeForm, EpisodeUpdateForm
 from appointments.models import Episode
 from appointments.services import records
 from appointments.services.common import VisitRefused
 from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.audit import audit_event_record
 from portal.http import VendorError
 
 
@@ -61,3 +62,79 @@ def episode_assign(request, pk):
     else:
         messages.success(request, "Episode updated.")
     return redirect(reverse("appointments:detail", args=[visit.pk]))
+
+
+@require_GET
+@staff_view(*ANY_STAFF)
+def episode_list(request, patient_pk):
+    """The patient's episodes as Solo lists them (Get list of Episodes for patient), mirrored;
+    loaded into the patient page by HTMX. When Solo cannot answer, the mirror is shown with
+    the reason."""
+    patient = patient_for_org(request.organization, patient_pk)
+    problem = ""
+    try:
+        episodes = records.episodes_refresh(patient=patient)
+    except VendorError as exc:
+        episodes = list(selectors.episodes_for_patient(patient))
+        problem = (
+            f"Solo's list could not be read, so the portal's copy is shown. {exc.staff_message}"
+        )
+    audit_event_record(
+        action="episode.list", request=request, patient=patient, detail={"count": len(episodes)}
+    )
+    context = {"patient": patient, "episodes": episodes, "problem": problem}
+    template = "appointments/episodes.html"
+    return render(request, template + "#list" if request.htmx else template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(*ANY_STAFF)
+def episode_detail(request, pk):
+    """One episode: its visits as Solo lists them (Get list of Appointments for an Episode), and
+    a form that sends changes to Solo (Update Episode)."""
+    episode = get_object_or_404(
+        Episode.objects.filter(organization=request.organization).select_related("patient"), pk=pk
+    )
+    form = EpisodeUpdateForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "name": episode.name,
+            "kind": episode.kind,
+            "starts_on": episode.starts_on,
+            "ends_on": episode.ends_on,
+            "status": episode.status,
+            "objective": episode.objective,
+            "reason_incomplete": episode.reason_incomplete,
+        },
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                records.episode_update(
+                    episode=episode, by=request.user, request=request, **form.cleaned_data
+                )
+            except (VisitRefused, VendorError) as exc:
+                messages.error(request, f"The episode was not changed. {_message(exc)}")
+            else:
+                messages.success(request, f"Episode “{episode.name}” updated in Solo.")
+                return redirect("appointments:episode_detail", pk=episode.pk)
+        else:
+            first = next(iter(form.errors.items()))
+            messages.error(request, f"The episode was not changed. {first[0]}: {first[1][0]}")
+    visits, problem = [], ""
+    try:
+        visits = records.episode_appointments(episode=episode)
+    except VendorError as exc:
+        problem = f"Solo's list of this episode's visits could not be read. {exc.staff_message}"
+    audit_event_record(action="episode.view", request=request, patient=episode.patient, obj=episode)
+    return render(
+        request,
+        "appointments/episode_detail.html",
+        {
+            "episode": episode,
+            "patient": episode.patient,
+            "form": form,
+            "visits": visits,
+            "problem": problem,
+        },
+    )

@@ -5,8 +5,10 @@ concern. Import a service from its module (one path per name):
   Solo's timestamps;
 - `patients`: the patient in Solo, created on first booking (`solo_patient_ensure`);
 - `booking`: slots, book, reschedule, cancel, provider link;
-- `records`: visit notes, attachments, episodes;
-- `reports`: CSV dump, encounter reports, virtual-nursing assistance requests, context links;
+- `records`: visit notes, episodes of care, patient documents;
+- `attachments`: upload (keeping the portal's copy), Solo's list, open, delete;
+- `reports`: CSV dump, encounter reports, virtual-nursing assistance requests (create, current,
+  cancel), stat consults (perfect answer), context links;
 - `webhooks`: the subscription with Solo and the inbox (receive, then process).
 
 Pulls from Solo into the mirror live in `appointments.sync`.

@@ -1,28 +1,35 @@
-"""What a visit holds beyond its time: visit notes, attachments and episodes (seed 003 "Visit
-Notes", "Attachments", "Episodes of Care"). Solo first, then the mirror in one short transaction
+"""What a visit and a patient hold beyond a visit's time: visit notes, episodes of care and patient
+documents (seed 003 "Visit Notes", "Episodes of Care", "Patient Documents"; attachments are in
+appointments.services.attachments). Solo first, then the mirror in one short transaction
 with its audit row; no transaction is open while Solo is called.
 
 What a crash between Solo's answer and the record leaves, per service (no claim is taken: none
 of these holds a mirror row that another writer could half-see):
-- visit note update, episode assign, attachment delete: Solo's operation is idempotent (a PUT of
-  the same answers, the same episode; a delete that 404s counts as done), so staff repeating the
-  action converges; until then the mirror shows the older state.
-- attachment upload, episode create: Solo keeps the file or the episode and the mirror has no row
-  for it. A repeat creates a second one in Solo (Solo takes no idempotency key for these). An
-  episode still arrives through its `episode:created` webhook when the subscription includes it;
-  an orphan attachment stays in Solo, listed there, unknown to the portal."""
+- visit note update, episode update, episode assign: Solo's operation is idempotent (a PUT of
+  the same answers, the same episode), so staff repeating the action converges; until then the
+  mirror shows the older state (and the episode list from Solo corrects it when next shown).
+- episode create: Solo keeps the episode and the mirror has no row for it. A repeat creates a
+  second one in Solo (Solo takes no idempotency key). The episode still arrives through its
+  `episode:created` webhook, or the next time the patient's episode list is read from Solo.
+- patient document add: Solo keeps the document, the portal lists none for it; a repeat adds
+  a second one in Solo (no idempotency key, no way to list documents back)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
-from django.utils import timezone
 
-from appointments.models import Appointment, Attachment, Episode, EpisodeStatus, VisitNote
-from appointments.services.common import VisitRefused, solo_client
+from appointments.models import (
+    Appointment,
+    Episode,
+    EpisodeStatus,
+    PatientDocument,
+    VisitNote,
+)
+from appointments.services.common import VisitRefused, solo_client, unix_seconds
 from appointments.services.patients import solo_patient_ensure
-from appointments.uploads import NotTheClaimedType, attachment_type_checked
+from appointments.sync import episode_mirror
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
@@ -72,79 +79,11 @@ def visit_note_update(
         )
 
 
-# --- attachments -----------------------------------------------------------------------------
-MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-
-
-def attachment_upload(*, appointment: Appointment, upload, by, request=None) -> Attachment:
-    """Upload attachment (seed 003): at most 5 MB of PDF, PNG or JPEG, checked by content (the
-    whole file: appointments.uploads)."""
-    size = upload.size
-    if size == 0:
-        raise VisitRefused("The file is empty.")
-    if size > MAX_ATTACHMENT_BYTES:
-        raise VisitRefused(
-            f"The file is {size / (1024 * 1024):.1f} MB; Solo accepts at most 5 MB per attachment."
-        )
-    content = upload.read()
-    try:
-        mime = attachment_type_checked(content)  # the whole file, not just its first bytes
-    except NotTheClaimedType as exc:
-        raise VisitRefused(f"{exc} (Its content was checked, not just its name.)") from exc
-    if mime is None:
-        raise VisitRefused(
-            "Only PDF, PNG and JPEG files can be attached, and this file is not one of them "
-            "(its content was checked, not just its name)."
-        )
-    name = (upload.name or "attachment").rsplit("/", 1)[-1][:200]
-    answer = solo_client(appointment.organization).attachment_upload(
-        appointment.solo_id, content=content, mime_type=mime, file_name=name
-    )
-    with transaction.atomic():
-        attachment = Attachment.objects.create(
-            appointment=appointment,
-            solo_id=answer["id"],
-            title=answer.get("title") or name,
-            mime_type=answer.get("mimeType") or mime,
-            size=answer.get("size") or size,
-            uploaded_at=datetime.fromisoformat(answer["uploadedAt"])
-            if answer.get("uploadedAt")
-            else timezone.now(),
-            uploaded_by=by,
-        )
-        audit_event_record(
-            action="appointment.attachment.upload",
-            request=request,
-            actor=by,
-            patient=appointment.patient,
-            obj=attachment,
-            detail={"size": size, "mime_type": mime},
-        )
-    return attachment
-
-
-def attachment_delete(*, attachment: Attachment, by, request=None) -> None:
-    """Delete appointment attachment in Solo, then mark ours deleted."""
-    try:
-        solo_client(attachment.appointment.organization).attachment_delete(
-            attachment.appointment.solo_id, attachment.solo_id
-        )
-    except VendorError as exc:
-        if exc.status != 404:
-            raise
-    with transaction.atomic():
-        attachment.deleted_at = timezone.now()
-        attachment.save(update_fields=["deleted_at"])
-        audit_event_record(
-            action="appointment.attachment.delete",
-            request=request,
-            actor=by,
-            patient=attachment.appointment.patient,
-            obj=attachment,
-        )
-
-
-def _episode_body(*, name, kind, starts_on, ends_on, status, objective) -> dict:
+# --- episodes of care ------------------------------------------------------------------------
+def _episode_body(
+    *, name, kind, starts_on, ends_on, status, objective, reason_incomplete=""
+) -> dict:
+    """The Create/Update Episode body (seed 003): status in the document's capitals."""
     body = {
         "name": name,
         "type": kind,
@@ -154,6 +93,8 @@ def _episode_body(*, name, kind, starts_on, ends_on, status, objective) -> dict:
     }
     if ends_on:
         body["to"] = ends_on.isoformat()
+    if reason_incomplete:
+        body["reasonIncomplete"] = reason_incomplete
     return body
 
 
@@ -216,3 +157,136 @@ def appointment_episode_assign(
             patient=appointment.patient,
             obj=appointment,
         )
+
+
+def episodes_refresh(*, patient) -> list[Episode]:
+    """Get list of Episodes for patient (seed 003), mirrored: each listed episode is made to
+    match Solo (an episode created in Solo, or a lost `episode:*` webhook, appears here). A
+    patient Solo does not know yet has no episodes there. Raises VendorError."""
+    if not patient.solo_id:
+        return list(Episode.objects.filter(patient=patient))
+    answer = solo_client(patient.organization).episodes(patient.solo_id)
+    items = answer.get("episodes") if isinstance(answer, dict) else None
+    if not isinstance(items, list):
+        raise VendorError("Solo", "the episode list came back in a shape the portal cannot read")
+    with transaction.atomic():
+        for item in items:
+            if isinstance(item, dict) and item.get("id") and item.get("name") and item.get("from"):
+                try:
+                    episode_mirror(
+                        organization=patient.organization,
+                        solo_id=str(item["id"]),
+                        current={**item, "externalPatientId": patient.solo_id},
+                    )
+                except ValueError:  # a date Solo sent that is not YYYY-MM-DD: keep the rest
+                    continue
+    return list(Episode.objects.filter(patient=patient))
+
+
+def episode_update(
+    *, episode: Episode, name, kind, starts_on, ends_on=None, status, objective="",
+    reason_incomplete="", by=None, request=None,
+) -> Episode:  # fmt: skip
+    """Update Episode (seed 003) in Solo, then the mirror."""
+    if ends_on and ends_on < starts_on:
+        raise VisitRefused("The episode cannot end before it starts.")
+    solo_client(episode.organization).episode_update(
+        episode.solo_id,
+        _episode_body(
+            name=name,
+            kind=kind,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            status=status,
+            objective=objective,
+            reason_incomplete=reason_incomplete,
+        ),
+    )
+    with transaction.atomic():
+        episode.name, episode.kind, episode.status = name, kind, status
+        episode.starts_on, episode.ends_on = starts_on, ends_on
+        episode.objective, episode.reason_incomplete = objective or "", reason_incomplete or ""
+        episode.save()
+        audit_event_record(
+            action="episode.update", request=request, actor=by, patient=episode.patient, obj=episode
+        )
+    return episode
+
+
+def episode_appointments(*, episode: Episode) -> list[dict]:
+    """Get list of Appointments for an Episode (seed 003): Solo's items, each with `visit` set
+    to the portal's appointment of the same Solo id (None when the portal has none)."""
+    answer = solo_client(episode.organization).episode_appointments(episode.solo_id)
+    items = answer.get("appointments") if isinstance(answer, dict) else None
+    if not isinstance(items, list):
+        raise VendorError(
+            "Solo", "the episode's visits came back in a shape the portal cannot read"
+        )
+    ids = [i.get("appointmentId") for i in items if isinstance(i, dict)]
+    known = {
+        a.solo_id: a
+        for a in Appointment.objects.filter(
+            organization=episode.organization,
+            solo_id__in=[i for i in ids if isinstance(i, int) and not isinstance(i, bool)],
+        ).select_related("waiting_room")
+    }
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        when = item.get("date")
+        out.append(
+            {
+                "solo_id": item.get("appointmentId"),
+                "starts_at": datetime.fromtimestamp(when, tz=UTC)
+                if isinstance(when, int) and 0 < when < 253402300800
+                else None,
+                "reasons": [str(r) for r in item.get("reasons") or [] if isinstance(r, str)],
+                "has_notes": item.get("hasNotes") is True,
+                "visit": known.get(item.get("appointmentId")),
+            }
+        )
+    return out
+
+
+# --- patient documents ---------------------------------------------------------------------
+def patient_document_add(
+    *, patient, name: str, written_at: datetime, responses: list[dict], by, request=None
+) -> PatientDocument:
+    """Add Patient Document (seed 003: "All fields are required": name, dateTime as a unix
+    timestamp, responses of {question, response}), then keep what was sent."""
+    pairs = [
+        {"question": r["question"].strip(), "response": r["response"].strip()}
+        for r in responses
+        if r.get("question", "").strip() or r.get("response", "").strip()
+    ]
+    if not name.strip():
+        raise VisitRefused("Give the document a name.")
+    if not pairs:
+        raise VisitRefused("Write at least one question and its response.")
+    if any(not p["question"] or not p["response"] for p in pairs):
+        raise VisitRefused("Each question needs a response, and each response a question.")
+    client = solo_client(patient.organization)
+    solo_patient_id = solo_patient_ensure(patient=patient, client=client)
+    client.patient_document_add(
+        solo_patient_id,
+        {"name": name.strip(), "dateTime": unix_seconds(written_at), "responses": pairs},
+    )
+    with transaction.atomic():
+        document = PatientDocument.objects.create(
+            organization=patient.organization,
+            patient=patient,
+            name=name.strip(),
+            written_at=written_at,
+            responses=pairs,
+            added_by=by,
+        )
+        audit_event_record(
+            action="patient.document.add",
+            request=request,
+            actor=by,
+            patient=patient,
+            obj=document,
+            detail={"responses": len(pairs)},
+        )
+    return document

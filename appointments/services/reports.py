@@ -8,7 +8,11 @@ What a crash between Solo's answer and the record leaves (no claim is taken):
 - assistance request create: Solo holds an open request the portal does not list; the virtual
   nurse still answers it, and asking again for the same bed reaches the same nurse.
 - assistance request cancel: idempotent in Solo (a 404 "Request not found" counts as done);
-  repeating the cancel converges."""
+  repeating the cancel converges.
+- consult request (perfect answer): Solo has booked the visit and the portal has no row naming
+  it. A repeat within 24 hours is refused by Solo itself ("A visit has already been created for
+  the patient within 24 hours"), so no second visit is booked; the visit still reaches the
+  mirror through its `appointment:scheduled` webhook."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from django.utils import timezone
 
 from appointments.clients import SoloClient
 from appointments.crypto import solo_encrypt_json
-from appointments.models import Appointment, AssistanceRequest, ReportJob
+from appointments.models import Appointment, AssistanceRequest, ConsultRequest, ReportJob
 from appointments.services.common import VisitRefused, solo_client, unix_seconds
 from portal.audit import audit_event_record
 from portal.downloads import csv_neutralised
@@ -116,6 +120,89 @@ def assistance_request_cancel(*, item: AssistanceRequest, by, request=None) -> N
         item.cancelled_at = timezone.now()
         item.save(update_fields=["status", "cancelled_at"])
         audit_event_record(action="assistance.cancel", request=request, actor=by, obj=item)
+
+
+def assistance_request_current(*, organization, location: dict, by, request=None) -> dict | None:
+    """Get Current Assistance Request (seed 003) of a bed, department room, MRN or device: Solo's
+    request object, or None when Solo answers "Service Request Error: Request not found". The
+    answer names the patient, so reading it is audited as a view."""
+    try:
+        current = solo_client(organization).assistance_request_get(location)
+    except VendorError as exc:
+        if exc.status == 404 and "Request not found" in (exc.message or ""):
+            current = None
+        else:
+            raise
+    if current is not None and not isinstance(current, dict):
+        raise VendorError(
+            "Solo", "the assistance request came back in a shape the portal cannot read"
+        )
+    audit_event_record(
+        action="assistance.view",
+        request=request,
+        actor=by,
+        organization=organization,
+        detail={"found": current is not None, "by": sorted(location)},
+    )
+    return current
+
+
+# --- perfect answer (stat teleconsult) -------------------------------------------------------
+def consult_request(
+    *, organization, patient, reason: str, consult_type: str, location_id: str,
+    requesting_provider: str, callback_number: str = "", patient_location: str = "",
+    caller: str = "", call_center_notified=None, physician_notified=None, by, request=None,
+) -> ConsultRequest:  # fmt: skip
+    """Perfect answer API (seed 003): Solo creates or updates the patient, books a visit and
+    prefills its PCM note. Solo refuses a second visit for the patient within 24 hours; that
+    refusal reaches staff as a VendorError with Solo's own words."""
+    body = {
+        "firstName": patient.first_name,
+        "lastName": patient.last_name,
+        "dob": patient.birth_date.isoformat(),
+        "locationId": location_id,
+        "mrn": patient.mrn,
+        "requestingProvider": requesting_provider,
+        "consultType": consult_type,
+        "reason": reason,
+    }
+    optional = {
+        "physicianCallbackNumber": callback_number,
+        "patientLocation": patient_location,
+        "caller": caller,
+        "callCenterNotified": _iso_z(call_center_notified),
+        "physicianNotified": _iso_z(physician_notified),
+    }
+    body.update({k: v for k, v in optional.items() if v})
+    answer = solo_client(organization).perfect_answer(body)
+    if not isinstance(answer, dict) or not answer.get("encounterId"):
+        raise VendorError("Solo", "the consult answer came back without the visit it created")
+    with transaction.atomic():
+        item = ConsultRequest.objects.create(
+            organization=organization,
+            patient=patient,
+            reason=reason,
+            consult_type=consult_type,
+            solo_patient_id=str(answer.get("patientId") or ""),
+            encounter_id=str(answer["encounterId"]),
+            requested_by=by,
+        )
+        audit_event_record(
+            action="consult.request",
+            request=request,
+            actor=by,
+            patient=patient,
+            obj=item,
+            detail={"reason": reason, "consult_type": consult_type},
+        )
+    return item
+
+
+def _iso_z(moment) -> str:
+    """The document's example form, 2019-12-03T14:32:12Z."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- context-aware linking -------------------------------------------------------------------

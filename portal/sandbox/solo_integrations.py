@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import os
+import re
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -121,6 +122,36 @@ def encounter_report_download(request, report_id):
 
 # --- perfect answer ------------------------------------------------------------------------
 PA_REQUIRED = ("firstName", "lastName", "dob", "locationId", "mrn", "requestingProvider")
+PA_OPTIONAL = ("physicianCallbackNumber", "callCenterNotified", "physicianNotified")
+PA_OPTIONAL += ("patientLocation", "caller")
+PA_NOTIFIED = ("callCenterNotified", "physicianNotified")
+
+
+def perfect_answer_problem(body: dict) -> str | None:
+    """Seed 003 "Perfect answer API": every field a string; `dob` "Date of birth in ISO 8601
+    format"; `callCenterNotified`/`physicianNotified` (optional) "Date and time in ISO format";
+    `consultType` one of [new, update]; `reason` one of [Stroke, EEG Stat, EEG Routine]; and the
+    example error "locationId: This is not a valid UUID."."""
+    missing = [k for k in PA_REQUIRED if not body.get(k)]
+    if missing:
+        return f"Bad parameters [{missing[0]}: This value should not be blank.]"
+    for key in (*PA_REQUIRED, *PA_OPTIONAL, "consultType", "reason"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            return f"Bad parameters [{key}: This value should be of type string.]"
+    try:
+        uuid.UUID(body["locationId"])
+    except ValueError:
+        return "Bad parameters [locationId: This is not a valid UUID.]"
+    if body.get("consultType") not in ("new", "update"):
+        return "Bad parameters [consultType: The value you selected is not a valid choice.]"
+    if body.get("reason") not in ("Stroke", "EEG Stat", "EEG Routine"):
+        return "Bad parameters [reason: The value you selected is not a valid choice.]"
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", body["dob"]) or parse_date(body["dob"]) is None:
+        return "Bad parameters [dob: This value is not a valid date.]"
+    for key in PA_NOTIFIED:
+        if body.get(key) and _atom(body[key].replace("Z", "+00:00")) is None:
+            return f"Bad parameters [{key}: This value is not a valid datetime.]"
+    return None
 
 
 @solo_view("POST")
@@ -128,21 +159,9 @@ def perfect_answer(request):
     """POST /qapi/v1/perfect-answer — create/update the patient, create a visit, prefill its
     note; the same MRN twice within 24 hours is rejected."""
     body = body_dict(request)
-    missing = [k for k in PA_REQUIRED if not body.get(k)]
-    if missing:
-        return error(400, f"Bad parameters [{missing[0]}: This value should not be blank.]")
-    try:
-        uuid.UUID(str(body["locationId"]))
-    except ValueError:
-        return error(400, "Bad parameters [locationId: This is not a valid UUID.]")
-    if body.get("consultType") not in ("new", "update"):
-        return error(
-            400, "Bad parameters [consultType: The value you selected is not a valid choice.]"
-        )
-    if body.get("reason") not in ("Stroke", "EEG Stat", "EEG Routine"):
-        return error(400, "Bad parameters [reason: The value you selected is not a valid choice.]")
-    if parse_date(body["dob"]) is None:
-        return error(400, "Bad parameters [dob: This value is not a valid date.]")
+    problem = perfect_answer_problem(body)
+    if problem:
+        return error(400, problem)
     now = datetime.now(UTC)
     for earlier in STORE.all(VENDOR, "perfect_answers"):
         if earlier["mrn"] == body["mrn"] and now - earlier["at"] < timedelta(hours=24):

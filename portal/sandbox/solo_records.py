@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 
@@ -150,20 +151,43 @@ def attachment_delete(request, appointment_id, attachment_id):
 
 
 # --- patient documents ---------------------------------------------------------------------
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z, the last instant a date can name
+DOCUMENT_FIELDS_MESSAGE = "Fields name, dateTime and responses (question, response) are required"
+
+
+def document_problem(body: dict) -> str | None:
+    """Seed 003 "Add Patient Document": "All fields are required." — `name` [string],
+    `dateTime` [unix timestamp], `responses` of {`question` [string], `response` [string]}."""
+    responses = body.get("responses")
+    stamp = body.get("dateTime")
+    if (
+        not isinstance(body.get("name"), str)
+        or not body["name"].strip()
+        or isinstance(stamp, bool)  # JSON true is an int to Python, not a timestamp
+        or not isinstance(stamp, int)
+        or not isinstance(responses, list)
+        or not all(
+            isinstance(r, dict)
+            and isinstance(r.get("question"), str)
+            and isinstance(r.get("response"), str)
+            for r in responses
+        )
+    ):
+        return DOCUMENT_FIELDS_MESSAGE
+    if not 0 <= stamp <= MAX_TIMESTAMP:
+        return "Field dateTime must be a unix timestamp"
+    return None
+
+
 @solo_view("POST")
 def documents(request, patient_id):
-    """POST /qapi/v1/patients/{id}/documents — all fields required."""
+    """POST /qapi/v1/patients/{id}/documents — all fields required; answers `[]`."""
     if STORE.get(VENDOR, "patients", patient_id) is None:
         return error(404, "Patient not found")
     body = body_dict(request)
-    responses = body.get("responses")
-    if (
-        not body.get("name")
-        or not isinstance(body.get("dateTime"), int)
-        or not isinstance(responses, list)
-        or not all(isinstance(r, dict) and "question" in r and "response" in r for r in responses)
-    ):
-        return error(400, "Fields name, dateTime and responses (question, response) are required")
+    problem = document_problem(body)
+    if problem:
+        return error(400, problem)
     doc_id = str(uuid.uuid4())
     STORE.put(VENDOR, "documents", doc_id, {"id": doc_id, "patientId": patient_id, **body})
     return JsonResponse([], status=201, safe=False)
@@ -171,15 +195,30 @@ def documents(request, patient_id):
 
 # --- episodes of care ----------------------------------------------------------------------
 EPISODE_STATUSES = ("PLANNING", "WAITLIST", "ACTIVE", "ONHOLD", "FINISHED", "CANCELED")
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def episode_day(value):
+    """A "YYYY-MM-DD" string as a date (seed 003), or None: Python's fromisoformat alone also
+    takes 20230329 and 2023-W13-3, which the document's format does not."""
+    if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
+        return None
+    return parse_date(value)
 
 
 def episode_problem(body: dict) -> str | None:
+    """Seed 003 Create/Update Episode: name, type, from, status "(required)"; status one of
+    "[PLANNING, WAITLIST, ACTIVE, ONHOLD, FINISHED, CANCELED]" as written; from/to "YYYY-MM-DD";
+    every field a [string]."""
     for field in ("name", "type", "from", "status"):
         if not body.get(field):
             return f"Field {field} is required"
-    if str(body["status"]).upper() not in EPISODE_STATUSES:
+    for field in ("name", "type", "from", "to", "status", "objective", "reasonIncomplete"):
+        if body.get(field) is not None and not isinstance(body[field], str):
+            return f"Field {field} must be a string"
+    if body["status"] not in EPISODE_STATUSES:
         return f"Field status must be one of {', '.join(EPISODE_STATUSES)}"
-    start, end = parse_date(body["from"]), parse_date(body.get("to"))
+    start, end = episode_day(body["from"]), episode_day(body.get("to"))
     if start is None or (body.get("to") and end is None):
         return "Dates must be YYYY-MM-DD"
     if end and end < start:

@@ -5,6 +5,7 @@ audit event; each returns "" when it has nothing to show."""
 from django.shortcuts import render
 
 from appointments import panels as appointments_panels
+from appointments import panels_records as appointments_records_panels
 from appointments import panels_solo
 from devices import panels as devices_panels
 from portal.access import ANY_STAFF, patient_for_org, staff_view
@@ -13,7 +14,14 @@ from readings import panels as readings_panels
 from readings.care import panels as care_panels
 
 # In page order: the care team's work first, then the series, the devices, the visits.
-PANELS = (care_panels, readings_panels, devices_panels, appointments_panels, panels_solo)
+PANELS = (
+    care_panels,
+    readings_panels,
+    devices_panels,
+    appointments_panels,
+    appointments_records_panels,
+    panels_solo,
+)
 
 
 def patient_panels(request, patient) -> list[str]:

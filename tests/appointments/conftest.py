@@ -43,6 +43,13 @@ def no_solo_call_in_a_transaction(request, monkeypatch):
         pytest.fail("Solo was called inside a transaction:\n" + "\n".join(violations))
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded attachments keep a copy under MEDIA_ROOT: each test gets its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def solo(sandbox_url):
     """A Solo client talking to the sandbox over real HTTP."""

@@ -56,7 +56,10 @@ def test_a_pdf_is_uploaded_to_solo_and_listed(nurse, book):
     )
     attachment = Attachment.objects.get()
     assert (attachment.solo_id, attachment.size) == (sent["id"], len(PDF))
-    assert b"discharge.pdf" in nurse.get(reverse("appointments:detail", args=[visit.pk])).content
+    assert (
+        b"discharge.pdf"
+        in nurse.get(reverse("appointments:attachment_list", args=[visit.pk])).content
+    )
     assert AuditEvent.objects.filter(action="appointment.attachment.upload").count() == 1
 
 
@@ -105,7 +108,9 @@ def test_removing_an_attachment_deletes_it_in_solo(nurse, book):
     assert solo_files(visit)[0]["deleted"] is True
     attachment.refresh_from_db()
     assert attachment.deleted_at is not None
-    assert b"a.pdf" not in nurse.get(reverse("appointments:detail", args=[visit.pk])).content
+    assert (
+        b"a.pdf" not in nurse.get(reverse("appointments:attachment_list", args=[visit.pk])).content
+    )
 
 
 def test_a_png_and_a_jpeg_are_uploaded(nurse, book):

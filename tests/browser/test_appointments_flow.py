@@ -103,10 +103,11 @@ def test_reports_and_assistance_pages(signed_in_page, live_server, ada, screensh
     page.screenshot(path=f"{screenshot_dir}/appointments-reports.png", full_page=True)
 
     page.goto(f"{live_server.url}/appointments/assistance/")
-    page.get_by_label("Building", exact=True).fill("hospital")
-    page.get_by_label("Floor", exact=True).fill("floor 2")
-    page.get_by_label("Room", exact=True).fill("431")
-    page.get_by_role("button", name="Request assistance").click()
+    ask = page.locator("form").filter(has_text="Ask for help at a bedside")  # not the look-up
+    ask.get_by_label("Building", exact=True).fill("hospital")
+    ask.get_by_label("Floor", exact=True).fill("floor 2")
+    ask.get_by_label("Room", exact=True).fill("431")
+    ask.get_by_role("button", name="Request assistance").click()
     page.screenshot(path=f"{screenshot_dir}/appointments-assistance.png", full_page=True)
     expect(page.get_by_text("Assistance requested.")).to_be_visible()
     page.screenshot(path=f"{screenshot_dir}/appointments-assistance.png", full_page=True)

@@ -19,6 +19,7 @@ def route_world(org, patient) -> dict:
         Appointment,
         AssistanceRequest,
         Attachment,
+        Episode,
         ReportJob,
         WaitingRoom,
     )
@@ -46,6 +47,15 @@ def route_world(org, patient) -> dict:
         ends_on=timezone.localdate(),
         preset_id="p1",
     )
+    episode = Episode.objects.create(
+        organization=org,
+        patient=patient,
+        solo_id="ep-1",
+        name="Heart failure",
+        kind="rpm",
+        starts_on=timezone.localdate(),
+        status="active",
+    )
     assistance = AssistanceRequest.objects.create(
         organization=org, solo_id="ar-1", location={"mrn": patient.mrn}
     )
@@ -56,6 +66,7 @@ def route_world(org, patient) -> dict:
         "attachment": attachment,
         "report": report,
         "assistance": assistance,
+        "episode": episode,
         **_care(org),
         "signature": _signature(org, patient),
     }

@@ -224,10 +224,19 @@ EXPECT = {
     "appointments/<int:pk>/attachments": Page(
         url=lambda w: visit(w, "attachments"), scoped=True, methods=("POST",)
     ),
+    "appointments/<int:pk>/attachments/list": Page(
+        url=lambda w: visit(w, "attachments/list"), scoped=True, ok=None
+    ),
+    # The world's attachment has no stored copy: staff are sent back with a message.
+    "appointments/<int:pk>/attachments/<int:attachment_pk>/file": Page(
+        url=lambda w: visit(w, f"attachments/{w['attachment'].pk}/file"),
+        scoped=True,
+        ok=HTTPStatus.FOUND,
+    ),
     "appointments/<int:pk>/attachments/<int:attachment_pk>/delete": Page(
         url=lambda w: visit(w, f"attachments/{w['attachment'].pk}/delete"),
         scoped=True,
-        methods=("POST",),
+        methods=("GET", "POST"),
     ),
     "appointments/<int:pk>/episode": Page(
         url=lambda w: visit(w, "episode"), scoped=True, methods=("POST",)
@@ -237,6 +246,25 @@ EXPECT = {
         scoped=True,
         methods=("POST",),
     ),
+    "appointments/patients/<int:patient_pk>/episodes/list": Page(
+        url=lambda w: f"/appointments/patients/{w['patient'].pk}/episodes/list",
+        scoped=True,
+        ok=None,
+    ),
+    "appointments/episodes/<int:pk>/": Page(
+        url=lambda w: f"/appointments/episodes/{w['episode'].pk}/",
+        scoped=True,
+        methods=("GET", "POST"),
+        ok=None,
+    ),
+    "appointments/patients/<int:patient_pk>/documents": Page(
+        url=lambda w: f"/appointments/patients/{w['patient'].pk}/documents",
+        scoped=True,
+        roles=CLINICAL,
+        methods=("GET", "POST"),
+    ),
+    "appointments/consults/": Page(roles=CLINICAL, methods=("GET", "POST")),
+    "appointments/assistance/current": Page(roles=CLINICAL, ok=None),
     "appointments/reports/": Page(roles=(Role.COORDINATOR, Role.ORG_ADMIN)),
     "appointments/reports/<int:pk>/": Page(
         url=lambda w: f"/appointments/reports/{w['report'].pk}/",
