@@ -221,13 +221,11 @@ def _populate(org, alice, start, count):
     now = timezone.now()
     for i in range(start, start + count):
         p = PatientFactory(organization=org, last_name=f"P{i:03d}", phone="555-0100")
-        reading(p, "systolic", 120, at=clock.noon_days_ago(4, p.tz))
-        evaluated(p, "systolic", 190, at=now - dt.timedelta(hours=2))
+        evaluated(p, "systolic", 190, at=clock.noon_days_ago(4, p.tz))  # silent since
         AssignedDeviceFactory(organization=org, assigned_patient=p)
         entry(p, alice, minutes=5 + i % 10)
-        p.monitoring_started_on = clock.local_day(now, p.tz) - dt.timedelta(
-            days=15
-        )  # 2 device days: at risk
+        # 1 device day in 15 elapsed: 15 needed, 15 left — at risk
+        p.monitoring_started_on = clock.local_day(now, p.tz) - dt.timedelta(days=15)
         p.save()
     Alert.objects.filter(organization=org).update(created_at=now - dt.timedelta(hours=5))
 

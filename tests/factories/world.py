@@ -96,7 +96,13 @@ def _care(org) -> dict:
     patient = PatientFactory(organization=org, last_name="Carewalker")
     evaluated(patient, "systolic", 190, at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=1))
     author = Membership.objects.filter(organization=org).first().user
+    from readings.care.outreach import outreach_attempt_log
+
     return {
         "alert": Alert.objects.get(patient=patient),
         "time_entry": entry(patient, author, minutes=5),
+        # the worklists' rows and the program report's outreach count (worklist routes)
+        "outreach": outreach_attempt_log(
+            patient=patient, by=author, outcome="no_answer", medium="phone"
+        ),
     }
