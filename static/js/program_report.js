@@ -42,6 +42,7 @@
         { stroke: "#5b6775", grid: { stroke: "#edf0f3" }, label: "patients", size: 48 }
       ],
       cursor: { drag: { x: false, y: false } },
+      legend: { show: series.length > 1, live: false },
       series: [{ label: xLabel }].concat(series),
       plugins: extra || []
     };
@@ -61,14 +62,14 @@
       data = [d.alerts.x].concat(d.alerts.series.map(function (s) { return s.y; }));
     } else if (kind === "device_days") {
       opts = base(el, "device days in the period", [
-        { label: "patients", stroke: BRAND, fill: "rgba(15,110,120,0.55)", width: 1, paths: bars(0.85) }
+        { label: "patients", stroke: BRAND, fill: "rgba(15,110,120,0.55)", width: 1, paths: bars(0.85), points: { show: false } }
       ], [markPlugin(d.device_days.mark, d.device_days.mark + " days")]);
       opts.scales.x.range = [-0.5, d.device_days.x.length - 0.5];
       data = [d.device_days.x, d.device_days.y];
     } else {
       var xs = d.minutes.labels.map(function (_, i) { return i; });
       opts = base(el, "billable minutes", [
-        { label: "patients", stroke: BRAND, fill: "rgba(15,110,120,0.55)", width: 1, paths: bars(0.7) }
+        { label: "patients", stroke: BRAND, fill: "rgba(15,110,120,0.55)", width: 1, paths: bars(0.7), points: { show: false } }
       ]);
       opts.scales.x.range = [-0.5, xs.length - 0.5];
       opts.axes[0].values = function (u, splits) { return splits.map(function (v) { return d.minutes.labels[v] || ""; }); };

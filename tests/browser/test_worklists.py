@@ -57,8 +57,8 @@ def test_worklist_counts_change_as_a_call_is_logged(
     row = rows.filter(has_text="Quimby, Harriet")
     expect(row).to_contain_text("a contact would bill 99470")
     row.get_by_text("Log outreach").click()
-    row.get_by_label("Reached").check()
-    row.get_by_label("Call minutes").fill("9")
+    row.get_by_role("radio", name="Reached").check()
+    row.get_by_role("spinbutton", name=re.compile("Call minutes")).fill("9")
     row.get_by_label("Note").fill("reviewed BP log, advised on salt")
     _shot(page, screenshot_dir, "worklist-contact.png", full_page=True)
     row.get_by_role("button", name="Save attempt").click()
@@ -78,6 +78,10 @@ def test_worklist_counts_change_as_a_call_is_logged(
         "worklist-nav-menu.png",
         clip={"x": 0, "y": 0, "width": 1366, "height": 460},
     )
+
+    page.goto(f"{live_server.url}/worklists/unclaimed-alerts/")
+    expect(page.locator("table.worklist tbody tr")).to_contain_text("Coleman, Bessie")
+    _shot(page, screenshot_dir, "worklist-unclaimed.png", full_page=True)
 
     page.goto(f"{live_server.url}/patients/{quimby.pk}/")
     outreach = page.locator("#outreach")
