@@ -216,8 +216,8 @@ def _alerts(report, organization, start, end) -> None:
     portal raised it to the first response (acknowledged, claimed or resolved, whichever came
     first); to resolve: to its resolution."""
     tiers = {
-        s: TierLine(s, label)
-        for s, label in sorted(Severity.choices, key=lambda c: -SEVERITY_RANK[c[0]])
+        str(s): TierLine(str(s), str(s.label))
+        for s in sorted(Severity, key=lambda s: -SEVERITY_RANK[s])
     }
     zone = start.tzinfo
     per_day = {s: [0] * report.last.day for s in tiers}
@@ -284,8 +284,8 @@ def _staff(organization, first, last, start, end) -> list[StaffLine]:
         )
         .values("performed_by")
         .annotate(
-            total=Sum("seconds"),
-            billable=Sum("seconds", filter=~Q(counts_toward=billing.NOT_BILLABLE)),
+            total_seconds=Sum("seconds"),
+            billable_seconds=Sum("seconds", filter=~Q(counts_toward=billing.NOT_BILLABLE)),
         )
     }
     events = AlertEvent.objects.filter(
@@ -314,15 +314,15 @@ def _staff(organization, first, last, start, end) -> list[StaffLine]:
         roles[user_id] = role
     lines = []
     for user in get_user_model().objects.filter(pk__in=ids):
-        row = seconds.get(user.pk, {})
+        row = seconds.get(user.pk)
         lines.append(
             StaffLine(
                 user_id=user.pk,
                 username=user.username,
                 name=user.get_full_name() or user.username,
                 role=roles[user.pk],
-                seconds=row.get("total") or 0,
-                billable_seconds=row.get("billable") or 0,
+                seconds=(row["total_seconds"] or 0) if row else 0,
+                billable_seconds=(row["billable_seconds"] or 0) if row else 0,
                 alerts_handled=handled.get(user.pk, 0),
                 alerts_resolved=resolved.get(user.pk, 0),
                 outreach=outreach.get(user.pk, 0),

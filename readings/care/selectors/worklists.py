@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -226,7 +227,8 @@ class WorklistRow:
     """One row: the patient (annotated with the list's figures and the last outreach), and the
     device or alert the row is about when the list is of devices or alerts."""
 
-    patient: Patient
+    # annotated by the list's queryset (roster columns, the list's figures): typed loosely
+    patient: Any
     device: Device | None = None
     alert: Alert | None = None
     scope: Scope | None = None
