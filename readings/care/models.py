@@ -44,6 +44,11 @@ class ContactWith(models.TextChoices):
     CAREGIVER = "caregiver", "Caregiver"
 
 
+def contact_entries() -> Q:
+    """TimeEntry.is_contact as a filter on time entries (the worklists select on it)."""
+    return Q(activity=Activity.CALL, contact_medium__in=COUNTING_MEDIA)
+
+
 class CountsToward(models.TextChoices):
     """What an entry's seconds count toward (readings.billing.time_counts_toward)."""
 
@@ -148,7 +153,8 @@ class TimeEntry(models.Model):
 
     @property
     def is_contact(self) -> bool:
-        """A real-time interactive communication that meets 99470/99457's requirement."""
+        """A real-time interactive communication that meets 99470/99457's requirement
+        (contact_entries() is the same rule as a filter)."""
         return self.activity == Activity.CALL and self.contact_medium in COUNTING_MEDIA
 
     @property
@@ -260,6 +266,7 @@ from readings.care.notifications_models import (  # noqa: E402, F401
     Notification,
     NotificationReason,
 )
+from readings.care.outreach_models import OutreachAttempt  # noqa: E402, F401
 from readings.care.protocol_models import (  # noqa: E402, F401
     AlertProtocol,
     EmailDetail,

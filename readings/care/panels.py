@@ -8,6 +8,8 @@ from portal.access import CLINICAL
 from readings.care import selectors
 from readings.care.forms import TimeEntryForm, TimerStopForm
 from readings.care.models import CareTimer
+from readings.care.outreach import outreach_for
+from readings.care.outreach_models import OutreachMedium, OutreachOutcome
 
 
 def patient_panel(request, patient) -> str:
@@ -26,5 +28,8 @@ def patient_panel(request, patient) -> str:
         "can_triage": membership is not None and membership.role in CLINICAL,
         "can_edit_all": membership is not None and membership.is_admin,
         "user": request.user,
+        "outreach": outreach_for(patient),
+        "outreach_outcomes": OutreachOutcome.choices,
+        "outreach_media": OutreachMedium.choices,
     }
     return render_to_string("care/_panel.html", context, request=request)

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from readings.care import views, views_alerts, views_protocol, views_signing
+from readings.care import (
+    views,
+    views_alerts,
+    views_program_report,
+    views_protocol,
+    views_signing,
+    views_worklists,
+)
 
 app_name = "care"
 
@@ -26,6 +33,12 @@ urlpatterns = [
     path("time/<int:pk>/", views.time_edit, name="time_edit"),
     path("billing/", views.billing_report, name="billing"),
     path("billing.csv", views.billing_csv, name="billing_csv"),
+    path("worklists/", views_worklists.worklists, name="worklists"),
+    path("worklists/nav/", views_worklists.worklist_nav, name="worklist_nav"),
+    path("worklists/<slug:slug>/", views_worklists.worklist, name="worklist"),
+    path("patients/<int:pk>/outreach/", views_worklists.outreach_log, name="outreach_log"),
+    path("reports/program/", views_program_report.program_report_page, name="program_report"),
+    path("reports/program.csv", views_program_report.program_report_csv, name="program_report_csv"),
     path("billing/sign/", views_signing.billing_sign, name="billing_sign"),
     path(
         "billing/signed/<int:pk>/patients/<int:patient_pk>/",

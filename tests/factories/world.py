@@ -108,10 +108,16 @@ def _care(org) -> dict:
     evaluated(patient, "systolic", 190, at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(hours=1))
     author = Membership.objects.filter(organization=org).first().user
     alert = Alert.objects.get(patient=patient)
+    from readings.care.outreach import outreach_attempt_log
+
     return {
         "alert": alert,
         "time_entry": entry(patient, author, minutes=5),
         "notification": _notification(alert, author),
+        # the worklists' rows and the program report's outreach count (worklist routes)
+        "outreach": outreach_attempt_log(
+            patient=patient, by=author, outcome="no_answer", medium="phone"
+        ),
     }
 
 

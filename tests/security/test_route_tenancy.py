@@ -362,6 +362,16 @@ EXPECT = {
         )
         for action in ("open", "dismiss")
     },
+    # --- worklists and the program report (tests/care/test_worklists.py, test_outreach.py,
+    # test_program_report.py)
+    "worklists/": Page(),
+    "worklists/nav/": Page(),
+    "worklists/<slug:slug>/": Page(url=lambda w: "/worklists/contact/"),
+    "patients/<int:pk>/outreach/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/outreach/", scoped=True, methods=("POST",)
+    ),
+    "reports/program/": Page(),
+    "reports/program.csv": Page(),
     "api/v1/roster": Api(),
     "api/v1/alerts": Api(),
     "api/v1/alerts/<int:pk>/acknowledge": Api(
