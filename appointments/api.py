@@ -31,23 +31,25 @@ from portal.schema import ID_SCHEMA, error_response
 
 ERRORS = (
     "422 `validation_error` for bad fields or a refused request (`visit_refused`); 409 "
-    "`visit_refused` when the visit is closed or already at that time, `solo_refused` when "
+    "`visit_refused` when the visit is closed or already at that time, "
+    "`patient_deactivated_in_solo` when Solo holds the patient deactivated, `solo_refused` when "
     "Solo refuses (its message is passed on); 503 `solo_unavailable` when Solo does not answer "
     "(nothing was changed)."
 )
 
 SOLO_ERRORS = {
     409: error_response(
-        "`visit_refused`: the visit is closed or already at that time; `solo_refused`: Solo "
-        "refused the request (its message is passed on)."
+        "`visit_refused`: the visit is closed or already at that time; "
+        "`patient_deactivated_in_solo`: Solo holds the patient deactivated (booking only); "
+        "`solo_refused`: Solo refused the request (its message is passed on)."
     ),
     503: error_response("`solo_unavailable`: Solo did not answer; nothing was changed."),
 }
 
 
 def _raise_for(exc):
-    if isinstance(exc, VisitConflict):
-        raise ApiError(409, "visit_refused", str(exc)) from exc
+    if isinstance(exc, VisitConflict):  # a refusal may name itself (patient_deactivated_in_solo)
+        raise ApiError(409, getattr(exc, "code", "visit_refused"), str(exc)) from exc
     if isinstance(exc, VisitRefused):
         raise ApiError(422, "visit_refused", str(exc)) from exc
     if exc.is_outage:
