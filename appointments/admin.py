@@ -153,7 +153,7 @@ class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
         except VendorError as exc:
             request.solo_refused = True
             verb = "changed" if change else "registered"
-            messages.error(request, f"Not {verb}: Solo answered: {exc.staff_message}")
+            messages.error(request, f"Not {verb}. {exc.staff_message}")
 
     def log_addition(self, request, obj, message):
         if not getattr(request, "solo_refused", False):
@@ -178,7 +178,7 @@ class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
             webhooks.webhook_subscription_remove(subscription=obj)
         except VendorError as exc:
             request.solo_refused = True
-            messages.error(request, f"Not deleted: Solo answered: {exc.staff_message}")
+            messages.error(request, f"Not deleted. {exc.staff_message}")
 
     def response_delete(self, request, obj_display, obj_id):
         if getattr(request, "solo_refused", False):
@@ -205,7 +205,7 @@ class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
         try:
             found = webhooks.webhook_subscription_check(subscription=subscription)
         except VendorError as exc:
-            messages.error(request, f"{name}: Solo did not answer the check: {exc.staff_message}")
+            messages.error(request, f"{name}: not checked. {exc.staff_message}")
             return
         listed = "listed" if found["listed"] else "not listed"
         if not found["exists"]:
