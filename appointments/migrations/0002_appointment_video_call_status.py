@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appointments', '0001_initial'),
+        ("appointments", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='video_call_status',
-            field=models.CharField(blank=True, choices=[('LWBS', 'Left without being seen'), ('incomplete', 'Video call incomplete'), ('complete', 'Video call complete'), ('finalizing', 'Video call finalizing'), ('on hold', 'Video call on hold'), ('on call', 'On the video call'), ('waiting', 'Waiting for the video call')], default='', max_length=16),
+            model_name="appointment",
+            name="video_call_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("LWBS", "Left without being seen"),
+                    ("incomplete", "Video call incomplete"),
+                    ("complete", "Video call complete"),
+                    ("finalizing", "Video call finalizing"),
+                    ("on hold", "Video call on hold"),
+                    ("on call", "On the video call"),
+                    ("waiting", "Waiting for the video call"),
+                ],
+                default="",
+                max_length=16,
+            ),
         ),
     ]

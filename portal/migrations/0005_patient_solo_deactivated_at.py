@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0004_membership_physician_clinical_staff'),
+        ("portal", "0004_membership_physician_clinical_staff"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='solo_deactivated_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='deactivated in Solo'),
+            model_name="patient",
+            name="solo_deactivated_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="deactivated in Solo"),
         ),
     ]
