@@ -49,6 +49,19 @@ def _is_spid(object_id: str) -> bool:
     return object_id.isascii() and object_id.isdigit()
 
 
+def _mirror_patients(organization, object_id: str):
+    patients = Patient.objects.filter(organization=organization)
+    if _is_spid(object_id):
+        return patients.filter(solo_spid=str(int(object_id)))
+    return patients.filter(solo_id=object_id)
+
+
+def solo_patient_followed(*, organization, object_id: str) -> bool:
+    """Whether the mirror knows the patient the event names: if not, there is nothing to apply
+    and Solo is not asked (a flood of events about other patients costs no calls)."""
+    return _mirror_patients(organization, object_id).exists()
+
+
 def solo_patient_fetch(*, organization, object_id: str) -> dict:
     """The call step: Get Patient with SPID (or Get Patient for a non-numeric id)."""
     client = solo_client(organization)
@@ -62,11 +75,7 @@ def solo_patient_apply(*, organization, object_id: str, current: dict) -> Patien
     """The record step: the mirror's patient made to match Solo's `active` flag. None when the
     mirror does not know the patient (the delivery is then recorded as ignored)."""
     solo_shapes.unknown_fields("patient", current, solo_shapes.PATIENT_FIELDS)
-    patients = Patient.objects.select_for_update().filter(organization=organization)
-    if _is_spid(object_id):
-        patient = patients.filter(solo_spid=str(int(object_id))).first()
-    else:
-        patient = patients.filter(solo_id=object_id).first()
+    patient = _mirror_patients(organization, object_id).select_for_update().first()
     if patient is None:
         return None
     active = current.get("active")

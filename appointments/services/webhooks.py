@@ -40,6 +40,7 @@ from appointments.services.patient_events import (
     PATIENT_EVENTS,
     solo_patient_apply,
     solo_patient_fetch,
+    solo_patient_followed,
 )
 from appointments.sync import appointment_mirror, episode_mirror
 from portal.audit import audit_event_record
@@ -317,13 +318,16 @@ def _failed(row: WebhookDelivery, place: str) -> None:
 
 def _webhook_delivery_fetch(delivery: WebhookDelivery, organization) -> dict | None:
     """The call step: Solo's current state of the object the event names. None for an event
-    seed 003 does not list: nothing is fetched, and the delivery is recorded as ignored."""
+    seed 003 does not list, or a patient the mirror does not follow: nothing is fetched, and the
+    delivery is recorded as ignored."""
     if delivery.event in APPOINTMENT_EVENTS:
         solo_appointment_id = int(delivery.object_id)  # checked before asking Solo
         return solo_client(organization).appointment_get(solo_appointment_id)
     if delivery.event in EPISODE_EVENTS:
         return solo_client(organization).episode_get(delivery.object_id)
     if delivery.event in PATIENT_EVENTS:
+        if not solo_patient_followed(organization=organization, object_id=delivery.object_id):
+            return None  # not a patient of the mirror: ignored without asking Solo
         return solo_patient_fetch(organization=organization, object_id=delivery.object_id)
     return None
 

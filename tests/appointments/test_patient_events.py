@@ -112,14 +112,16 @@ def test_a_repeated_patient_event_changes_nothing_twice(client, subscription, so
     assert AuditEvent.objects.filter(action="solo.patient.deactivated").count() == 1
 
 
-def test_a_patient_event_for_someone_the_portal_does_not_follow_is_ignored(
-    client, subscription, solo_patient
+def test_a_patient_event_for_someone_the_portal_does_not_follow_is_ignored_unasked(
+    client, subscription, solo_patient, faults
 ):
     stranger = demo.demo_patients()[41]  # in Solo, not in this organization's mirror
+    faults.inject("solo", "error", count=1)  # any call to Solo would fail the delivery
     delivery = deliver(
         client, subscription, "patient:deactivated", {"patientId": stranger.solo_spid}
     )
     assert delivery.status == WebhookDelivery.Status.IGNORED
+    assert faults.pending("solo") == 1
 
 
 @pytest.mark.parametrize(
