@@ -1,4 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from appointments.models import (
     Appointment,
@@ -80,45 +83,156 @@ class AttachmentAdmin(OrganizationScopedAdmin):
     readonly_fields = ["solo_id", "appointment", "uploaded_by"]
 
 
+class WebhookSubscriptionForm(forms.ModelForm):
+    class Meta:
+        model = WebhookSubscription
+        fields = ["organization", "events"]
+
+    def clean_events(self):
+        """Seed 003 lists the events Add/Update Webhook take; refuse others here, in words,
+        rather than let Solo answer 400."""
+        events = self.cleaned_data.get("events")
+        if (
+            not isinstance(events, list)
+            or not events
+            or not all(isinstance(e, str) for e in events)
+        ):
+            raise forms.ValidationError('Give a list of events, e.g. ["patient:deactivated"].')
+        unknown = [e for e in events if e not in webhooks.SOLO_EVENTS]
+        if unknown:
+            known = ", ".join(webhooks.SOLO_EVENTS)
+            raise forms.ValidationError(
+                f"Not a Solo event: {', '.join(unknown)}. Solo sends: {known}."
+            )
+        return list(dict.fromkeys(events))
+
+
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(OrganizationScopedAdmin):
-    """Adding one here registers it with Solo (Add Webhook); the key Solo returns is stored
-    encrypted and never shown."""
+    """Add, change and delete go through Solo first (Add Webhook, Update Webhook, Delete
+    Webhook); the key Solo returns is stored encrypted and never shown. "Check with Solo" shows
+    what Solo holds (Webhooks Collection and Get Webhook). Solo's refusals and outages are
+    admin messages, and the row is left as it was."""
 
+    form = WebhookSubscriptionForm
     list_display = ["receiver_id", "organization", "solo_id", "is_active", "created_at"]
     fields = ["organization", "events", "receiver_id", "solo_id", "endpoint", "is_active"]
-    readonly_fields = ["receiver_id", "solo_id", "endpoint"]
+    actions = ["check_with_solo"]
 
-    # Adding registers with Solo and removing deletes there: the admin wraps a POST in one
-    # transaction, which would hold Solo's call open inside it. These two forms run without it;
-    # the services record in their own short transactions (services.webhooks says what a crash
-    # between Solo and the record leaves). Editing an existing row keeps the admin's transaction.
+    def get_readonly_fields(self, request, obj=None):
+        # Deleting is how a subscription ends (Delete Webhook); it never moves organization.
+        if obj is None:
+            return ["receiver_id", "solo_id", "endpoint", "is_active"]
+        return ["organization", "receiver_id", "solo_id", "endpoint", "is_active"]
+
+    # Every form here calls Solo: the admin wraps a POST in one transaction, which would hold
+    # Solo's call open inside it. These forms run without it; the services record in their own
+    # short transactions (services.webhooks says what a crash between Solo and the record leaves).
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if object_id is None:
-            return self._changeform_view(request, object_id, form_url, extra_context)
-        return super().changeform_view(request, object_id, form_url, extra_context)
+        return self._changeform_view(request, object_id, form_url, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
         return self._delete_view(request, object_id, extra_context)
 
     def get_changeform_initial_data(self, request):
-        return {"events": [*webhooks.APPOINTMENT_EVENTS, "episode:created", "episode:updated"]}
+        return {"events": list(webhooks.SOLO_EVENTS)}
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
+        request.solo_refused = False
         try:
-            registered = webhooks.webhook_subscription_register(
-                organization=obj.organization, events=obj.events
-            )
+            if change:
+                events = obj.events
+                obj.refresh_from_db(fields=["events"])  # the row keeps its events until Solo agrees
+                webhooks.webhook_subscription_update(subscription=obj, events=events)
+            else:
+                registered = webhooks.webhook_subscription_register(
+                    organization=obj.organization, events=obj.events
+                )
+                obj.pk = registered.pk
+                obj.refresh_from_db()
         except VendorError as exc:
-            messages.error(request, f"Not registered: {exc.staff_message}")
-            raise
-        obj.pk = registered.pk
-        obj.refresh_from_db()
+            request.solo_refused = True
+            verb = "changed" if change else "registered"
+            messages.error(request, f"Not {verb}. {exc.staff_message}")
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "solo_refused", False):
+            super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "solo_refused", False):
+            super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "solo_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "solo_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def delete_model(self, request, obj):
-        webhooks.webhook_subscription_remove(subscription=obj)
+        try:
+            webhooks.webhook_subscription_remove(subscription=obj)
+        except VendorError as exc:
+            request.solo_refused = True
+            messages.error(request, f"Not deleted. {exc.staff_message}")
+
+    def response_delete(self, request, obj_display, obj_id):
+        if getattr(request, "solo_refused", False):
+            return HttpResponseRedirect(
+                reverse("admin:appointments_webhooksubscription_change", args=[obj_id])
+            )
+        return super().response_delete(request, obj_display, obj_id)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would skip Delete Webhook in Solo
+        return actions
+
+    @admin.action(description="Check with Solo (what Solo holds for these webhooks)")
+    def check_with_solo(self, request, queryset):
+        for subscription in queryset:
+            self._report_check(request, subscription)
+
+    def _report_check(self, request, subscription):
+        name = f"Webhook {subscription.solo_id or subscription.receiver_id}"
+        if not subscription.solo_id:
+            messages.warning(request, f"{name}: never registered with Solo.")
+            return
+        try:
+            found = webhooks.webhook_subscription_check(subscription=subscription)
+        except VendorError as exc:
+            messages.error(request, f"{name}: not checked. {exc.staff_message}")
+            return
+        listed = "listed" if found["listed"] else "not listed"
+        if not found["exists"]:
+            messages.warning(
+                request,
+                f"{name}: Solo holds no such webhook ({listed} among its "
+                f"{found['listed_count']}); register it again.",
+            )
+            return
+        problems = [
+            text
+            for ok, text in (
+                (found["endpoint_matches"], f"endpoint in Solo is {found['endpoint']}"),
+                (found["events_match"], f"events in Solo are {', '.join(found['events'])}"),
+                (found["key_matches"], "Solo's encryption key differs from the stored one"),
+                (found["listed"], "it is missing from Solo's Webhooks Collection"),
+            )
+            if not ok
+        ]
+        if problems:
+            messages.warning(request, f"{name}: differs from Solo: {'; '.join(problems)}.")
+        else:
+            messages.success(
+                request,
+                f"{name}: Solo holds it as stored — {found['endpoint']}; "
+                f"events: {', '.join(found['events'])}.",
+            )
 
 
 @admin.register(WebhookDelivery)

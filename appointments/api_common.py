@@ -10,16 +10,19 @@ from portal.schema import error_response
 
 ERRORS = (
     "422 `validation_error` for bad fields or a refused request (`visit_refused`); 409 "
-    "`visit_refused` when the visit is closed or already at that time, `solo_refused` when "
+    "`visit_refused` when the visit is closed or already at that time, "
+    "`patient_deactivated_in_solo` when Solo holds the patient deactivated, `solo_refused` when "
     "Solo refuses (its message is passed on); 503 `solo_unavailable` when Solo does not answer "
     "(nothing was changed)."
 )
 
 SOLO_ERRORS = {
     409: error_response(
-        "`visit_refused`: the visit is closed or already at that time; `solo_refused`: Solo "
-        "refused the request (its message is passed on); `solo_not_configured`: the "
-        "organization has no Solo account (an administrator sets it up; retrying will not help)."
+        "`visit_refused`: the visit is closed or already at that time; "
+        "`patient_deactivated_in_solo`: Solo holds the patient deactivated (booking only); "
+        "`solo_refused`: Solo refused the request (its message is passed on); "
+        "`solo_not_configured`: the organization has no Solo account (an administrator sets it "
+        "up; retrying will not help)."
     ),
     503: error_response("`solo_unavailable`: Solo did not answer; nothing was changed."),
 }
@@ -27,8 +30,8 @@ SOLO_ERRORS = {
 
 def raise_for(exc):
     """A refusal (ours or Solo's) as the API's error answer."""
-    if isinstance(exc, VisitConflict):
-        raise ApiError(409, "visit_refused", str(exc)) from exc
+    if isinstance(exc, VisitConflict):  # a refusal may name itself (patient_deactivated_in_solo)
+        raise ApiError(409, getattr(exc, "code", "visit_refused"), str(exc)) from exc
     if isinstance(exc, VisitRefused):
         raise ApiError(422, "visit_refused", str(exc)) from exc
     if exc.code in (NOT_CONFIGURED, URL_NOT_ALLOWED):

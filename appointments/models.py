@@ -108,6 +108,32 @@ CLOSED_STATUSES = (
 )
 
 
+class VideoCallStatus(models.TextChoices):
+    """Seed 003 "Get Appointment" `videoCall.status`, values exactly as Solo sends them. The
+    appointment's own status says where the visit is in the workflow; this says what happened
+    on the call: `appointment:lwbs` and `appointment:incompleted` change only this."""
+
+    LWBS = "LWBS", "Left without being seen"
+    INCOMPLETE = "incomplete", "Video call incomplete"
+    COMPLETE = "complete", "Video call complete"
+    FINALIZING = "finalizing", "Video call finalizing"
+    ON_HOLD = "on hold", "Video call on hold"
+    ON_CALL = "on call", "On the video call"
+    WAITING = "waiting", "Waiting for the video call"
+
+
+# A visit took place (a real-time video contact with the patient, which care's billing and
+# roster count) when its call ended complete (or is being finalized), or when Solo closed it as
+# completed / signed off and the call did not end without the patient being seen. A visit with no
+# `videoCall` (null in Solo, "" here) is judged by its status alone, as before the call was stored.
+CALL_HAPPENED = (VideoCallStatus.COMPLETE, VideoCallStatus.FINALIZING)
+CALL_NOT_HAPPENED = (VideoCallStatus.LWBS, VideoCallStatus.INCOMPLETE)
+STATUS_HAPPENED = (AppointmentStatus.COMPLETED, AppointmentStatus.SIGNED_OFF)
+TOOK_PLACE = Q(video_call_status__in=CALL_HAPPENED) | (
+    Q(status__in=STATUS_HAPPENED) & ~Q(video_call_status__in=CALL_NOT_HAPPENED)
+)
+
+
 class Appointment(models.Model):
     """A Solo appointment (a video visit). `solo_id` is Solo's appointment id, which is also
     its SAID; `external_id` is ours, sent on booking so Solo and the mirror agree on identity."""
@@ -131,6 +157,10 @@ class Appointment(models.Model):
         max_length=32, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
     )
     reasons = models.JSONField(default=list, blank=True)
+    # Solo's `videoCall.status` ("" while Solo sends `videoCall: null`), from every fetch.
+    video_call_status = models.CharField(
+        max_length=16, choices=VideoCallStatus.choices, blank=True, default=""
+    )
     cancel_reason = models.CharField(max_length=500, blank=True)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -180,6 +210,17 @@ class Appointment(models.Model):
     @property
     def duration_minutes(self) -> int:
         return round(self.duration_seconds / 60)
+
+    @property
+    def took_place(self) -> bool:
+        """The rule of TOOK_PLACE for one loaded visit (the selector filters with the Q)."""
+        if self.video_call_status in CALL_HAPPENED:
+            return True
+        return self.status in STATUS_HAPPENED and self.video_call_status not in CALL_NOT_HAPPENED
+
+    @property
+    def left_without_being_seen(self) -> bool:
+        return self.video_call_status == VideoCallStatus.LWBS
 
 
 class AppointmentChange(models.Model):

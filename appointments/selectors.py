@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from appointments.models import (
     CLOSED_STATUSES,
+    TOOK_PLACE,
     Appointment,
     AssistanceRequest,
     ConsultRequest,
@@ -47,6 +48,15 @@ def appointments_in_range(
     elif status:
         qs = qs.filter(status=status)
     return qs.order_by("starts_at", "id")
+
+
+def visits_taken_place(queryset=None):
+    """The visits that took place — a real-time video contact with the patient (the rule is
+    `appointments.models.TOOK_PLACE`: Solo's video call ended complete, or Solo closed the
+    visit as completed / signed off and the call did not end "left without being seen" or
+    incomplete). Care's roster and billing read visits through this, never by status alone."""
+    base = Appointment.objects.all() if queryset is None else queryset
+    return base.filter(TOOK_PLACE)
 
 
 def upcoming_for_patient(patient, limit: int = 10):

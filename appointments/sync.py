@@ -24,12 +24,14 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from appointments import solo_shapes
 from appointments.models import (
     Appointment,
     AppointmentChange,
     AppointmentStatus,
     Episode,
     EpisodeStatus,
+    VideoCallStatus,
     WaitingRoom,
 )
 from appointments.services.common import from_unix_seconds, solo_client
@@ -84,11 +86,13 @@ def appointment_mirror(*, organization, current: dict) -> Appointment | None:
         .filter(organization=organization, solo_id=int(current["id"]))
         .first()
     )
+    solo_shapes.unknown_fields("appointment", current, solo_shapes.APPOINTMENT_FIELDS)
     starts_at = from_unix_seconds(current["date"])
     status = current.get("status") or AppointmentStatus.SCHEDULED
     if status not in AppointmentStatus.values:
         logger.warning("solo appointment=%s unknown status", current["id"])
         status = AppointmentStatus.SCHEDULED
+    call = video_call_status(current)
     if appointment is None:
         patient = Patient.objects.filter(organization=organization, solo_id=patient_ref).first()
         if patient is None:
@@ -110,6 +114,7 @@ def appointment_mirror(*, organization, current: dict) -> Appointment | None:
                     duration_seconds=int(current.get("duration") or 900),
                     status=status,
                     reasons=current.get("reasons") or [],
+                    video_call_status=call,
                     synced_at=timezone.now(),
                     **defaults,
                 )
@@ -126,21 +131,42 @@ def appointment_mirror(*, organization, current: dict) -> Appointment | None:
                 organization=organization, solo_id=int(current["id"])
             )
     changed = appointment.status != status or appointment.starts_at != starts_at
+    call_changed = appointment.video_call_status != call
     appointment.status = status
     appointment.starts_at = starts_at
+    appointment.video_call_status = call
     appointment.duration_seconds = int(current.get("duration") or appointment.duration_seconds)
     appointment.reasons = current.get("reasons") or appointment.reasons
     appointment.synced_at = timezone.now()
     appointment.save()
-    if changed:
+    if changed or call_changed:
+        note = "Updated from Solo"
+        if call_changed and call:
+            note = f"Updated from Solo: {VideoCallStatus(call).label.lower()}"
         AppointmentChange.objects.create(
             appointment=appointment,
             status=status,
             starts_at=starts_at,
             source=AppointmentChange.Source.SOLO,
-            note="Updated from Solo",
+            note=note,
         )
     return appointment
+
+
+def video_call_status(current: dict) -> str:
+    """Solo's `videoCall.status` (seed 003 Get Appointment), "" for `videoCall: null`. A value
+    the document does not list is logged (the visit id only) and stored as "" — the visit is
+    then judged by its appointment status, as before Solo sent the call."""
+    call = current.get("videoCall")
+    if not isinstance(call, dict):
+        return ""
+    solo_shapes.unknown_fields("appointment.videoCall", call, solo_shapes.VIDEO_CALL_FIELDS)
+    value = call.get("status")
+    if value in VideoCallStatus.values:
+        return value
+    if value not in (None, ""):
+        logger.warning("solo appointment=%s unknown videoCall status", current.get("id"))
+    return ""
 
 
 # --- episodes --------------------------------------------------------------------------------
@@ -159,6 +185,7 @@ def episode_mirror(*, organization, solo_id: str, current: dict) -> Episode | No
     ).first()
     if patient is None:
         return None
+    solo_shapes.unknown_fields("episode", current, solo_shapes.EPISODE_FIELDS)
     status = str(current.get("status", "")).lower()
     episode, _ = Episode.objects.update_or_create(
         organization=organization,

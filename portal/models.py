@@ -117,6 +117,11 @@ class Patient(models.Model):
     solo_hsid = models.CharField("Solo HSID", max_length=128, null=True, blank=True)
     validic_user_id = models.CharField(max_length=64, null=True, blank=True)
     patient_graph_id = models.CharField(max_length=64, null=True, blank=True)
+    # When Solo last said the patient is deactivated (`active: false` in Get Patient, after a
+    # patient:* webhook); NULL while Solo holds them active. Kept apart from `is_active`, which is
+    # the portal's own decision (monitoring, roster, billing): Solo's flag only stops visits, and
+    # reactivation in Solo must not undo a discharge made in the portal, nor the reverse.
+    solo_deactivated_at = models.DateTimeField("deactivated in Solo", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -25,6 +25,7 @@ from appointments.services.common import (
     solo_client,
     unix_seconds,
 )
+from appointments.services.patient_events import solo_patient_bookable
 from appointments.services.patients import solo_patient_ensure
 from portal import dates
 from portal.audit import audit_event_record
@@ -120,6 +121,7 @@ def appointment_book(
         raise VisitRefused("That waiting room belongs to another organization.")
     if not patient.is_active:
         raise VisitRefused("This patient is inactive; reactivate them before booking a visit.")
+    solo_patient_bookable(patient)  # Solo said the patient is deactivated (a patient webhook)
     if duration_seconds is not None and not 1 <= duration_seconds <= MAX_DURATION_SECONDS:
         raise VisitRefused("A visit lasts between 1 second and 24 hours.")
     _check_start(starts_at)

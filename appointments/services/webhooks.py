@@ -32,9 +32,16 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments import solo_shapes
 from appointments.crypto import SoloCryptoError, solo_decrypt
 from appointments.models import Appointment, Episode, WebhookDelivery, WebhookSubscription
 from appointments.services.common import solo_client
+from appointments.services.patient_events import (
+    PATIENT_EVENTS,
+    solo_patient_apply,
+    solo_patient_fetch,
+    solo_patient_followed,
+)
 from appointments.sync import appointment_mirror, episode_mirror
 from portal.audit import audit_event_record
 from portal.http import VendorError
@@ -52,6 +59,9 @@ APPOINTMENT_EVENTS = [
     "appointment:no-show",
     "appointment:lwbs",
 ]
+EPISODE_EVENTS = ["episode:created", "episode:updated"]
+# Every event seed 003 lists under Add Webhook, in its order: the portal subscribes to all.
+SOLO_EVENTS = [*PATIENT_EVENTS, *APPOINTMENT_EVENTS, *EPISODE_EVENTS]
 RETRY_BASE_SECONDS = 30
 MAX_ATTEMPTS = 12
 
@@ -60,9 +70,7 @@ def webhook_subscription_register(
     *, organization, base_url: str | None = None, events: list[str] | None = None
 ) -> WebhookSubscription:
     """Add Webhook (seed 003) pointing at our receiver; store the encryptionKey encrypted."""
-    subscription = WebhookSubscription(
-        organization=organization, events=events or APPOINTMENT_EVENTS
-    )
+    subscription = WebhookSubscription(organization=organization, events=events or SOLO_EVENTS)
     base = (base_url or settings.PORTAL_BASE_URL).rstrip("/")
     subscription.endpoint = base + reverse("solo-webhook", args=[subscription.receiver_id])
     answer = solo_client(organization).webhook_add(
@@ -90,6 +98,48 @@ def webhook_subscription_remove(*, subscription: WebhookSubscription) -> None:
             raise
     subscription.is_active = False
     subscription.save(update_fields=["is_active", "updated_at"])
+
+
+def webhook_subscription_update(*, subscription: WebhookSubscription, events: list[str]) -> None:
+    """Update Webhook (seed 003, PUT) with our endpoint and `events`, then the row. A crash (or
+    a refusal) between leaves Solo sending the new events while the row lists the old ones:
+    `webhook_subscription_check` shows the difference, and saving again converges."""
+    solo_client(subscription.organization).webhook_update(
+        subscription.solo_id, endpoint=subscription.endpoint, events=events
+    )
+    with transaction.atomic():
+        subscription.events = events
+        subscription.save(update_fields=["events", "updated_at"])
+        audit_event_record(
+            action="solo.webhook.update", organization=subscription.organization, obj=subscription
+        )
+
+
+def webhook_subscription_check(*, subscription: WebhookSubscription) -> dict:
+    """What Solo holds for this subscription: Webhooks Collection (is it listed) and Get Webhook
+    (its endpoint and events), compared with the row. The key is compared, never returned."""
+    client = solo_client(subscription.organization)
+    listed = [h for h in client.webhooks() if isinstance(h, dict)]
+    found = {
+        "listed": any(str(h.get("id")) == subscription.solo_id for h in listed),
+        "listed_count": len(listed),
+    }
+    try:
+        held = client.webhook_get(subscription.solo_id)
+    except VendorError as exc:
+        if exc.status != 404:
+            raise
+        return {**found, "exists": False}
+    events = held.get("events") if isinstance(held.get("events"), list) else []
+    return {
+        **found,
+        "exists": True,
+        "endpoint": held.get("endpoint"),
+        "events": events,
+        "endpoint_matches": held.get("endpoint") == subscription.endpoint,
+        "events_match": sorted(map(str, events)) == sorted(subscription.events or []),
+        "key_matches": held.get("encryptionKey") == subscription.encryption_key,
+    }
 
 
 class WebhookRejected(Exception):
@@ -126,6 +176,10 @@ def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelive
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(event, str) or not isinstance(data, dict):
         raise WebhookRejected("not an event", malformed=True)
+    # Liberal in what Solo sends: fields seed 003 does not name are ignored (their names logged
+    # once, see solo_shapes) and not stored — the inbox keeps only what the portal reads.
+    solo_shapes.unknown_fields("webhook payload", payload, solo_shapes.PAYLOAD_FIELDS)
+    data = solo_shapes.known_only("webhook data", data, solo_shapes.PAYLOAD_DATA_FIELDS)
     if json_has_nul({"event": event, "data": data}):
         # PostgreSQL can store no NUL in text or jsonb: refuse it here, not with a 500 later.
         raise WebhookRejected("holds a NUL character", malformed=True)
@@ -263,25 +317,34 @@ def _failed(row: WebhookDelivery, place: str) -> None:
 
 
 def _webhook_delivery_fetch(delivery: WebhookDelivery, organization) -> dict | None:
-    """The call step: Solo's current state of the object the event names (None: nothing to
-    fetch, patients come from the EHR)."""
-    if delivery.event.startswith("appointment:"):
+    """The call step: Solo's current state of the object the event names. None for an event
+    seed 003 does not list, or a patient the mirror does not follow: nothing is fetched, and the
+    delivery is recorded as ignored."""
+    if delivery.event in APPOINTMENT_EVENTS:
         solo_appointment_id = int(delivery.object_id)  # checked before asking Solo
         return solo_client(organization).appointment_get(solo_appointment_id)
-    if delivery.event.startswith("episode:"):
+    if delivery.event in EPISODE_EVENTS:
         return solo_client(organization).episode_get(delivery.object_id)
+    if delivery.event in PATIENT_EVENTS:
+        if not solo_patient_followed(organization=organization, object_id=delivery.object_id):
+            return None  # not a patient of the mirror: ignored without asking Solo
+        return solo_patient_fetch(organization=organization, object_id=delivery.object_id)
     return None
 
 
 def _webhook_delivery_apply(delivery: WebhookDelivery, organization, answer: dict | None) -> str:
-    if answer is None:
-        return WebhookDelivery.Status.IGNORED  # patients come from the EHR
-    result: Appointment | Episode | None  # the mirrored row; None: not a followed patient
-    if delivery.event.startswith("appointment:"):
+    if not isinstance(answer, dict):
+        return WebhookDelivery.Status.IGNORED  # an event seed 003 does not list
+    result: Appointment | Episode | object | None  # the mirrored row; None: not followed here
+    if delivery.event in APPOINTMENT_EVENTS:
         result = appointment_mirror(organization=organization, current=answer)
-    else:
+    elif delivery.event in EPISODE_EVENTS:
         result = episode_mirror(
             organization=organization, solo_id=delivery.object_id, current=answer
+        )
+    else:
+        result = solo_patient_apply(
+            organization=organization, object_id=delivery.object_id, current=answer
         )
     return WebhookDelivery.Status.PROCESSED if result else WebhookDelivery.Status.IGNORED
 

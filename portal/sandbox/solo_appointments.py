@@ -10,11 +10,12 @@ from django.http import HttpResponse, JsonResponse
 from django.urls import path, reverse
 
 from portal.sandbox.solo_common import (
-    APPOINTMENT_STATUSES,
     CLOSE_HOUR,
+    DATE_OUT_OF_RANGE,
     MAX_DURATION,
     OPEN_HOUR,
     PRACTICE_TZ,
+    SPID_NOT_INT,
     STORE,
     VENDOR,
     appointment_by_id,
@@ -25,6 +26,8 @@ from portal.sandbox.solo_common import (
     patient_by_spid,
     send_event,
     solo_view,
+    spid_or_none,
+    valid_timestamp,
 )
 
 PATIENT_FIELDS = [
@@ -55,13 +58,41 @@ def patient_out(patient: dict) -> dict:
     return {k: patient[k] for k in PATIENT_FIELDS if k in patient}
 
 
-def check_deceased(body: dict, existing: dict | None = None) -> str | None:
-    deceased = body.get("deceased", existing.get("deceased") if existing else False)
-    if deceased is True and not (body.get("deceasedAt") or (existing or {}).get("deceasedAt")):
-        return "Field deceasedAt is required if deceased is true"
-    if body.get("deceasedAt") and deceased is not True:
-        return "Field deceasedAt can only be specified when deceased is true"
+DECEASED_AT_FORMAT = "%Y-%m-%d %I:%M %p"  # seed 003: "deceasedAt": "2020-03-31 10:12 AM"
+DECEASED_AT_REQUIRED = "Field deceasedAt is required if deceased is true"
+DECEASED_AT_REFUSED = "Field deceasedAt can only be specified when deceased is true"
+
+
+def check_patient(body: dict) -> str | None:
+    """Seed 003, Create/Update Patient: "Field deceasedAt is required if deceased is true" and
+    "When deceased is false or is not defined, and deceasedAt is specified, an error should be
+    received." Both read the request's own body (an earlier `deceased: true` does not let an
+    update send `deceasedAt` alone). Dates follow the document's examples: `birthDate`
+    "1983-08-15", `deceasedAt` "2020-03-31 10:12 AM"."""
+    deceased = body.get("deceased")
+    if deceased is not None and not isinstance(deceased, bool):
+        return "Field deceased must be a boolean"
+    if deceased is True and not body.get("deceasedAt"):
+        return DECEASED_AT_REQUIRED
+    if body.get("deceasedAt") not in (None, "") and deceased is not True:
+        return DECEASED_AT_REFUSED
+    if "birthDate" in body and not _is_date(body["birthDate"], "%Y-%m-%d"):
+        return "Field birthDate must be a date in the format YYYY-MM-DD"
+    if body.get("deceasedAt") and not _is_date(body["deceasedAt"], DECEASED_AT_FORMAT):
+        return "Field deceasedAt must be a date-time in the format YYYY-MM-DD hh:mm AM"
+    if "active" in body and not isinstance(body["active"], bool):
+        return "Field active must be a boolean"
     return None
+
+
+def _is_date(value, fmt: str) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.strptime(value, fmt)  # noqa: DTZ007 — a format check; the value stays a string
+    except ValueError:
+        return False
+    return True
 
 
 @solo_view("POST")
@@ -70,17 +101,30 @@ def patient_create(request):
     body = body_dict(request)
     if not body.get("id") or not isinstance(body["id"], str):
         return error(400, "Field id is required")
-    problem = check_deceased(body)
+    problem = check_patient(body)
     if problem:
         return error(400, problem)
     if STORE.get(VENDOR, "patients", body["id"]):
         return error(409, f"Patient with id {body['id']} already exists")
     spid = STORE.next_id(VENDOR + ":spid", start=12345)
     patient = {k: v for k, v in body.items() if k in PATIENT_FIELDS}
-    patient.update({"id": body["id"], "spid": str(spid), "hsid": body.get("mrn")})
+    patient.update({"id": body["id"], "spid": spid, "hsid": body.get("mrn")})
     STORE.put(VENDOR, "patients", body["id"], patient)
     send_event("patient:created", {"patientId": spid})
     return JsonResponse(spid, status=201, safe=False)
+
+
+def patient_apply(patient: dict, body: dict) -> None:
+    """Store an update and send its event (patient:deactivated when `active` turns false)."""
+    was_active = patient.get("active", True)
+    patient.update({k: v for k, v in body.items() if k in PATIENT_FIELDS})
+    if body.get("deceased") is False:
+        patient["deceasedAt"] = None  # no longer deceased: the old date goes too
+    STORE.put(VENDOR, "patients", patient["id"], patient)
+    event = (
+        "patient:deactivated" if was_active and body.get("active") is False else "patient:updated"
+    )
+    send_event(event, {"patientId": patient["spid"]})
 
 
 def _patient_read_or_update(request, patient):
@@ -89,17 +133,10 @@ def _patient_read_or_update(request, patient):
     if request.method == "GET":
         return JsonResponse(patient_out(patient))
     body = body_dict(request)
-    problem = check_deceased(body, patient)
+    problem = check_patient(body)
     if problem:
         return error(400, problem)
-    was_active = patient.get("active", True)
-    patient.update({k: v for k, v in body.items() if k in PATIENT_FIELDS})
-    STORE.put(VENDOR, "patients", patient["id"], patient)
-    spid = int(patient["spid"]) if str(patient["spid"]).isdigit() else patient["spid"]
-    event = (
-        "patient:deactivated" if was_active and body.get("active") is False else "patient:updated"
-    )
-    send_event(event, {"patientId": spid})
+    patient_apply(patient, body)
     return JsonResponse([], safe=False)
 
 
@@ -111,7 +148,9 @@ def patient_detail(request, patient_id):
 
 @solo_view("GET", "PUT")
 def patient_by_spid_detail(request, spid):
-    """GET/PUT /qapi/v1/patients/id/type/SPID/value/{solo_patient_id}."""
+    """GET/PUT /qapi/v1/patients/id/type/SPID/value/{solo_patient_id} (an int)."""
+    if spid_or_none(spid) is None:
+        return error(400, SPID_NOT_INT)
     return _patient_read_or_update(request, patient_by_spid(spid))
 
 
@@ -149,8 +188,8 @@ def _create_appointment(request, patient):
     if not valid_duration(duration):
         return error(400, "Field duration should be in range [1, 86400]")
     date = body.get("date", int(datetime.now(PRACTICE_TZ).timestamp()))
-    if not isinstance(date, int) or isinstance(date, bool):
-        return error(400, "Field date must be a unix timestamp")
+    if not valid_timestamp(date):
+        return error(400, DATE_OUT_OF_RANGE)
     reasons = body.get("reasons", [])
     if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
         return error(400, "Field reasons must be a list of strings")
@@ -197,7 +236,9 @@ def appointment_create_hsid(request, hsid):
 
 @solo_view("POST")
 def appointment_create_spid(request, spid):
-    """POST /qapi/v1/patients/id/type/SPID/value/{spid}/appointments."""
+    """POST /qapi/v1/patients/id/type/SPID/value/{spid}/appointments (the SPID is an int)."""
+    if spid_or_none(spid) is None:
+        return error(400, SPID_NOT_INT)
     return _create_appointment(request, patient_by_spid(spid))
 
 
@@ -225,8 +266,8 @@ def appointment_detail(request, appointment_id):
         return error(400, 'Only "cancelled" status is allowed')
     if "duration" in body and not valid_duration(body["duration"]):
         return error(400, "Field duration should be in range [1, 86400]")
-    if "date" in body and (not isinstance(body["date"], int) or isinstance(body["date"], bool)):
-        return error(400, "Field date must be a unix timestamp")
+    if "date" in body and not valid_timestamp(body["date"]):
+        return error(400, DATE_OUT_OF_RANGE)
     if a["status"] == "cancelled" and ("date" in body or "duration" in body):
         return error(409, "A cancelled appointment cannot be changed")
     moved = ("date" in body and body["date"] != a["date"]) or (
@@ -320,6 +361,8 @@ def appointment_slots(request):
     try:
         after, before = int(request.GET["after"]), int(request.GET["before"])
     except ValueError:
+        after = before = None
+    if not (valid_timestamp(after) and valid_timestamp(before)):
         return error(400, "Parameters after and before must be unix timestamps")
     room = STORE.get(VENDOR, "waiting_rooms", request.GET["waitingRoom"])
     if room is None:
@@ -361,29 +404,6 @@ def videocall_page(request, appointment_id):
     )
 
 
-@solo_view("POST")
-def control_status(request, appointment_id):
-    """Sandbox control (not in seed 003): move a visit along as Solo's clinicians would, e.g.
-    {"status": "completed"}, and send the matching webhook."""
-    a = appointment_by_id(appointment_id)
-    if a is None:
-        return error(404, "Appointment not found")
-    status = body_dict(request).get("status")
-    if status not in APPOINTMENT_STATUSES:
-        return error(400, f"status must be one of {', '.join(APPOINTMENT_STATUSES)}")
-    a["status"] = status
-    STORE.put(VENDOR, "appointments", a["id"], a)
-    event = {
-        "completed": "appointment:completed",
-        "not showed up": "appointment:no-show",
-        "cancelled": "appointment:cancelled",
-        "scheduled": "appointment:scheduled",
-    }.get(status)
-    if event:
-        send_event(event, {"appointmentId": a["id"]})
-    return JsonResponse(appointment_out(a))
-
-
 urlpatterns = [
     path("qapi/v1/patients", patient_create, name="solo-patients"),
     path("qapi/v1/patients/id/type/SPID/value/<str:spid>", patient_by_spid_detail),
@@ -402,5 +422,4 @@ urlpatterns = [
     path("qapi/v1/waiting-rooms", waiting_rooms),
     path("qapi/v1/appointment-slots", appointment_slots),
     path("videocalls/<str:appointment_id>", videocall_page, name="solo-videocall"),
-    path("_appointments/<str:appointment_id>/status", control_status),
 ]

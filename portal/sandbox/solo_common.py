@@ -66,6 +66,31 @@ APPOINTMENT_STATUSES = (
 )
 
 
+# Seed 003 types an appointment `date` as a "[timestamp]" / "[int] timestamp": a moment the
+# sandbox can write back as a date in its CSV and encounter reports. Anything outside 1970-01-01
+# .. 9999-12-31 (UTC) is refused when it arrives, in the document's error shape, so those
+# reports can never meet a date they cannot write (year 572,367 used to answer 500 there).
+MIN_TIMESTAMP, MAX_TIMESTAMP = 0, 253402300799
+DATE_OUT_OF_RANGE = "Field date must be a unix timestamp between 1970-01-01 and 9999-12-31"
+
+
+def valid_timestamp(value) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and (MIN_TIMESTAMP <= value <= MAX_TIMESTAMP)
+    )
+
+
+def spid_or_none(value) -> int | None:
+    """The SPID in a path ("solo_patient_id int" in seed 003), or None when it is not an int."""
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+SPID_NOT_INT = "Bad parameters [solo_patient_id: This value should be of type int.]"
+
+
 def error_body(status: int, message: str) -> dict:
     return {"error": {"message": message}}
 
@@ -236,9 +261,11 @@ def new_appointment(
     }
 
 
-def patient_by_spid(spid: str) -> dict | None:
+def patient_by_spid(spid) -> dict | None:
+    """The patient whose SPID (an int) is `spid`; None for no such patient or a non-int."""
+    wanted = spid_or_none(spid)
     for patient in STORE.all(VENDOR, "patients"):
-        if str(patient.get("spid")) == str(spid):
+        if wanted is not None and patient.get("spid") == wanted:
             return patient
     return None
 

@@ -58,9 +58,15 @@ def csv_data_dump(request):
 
 
 def _atom(value):
+    """An ATOM date-time (Y-m-d\\TH:i:sP) that the report can also write as a practice-local
+    date: year 1 at +00:00 is a valid ATOM string, but has no day in New York (it used to make
+    the download answer 500); such a value is refused as not a date-time the report can cover."""
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        if parsed and parsed.tzinfo:
+            parsed.astimezone(PRACTICE_TZ)
+            parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
     return parsed if parsed and parsed.tzinfo else None
 
@@ -171,7 +177,7 @@ def perfect_answer(request):
         patient_id = str(uuid.uuid4())
         patient = {
             "id": patient_id,
-            "spid": str(STORE.next_id(VENDOR + ":spid", start=12345)),
+            "spid": STORE.next_id(VENDOR + ":spid", start=12345),
             "mrn": body["mrn"],
             "name": [
                 {"use": "usual", "firstName": body["firstName"], "lastName": body["lastName"]}

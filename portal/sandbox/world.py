@@ -177,7 +177,7 @@ class DemoPatient:
     impilo_patient_id: int
     validic_user_id: str
     solo_id: str
-    solo_spid: str
+    solo_spid: int  # seed 003: "solo_patient_id int"
     patient_graph_id: str
 
 
@@ -199,7 +199,7 @@ def demo_patients(count: int = 50, seed: int = 20261125) -> list[DemoPatient]:
                 impilo_patient_id=30000 + i,
                 validic_user_id=f"652572{i:04d}e18b8b8",
                 solo_id=f"{4000 + i}",
-                solo_spid=f"SPID-RHV-{100200 + i * 7}",
+                solo_spid=100200 + i * 7,
                 patient_graph_id=f"pg-{9000 + i}",
             )
         )

@@ -7,16 +7,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from appointments.models import Appointment, AppointmentStatus
+from appointments.models import Appointment
+from appointments.selectors import visits_taken_place
 
-# The statuses that say the visit happened. Solo reports "completed" when the provider ends
-# the visit and "sign off" once its note is signed (seed 003); a cancelled, no-show or
-# still-open visit is not a contact. (The vendor issue adds a video-call status: add it here.)
-VISIT_HAPPENED = (AppointmentStatus.COMPLETED, AppointmentStatus.SIGNED_OFF)
+# Whether a visit happened is the appointments app's rule (`visits_taken_place`, from the
+# status Solo reports and its video call: "completed" / "sign off", or the call complete, and
+# never a call that ended "left without being seen" or incomplete); care only reads it.
 
 
 def visit_happened(appointment: Appointment) -> bool:
-    return appointment.status in VISIT_HAPPENED
+    return appointment.took_place
 
 
 def visit_days(patients, first: dt.date, last: dt.date) -> dict[int, set[dt.date]]:
@@ -26,12 +26,11 @@ def visit_days(patients, first: dt.date, last: dt.date) -> dict[int, set[dt.date
     start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     end = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
     out: dict[int, set[dt.date]] = defaultdict(set)
-    for pid, at in Appointment.objects.filter(
-        patient_id__in=list(by_id),
-        status__in=VISIT_HAPPENED,
-        starts_at__gte=start,
-        starts_at__lt=end,
-    ).values_list("patient_id", "starts_at"):
+    for pid, at in (
+        visits_taken_place()
+        .filter(patient_id__in=list(by_id), starts_at__gte=start, starts_at__lt=end)
+        .values_list("patient_id", "starts_at")
+    ):
         day = at.astimezone(by_id[pid].tz).date()
         if first <= day <= last:
             out[pid].add(day)
@@ -42,6 +41,8 @@ def visits_to_log(patient, *, since: dt.date):
     """The patient's Solo visits that happened since `since`, newest first: the choices when
     staff log a visit's time."""
     start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
-    return Appointment.objects.filter(
-        patient=patient, status__in=VISIT_HAPPENED, starts_at__gte=start
-    ).order_by("-starts_at")[:20]
+    return (
+        visits_taken_place()
+        .filter(patient=patient, starts_at__gte=start)
+        .order_by("-starts_at")[:20]
+    )

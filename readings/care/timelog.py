@@ -75,8 +75,9 @@ def _contact_errors(entry: TimeEntry, before: dict | None) -> dict:
         if visit.patient_id != entry.patient_id:
             errors["appointment"] = "That visit is not this patient's."
         elif not visit_happened(visit):
+            call = f", {visit.get_video_call_status_display()}" if visit.video_call_status else ""
             errors["appointment"] = (
-                f"That Solo visit has not happened (status: {visit.get_status_display()})."
+                f"That Solo visit has not happened (status: {visit.get_status_display()}{call})."
             )
         elif entry.activity != Activity.CALL or entry.contact_medium != ContactMedium.VIDEO:
             errors["appointment"] = "A Solo visit is a video visit: choose call, video."

@@ -1,4 +1,5 @@
-"""Register the portal's webhook with Solo for an organization (Add Webhook, seed 003)."""
+"""Register the portal's webhook with Solo for an organization (Add Webhook, seed 003), for
+every event the document lists: patients, appointments and episodes."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             sub = webhooks.webhook_subscription_register(
                 organization=org,
                 base_url=base_url,
-                events=[*webhooks.APPOINTMENT_EVENTS, "episode:created", "episode:updated"],
+                events=webhooks.SOLO_EVENTS,  # every event seed 003 lists
             )
         except VendorError as exc:
             raise CommandError(exc.staff_message) from exc

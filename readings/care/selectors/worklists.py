@@ -28,12 +28,12 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from appointments.models import Appointment
+from appointments.selectors import visits_taken_place
 from devices.models import Device, DeviceAssignment, DeviceStatus
 from portal.models import Patient
 from readings import billing
 from readings.care import worklists as rules
-from readings.care.contacts import VISIT_HAPPENED, visit_days
+from readings.care.contacts import visit_days
 from readings.care.models import OutreachAttempt, TimeEntry, contact_entries
 from readings.care.outreach_models import OutreachOutcome
 from readings.care.selectors.roster import RosterFilters, organization_tz, roster_patients
@@ -63,12 +63,15 @@ class Scope:
         patient-local day is decided by readings.care.contacts.visit_days, as billing does)."""
         start = dt.datetime.combine(self.month_first - dt.timedelta(days=1), dt.time(), dt.UTC)
         end = dt.datetime.combine(self.month_last + dt.timedelta(days=2), dt.time(), dt.UTC)
-        visited = Appointment.objects.filter(
-            organization=self.organization,
-            status__in=VISIT_HAPPENED,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        ).values("patient_id")
+        visited = (
+            visits_taken_place()
+            .filter(  # the appointments app's rule, as billing reads it
+                organization=self.organization,
+                starts_at__gte=start,
+                starts_at__lt=end,
+            )
+            .values("patient_id")
+        )
         patients = list(Patient.objects.filter(pk__in=Subquery(visited)))
         return frozenset(visit_days(patients, self.month_first, self.month_last))
 
