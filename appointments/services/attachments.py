@@ -143,12 +143,13 @@ def attachments_listed(*, appointment: Appointment) -> list[ListedAttachment]:
         if not isinstance(item, dict) or item.get("deleted") or not item.get("id"):
             continue
         row = ours.get(str(item["id"]))
+        size = item.get("size")
         listed.append(
             ListedAttachment(
                 solo_id=str(item["id"]),
                 title=str(item.get("title") or (row.title if row else "attachment")),
                 mime_type=str(item.get("mimeType") or ""),
-                size=item.get("size") if isinstance(item.get("size"), int) else 0,
+                size=size if isinstance(size, int) else 0,
                 uploaded_at=_instant(item.get("uploadedAt")),
                 attachment=row,
             )

@@ -235,15 +235,16 @@ def episode_appointments(*, episode: Episode) -> list[dict]:
         if not isinstance(item, dict):
             continue
         when = item.get("date")
+        solo_id = item.get("appointmentId")
         out.append(
             {
-                "solo_id": item.get("appointmentId"),
+                "solo_id": solo_id,
                 "starts_at": datetime.fromtimestamp(when, tz=UTC)
                 if isinstance(when, int) and 0 < when < 253402300800
                 else None,
                 "reasons": [str(r) for r in item.get("reasons") or [] if isinstance(r, str)],
                 "has_notes": item.get("hasNotes") is True,
-                "visit": known.get(item.get("appointmentId")),
+                "visit": known.get(solo_id) if type(solo_id) is int else None,
             }
         )
     return out

@@ -130,7 +130,9 @@ def webhook_subscription_check(*, subscription: WebhookSubscription) -> dict:
         if exc.status != 404:
             raise
         return {**found, "exists": False}
-    events = held.get("events") if isinstance(held.get("events"), list) else []
+    events = held.get("events")
+    if not isinstance(events, list):
+        events = []
     return {
         **found,
         "exists": True,
