@@ -12,6 +12,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
         source="waiting_room.name", read_only=True, allow_null=True, default=None
     )
     ends_at = serializers.DateTimeField(read_only=True)
+    took_place = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether the visit took place (appointments.selectors.visits_taken_place): "
+        "its video call complete, or Solo closed it completed/signed off and the call did not "
+        "end LWBS or incomplete. Billing and the time log read the same rule.",
+    )
 
     class Meta:
         model = Appointment
@@ -27,6 +33,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "ends_at",
             "duration_seconds",
             "status",
+            "video_call_status",
+            "took_place",
             "reasons",
             "cancel_reason",
             "episode",

@@ -41,6 +41,8 @@ def test_book_then_reschedule_then_cancel(api, rooms, solo_patient):
         "ends_at": body["ends_at"],
         "duration_seconds": 900,
         "status": "scheduled",
+        "video_call_status": "",
+        "took_place": False,
         "reasons": ["BP review"],
         "cancel_reason": "",
         "episode": None,

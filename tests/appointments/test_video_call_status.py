@@ -50,7 +50,7 @@ def deliver(client, subscription, event, appointment_id):
     ],
 )
 def test_lwbs_and_incompleted_store_the_call_and_show_it(
-    client, bob, subscription, book, solo, call, event, shown
+    client, bob, subscription, book, solo, api, call, event, shown
 ):
     visit = book()
     solo.json("POST", f"_appointments/{visit.solo_id}/status", json={"videoCall": call})
@@ -67,6 +67,8 @@ def test_lwbs_and_incompleted_store_the_call_and_show_it(
     page = client.get(reverse("appointments:detail", args=[visit.pk]))
     assert page.status_code == HTTPStatus.OK
     assert shown in page.content.decode()
+    body = api.get(f"/api/v1/appointments/{visit.pk}").json()  # and to integrators
+    assert (body["video_call_status"], body["took_place"]) == (call, False)
 
 
 @pytest.mark.django_db
