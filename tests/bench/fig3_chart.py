@@ -103,10 +103,10 @@ def _load(rows: int, *, patient_ids: list[int], organization_id: int, charted=No
             f"INSERT INTO {table} (organization_id, patient_id, metric, metric_key, value, "  # noqa: S608
             "value_text, unit, loinc, measured_at, source, manual, is_phi, source_record_id, "
             "source_checksum, measurement_group, created_at, local_day, local_offset, "
-            "transmitted) "
+            "transmitted, origin) "
             "SELECT organization_id, patient_id, metric, '', value, '', '', '', measured_at, "
             "'api', false, true, source_record_id, '', '', now(), "
-            "(measured_at AT TIME ZONE 'UTC')::date, 0, false "
+            "(measured_at AT TIME ZONE 'UTC')::date, 0, false, '' "
             f"FROM ({union}) AS generated"
             # The first load is written in time order, as ingestion writes; the growth after it
             # is other patients' backfill, order irrelevant to the charted patient.

@@ -53,10 +53,11 @@ def _populate(organization, count: int, prefix: str, days: int) -> None:
         cursor.execute(
             """
             INSERT INTO portal_patient (organization_id, mrn, first_name, last_name, birth_date,
-                zip_code, time_zone, phone, email, is_active, created_at, updated_at)
+                zip_code, time_zone, phone, email, is_active, email_links_consent, created_at,
+                updated_at)
             SELECT %s, %s || g, 'Pat' || g, 'Bench' || lpad(g::text, 6, '0'), DATE '1950-01-01',
                 '10027', (ARRAY['America/New_York','America/Chicago','America/Denver',
-                'America/Los_Angeles'])[1 + g %% 4], '', '', true, now(), now()
+                'America/Los_Angeles'])[1 + g %% 4], '', '', true, false, now(), now()
             FROM generate_series(1, %s) g
             """,
             [organization.pk, prefix, count],
@@ -66,12 +67,13 @@ def _populate(organization, count: int, prefix: str, days: int) -> None:
             INSERT INTO readings_reading (organization_id, patient_id, metric, metric_key, value,
                 value_text, unit, loinc, measured_at, source, manual, is_phi, source_record_id,
                 source_checksum, measurement_group, created_at, local_day, local_offset,
-                transmitted)
+                transmitted, origin)
             SELECT organization_id, id, 'systolic', '', 110 + (id + d) %% 60, '',
                 'mm[Hg]', '8480-6', at, 'impilo', false, true, 'roster-' || id || '-' || d, '',
                 '', now(), (at AT TIME ZONE time_zone)::date,
                 extract(epoch FROM (at AT TIME ZONE time_zone) - (at AT TIME ZONE 'UTC')),
-                true  -- as a device assigned to the patient sends them (device days)
+                true,  -- as a device assigned to the patient sends them (device days)
+                ''  -- Validic's origin: none sent (Impilo)
             FROM (
                 SELECT p.organization_id, p.id, p.time_zone, d,
                        %s - make_interval(days => d, hours => (p.id %% 12)::int) AS at
@@ -104,9 +106,9 @@ def _insert_cost(organization) -> tuple[float, float]:
         INSERT INTO readings_reading (organization_id, patient_id, metric, metric_key, value,
             value_text, unit, loinc, measured_at, source, manual, is_phi, source_record_id,
             source_checksum, measurement_group, created_at, local_day, local_offset,
-            transmitted)
+            transmitted, origin)
         VALUES (%s, %s, 'heart_rate', '', 70, '', '/min', '8867-4', now(), 'impilo', false,
-            true, %s, '', '', now(), (now() AT TIME ZONE 'UTC')::date, 0, true)
+            true, %s, '', '', now(), (now() AT TIME ZONE 'UTC')::date, 0, true, '')
     """
     timings = {True: [], False: []}
 
