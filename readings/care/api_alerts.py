@@ -27,6 +27,10 @@ from readings.care.serializers import (
 )
 from readings.models import AlertStatus, Severity
 
+# Claiming, releasing, assigning and escalating are a person's acts: the schema offers them with
+# a signed-in session only (an API key gets 403 `person_required`; AlertActionView.needs_person).
+PERSON_ONLY = [{"Session": []}]
+
 
 @extend_schema_view(
     get=extend_schema(
@@ -165,6 +169,7 @@ class AlertResolve(AlertActionView):
 @extend_schema_view(
     post=extend_schema(
         summary="Claim an alert",
+        auth=PERSON_ONLY,
         request=AlertClaimInput,
         responses={200: AlertSerializer, **STATE_ERRORS},
     )
@@ -180,6 +185,7 @@ class AlertClaim(AlertActionView):
 @extend_schema_view(
     post=extend_schema(
         summary="Release an alert",
+        auth=PERSON_ONLY,
         description="The holder releases it; an organization admin may release anyone's.",
         request=AlertActionInput,
         responses={200: AlertSerializer, **STATE_ERRORS},
@@ -198,6 +204,7 @@ class AlertRelease(AlertActionView):
 @extend_schema_view(
     post=extend_schema(
         summary="Assign an alert to a clinical colleague",
+        auth=PERSON_ONLY,
         request=AlertAssignInput,
         responses={200: AlertSerializer, 404: error_response("No such colleague."), **STATE_ERRORS},
     )
@@ -214,6 +221,7 @@ class AlertAssign(AlertActionView):
 @extend_schema_view(
     post=extend_schema(
         summary="Escalate an alert to a physician/QHP",
+        auth=PERSON_ONLY,
         request=AlertEscalateInput,
         responses={
             200: AlertSerializer,

@@ -46,7 +46,10 @@ def test_escalation_names_the_physician_and_is_announced(
         petra,
         alice,  # the nurse keeps the follow-up; the physician is consulted
     )
-    event = alert.events.last()
+    event = alert.events.exclude(action="notified").last()
+    from readings.care.models import Notification
+
+    assert Notification.objects.filter(alert=alert, recipient=petra).exists()  # told at once
     assert (event.action, event.actor, event.note) == (
         "escalated",
         alice,

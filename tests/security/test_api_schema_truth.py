@@ -9,6 +9,7 @@ Deterministic (derandomized generation, one worker) and bounded (a few examples 
 no shrinking): about a minute and a half on two cores. The custom checks and the custom format
 are in tests/security/schemathesis_hooks.py."""
 
+import json
 import os
 import subprocess
 import sys
@@ -38,7 +39,7 @@ def test_schemathesis_finds_nothing_with_every_check_and_phase(live_server, fuzz
     schema_file = tmp_path / "schema.json"
     served = requests.get(f"{live_server.url}/api/schema/?format=json", timeout=180)
     assert served.status_code == 200, served.status_code
-    schema_file.write_bytes(served.content)
+    schema_file.write_text(json.dumps(_key_operations(served.json())))
     command = [
         sys.executable,
         "-m",
@@ -72,6 +73,20 @@ def test_schemathesis_finds_nothing_with_every_check_and_phase(live_server, fuzz
     artifacts.mkdir(exist_ok=True)
     (artifacts / "schemathesis.txt").write_text(output)
     assert result.returncode == 0, _failure_summary(output)
+
+
+def _key_operations(schema: dict) -> dict:
+    """The schema less the operations it offers to a signed-in person only (claim, assign,
+    escalate, release: an API key, which is how Schemathesis calls, gets 403 there by design;
+    tests/care/test_alert_api_triage.py covers them with a session)."""
+    for path, operations in list(schema["paths"].items()):
+        for method, operation in list(operations.items()):
+            security = operation.get("security") if isinstance(operation, dict) else None
+            if security is not None and not any("ApiKey" in r for r in security):
+                del operations[method]
+        if not any(isinstance(o, dict) for o in operations.values()):
+            del schema["paths"][path]
+    return schema
 
 
 def _failure_summary(output: str) -> str:
