@@ -102,6 +102,14 @@ THRESHOLD_RULE_FIELDS = {"metric", "value", "unit", "days", "readings_count", "r
 THRESHOLDS_POST = ("POST", "/api/v1/patients/{id}/thresholds")
 
 
+# --- resolving an alert ----------------------------------------------------------------------
+# What resolving needs depends on the alert, not the body (readings/care/alerts.py, README
+# "Alert triage"): an outcome and a note for a critical alert, an outcome for a warning,
+# neither for information. A 422 naming only these fields passes.
+RESOLVE_FIELDS = {"outcome", "note"}
+RESOLVE_POST = ("POST", "/api/v1/alerts/{id}/resolve")
+
+
 def _error_code(response) -> str:
     try:
         return json.loads(response.content).get("error", "")
@@ -131,6 +139,8 @@ def _known_refusal(case, response) -> bool:
     named = set(_field_names(body.get("fields") or {}))
     if key == THRESHOLDS_POST and response.status_code == 422:
         return bool(named) and named <= THRESHOLD_RULE_FIELDS
+    if key == RESOLVE_POST and response.status_code == 422:
+        return bool(named) and named <= RESOLVE_FIELDS
     if named & KNOWN_DATE_FIELDS.get(key, set()):
         return True
     text = " ".join([body.get("error", ""), body.get("message", "")])
