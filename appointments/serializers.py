@@ -12,6 +12,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
         source="waiting_room.name", read_only=True, allow_null=True, default=None
     )
     ends_at = serializers.DateTimeField(read_only=True)
+    # Text, not an enum: empty until Solo reports a call (an enum cannot hold that blank).
+    video_call_status = serializers.CharField(
+        read_only=True,
+        help_text="Solo's `videoCall.status` as last reported: `LWBS`, `incomplete`, `complete`, "
+        "`finalizing`, `on hold`, `on call` or `waiting`; empty when Solo has reported none.",
+    )
     took_place = serializers.BooleanField(
         read_only=True,
         help_text="Whether the visit took place (appointments.selectors.visits_taken_place): "
