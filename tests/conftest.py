@@ -1,9 +1,12 @@
 """Shared fixtures: the cast (alice the nurse, bob her colleague, olga the outsider), API
 clients, the vendor sandbox over real HTTP, and Playwright on Debian's Chromium."""
 
+import contextlib
 import os
+import threading
 
 import pytest
+from django.core.signals import request_finished, request_started
 from rest_framework.test import APIClient
 
 from portal.models import Role, Vendor, VendorAccount
@@ -106,6 +109,54 @@ def _celery_join_flag_per_thread():
     for module in (_state, result):
         module.task_join_will_block = task_join_will_block
         module._set_task_join_will_block = set_task_join_will_block
+
+
+# --- the live server's requests end before the database is flushed ---------------------------
+# A page left open at the end of a browser test keeps talking to the live server: the live
+# notice, the alert badge and the worklist counts load with every page and poll after it. A
+# request still running when pytest-django truncates the tables holds a lock the TRUNCATE needs
+# while waiting for one the TRUNCATE holds: PostgreSQL kills the flush as a deadlock, and the
+# rows left behind fail the worker's next tests (run s6-5). So before any fixture is torn down,
+# every page of the test's browser goes to about:blank (no more polls) and the live server's
+# requests in flight are waited for. Counted in the server's request threads only (the test
+# client runs in the main thread and may leave a streaming response unread).
+_LIVE_REQUESTS = {"in_flight": 0}
+_LIVE_LOCK = threading.Condition()
+
+
+def _live_request_started(**kwargs):
+    if threading.current_thread() is not threading.main_thread():
+        with _LIVE_LOCK:
+            _LIVE_REQUESTS["in_flight"] += 1
+
+
+def _live_request_finished(**kwargs):
+    if threading.current_thread() is not threading.main_thread():
+        with _LIVE_LOCK:
+            _LIVE_REQUESTS["in_flight"] = max(0, _LIVE_REQUESTS["in_flight"] - 1)
+            _LIVE_LOCK.notify_all()
+
+
+request_started.connect(_live_request_started, weak=False, dispatch_uid="tests-live-started")
+request_finished.connect(_live_request_finished, weak=False, dispatch_uid="tests-live-finished")
+
+
+def _quiet_browser(item) -> None:
+    browser = item.funcargs.get("browser")
+    contexts = list(browser.contexts) if browser is not None else []
+    for context in contexts:
+        for open_page in list(context.pages):
+            with contextlib.suppress(Exception):  # a page the test closed or crashed
+                open_page.goto("about:blank")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    if "live_server" in getattr(item, "fixturenames", ()):
+        _quiet_browser(item)
+        with _LIVE_LOCK:
+            _LIVE_LOCK.wait_for(lambda: _LIVE_REQUESTS["in_flight"] == 0, timeout=60)
+    yield
 
 
 @pytest.fixture(autouse=True)
