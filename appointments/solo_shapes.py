@@ -9,7 +9,8 @@ The portal's own API stays strict (its serializers refuse unknown fields)."""
 from __future__ import annotations
 
 import logging
-import threading
+
+from portal.vendor_shapes import names_not_yet_logged
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,6 @@ EPISODE_FIELDS = frozenset(
     }
 )
 
-_noted: set[tuple[str, str]] = set()
-_lock = threading.Lock()
-
 
 def _safe_name(name) -> str:
     text = str(name)
@@ -94,9 +92,7 @@ def unknown_fields(shape: str, body, known: frozenset) -> list[str]:
     if not isinstance(body, dict):
         return []
     extra = sorted(_safe_name(k) for k in body if k not in known)
-    with _lock:
-        new = [name for name in extra if (shape, name) not in _noted]
-        _noted.update((shape, name) for name in new)
+    new = names_not_yet_logged(f"solo {shape}", extra)
     if new:
         logger.info("solo %s carries fields seed 003 does not name (ignored): %s", shape, new)
     return extra

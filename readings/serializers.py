@@ -7,7 +7,6 @@ adds one, readings keep arriving. The portal's own inputs (StrictSerializer) sti
 unknown fields: a typo there must not pass silently."""
 
 import logging
-import threading
 from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
@@ -22,28 +21,16 @@ from portal.api_helpers import (
     JsonTypedSerializer,
 )
 from portal.identifiers import validate_identifier
+from portal.vendor_shapes import names_not_yet_logged
 from readings.models import Reading
 
 logger = logging.getLogger(__name__)
 
-# Field names already logged as unknown (shape, name): each is logged once per process. Bounded,
-# so a client sending a new name with every request cannot grow it without end.
-_UNKNOWN_LOGGED: set[tuple[str, str]] = set()
-_UNKNOWN_LOGGED_MAX = 1000
-_UNKNOWN_LOCK = threading.Lock()
-
 
 def unknown_fields_note(shape: str, names) -> None:
     """Log the names (never the values: they may be PHI) of fields a vendor shape ignored,
-    each name once per process."""
-    with _UNKNOWN_LOCK:
-        fresh = sorted(
-            name for name in {str(n)[:64] for n in names} if (shape, name) not in _UNKNOWN_LOGGED
-        )
-        room = _UNKNOWN_LOGGED_MAX - len(_UNKNOWN_LOGGED)
-        fresh = fresh[: max(room, 0)]
-        _UNKNOWN_LOGGED.update((shape, name) for name in fresh)
-    for name in fresh:
+    each name once per process (portal.vendor_shapes)."""
+    for name in names_not_yet_logged(shape, {str(n)[:64] for n in names}):
         logger.info("vendor shape %s: unknown field %r ignored", shape, name)
 
 

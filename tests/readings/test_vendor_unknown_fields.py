@@ -109,12 +109,13 @@ def test_our_own_api_still_refuses_unknown_fields(api, cuff):
 
 
 def test_the_log_of_unknown_names_is_bounded(monkeypatch, caplog):
+    from portal import vendor_shapes
     from readings import serializers
 
-    monkeypatch.setattr(serializers, "_UNKNOWN_LOGGED", set())
-    monkeypatch.setattr(serializers, "_UNKNOWN_LOGGED_MAX", 3)
+    monkeypatch.setattr(vendor_shapes, "_LOGGED", set())
+    monkeypatch.setattr(vendor_shapes, "_LOGGED_MAX", 3)
     with caplog.at_level(logging.INFO, logger=LOGGER):
         serializers.unknown_fields_note("Shape", [f"f{i}" for i in range(10)])
         serializers.unknown_fields_note("Shape", ["f0", "g"])
     assert len([r for r in caplog.records if r.name == LOGGER]) == 3
-    assert len(serializers._UNKNOWN_LOGGED) == 3
+    assert len(vendor_shapes._LOGGED) == 3
