@@ -1,5 +1,4 @@
 import re
-import time
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -17,29 +16,23 @@ POLL_HEADER = "X-Background-Poll"
 
 
 class SessionIdleMiddleware:
-    """The session is an idle timeout (SESSION_IDLE_MINUTES): a request a person makes pushes its
-    expiry on — except the page's own background requests (the live notice, the alert badge, the
-    worklist counts, job progress), which send `X-Background-Poll: 1`; otherwise an open tab on a
-    ward workstation would keep the session alive forever. A client that sends the header only
-    declines to extend its own session. Sits after SessionMiddleware.
+    """The session is an idle timeout (SESSION_IDLE_MINUTES): every request a person makes
+    pushes its expiry on, as SESSION_SAVE_EVERY_REQUEST would — except the page's own background
+    requests (the live notice, the alert badge, the worklist counts, job progress), which send
+    `X-Background-Poll: 1`; otherwise an open tab on a ward workstation would keep the session
+    alive forever. A client that sends the header only declines to extend its own session. Sits
+    after SessionMiddleware.
 
-    Renewed at most once a minute, not on every request as SESSION_SAVE_EVERY_REQUEST does:
-    saving writes the whole session, so a slow request that loaded it before a faster one stored
-    something (a passkey challenge) would write the old contents back over it (run s6-5)."""
-
-    RENEW_EVERY = 60  # seconds; the timeout is minutes long
-    KEY = "_idle_renewed"
+    Background requests also never save the session: saving writes the whole session, so one
+    that loaded it before a person's request stored something (a passkey challenge) would write
+    the old contents back over it (run s6-5)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.headers.get(POLL_HEADER) != "1":
-            session = request.session
-            now = int(time.time())
-            # Only an existing session (never start one for an anonymous or API-key request).
-            if now - session.get(self.KEY, 0) >= self.RENEW_EVERY and session.session_key:
-                session[self.KEY] = now  # saved, with a new expiry, by SessionMiddleware
+            request.session.modified = True  # saved (expiry renewed) unless the session is empty
         return self.get_response(request)
 
 
