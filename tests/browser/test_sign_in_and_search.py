@@ -15,7 +15,8 @@ def test_nurse_signs_in_and_searches_a_patient(
     page.get_by_role("link", name="Patients", exact=True).click()
     expect(page).to_have_url(re.compile(r"/patients/$"))
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
-    expect(page.get_by_text("31 patients")).to_be_visible()
+    # exact: the worklist badge may also read "31 patients and alerts on worklists"
+    expect(page.get_by_text("31 patients", exact=True)).to_be_visible()
     page.screenshot(path=f"{screenshot_dir}/patient-list.png", full_page=True)
 
     page.get_by_label("Search patients by name or MRN").fill("quim")
