@@ -12,6 +12,13 @@ from django.db import models
 from django.utils import timezone
 
 from portal.crypto import EncryptedJSONField
+from portal.enrolment_models import (  # noqa: F401 (models registered with the portal app)
+    ConsentMethod,
+    DischargeReason,
+    PatientDiagnosis,
+    Program,
+    Sex,
+)
 from portal.http import vendor_url_problem
 from portal.identifiers import clean_identifier_fields
 
@@ -83,6 +90,7 @@ class Patient(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     birth_date = models.DateField()
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     zip_code = models.CharField("ZIP", max_length=10, blank=True)
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
@@ -110,6 +118,33 @@ class Patient(models.Model):
         on_delete=models.SET_NULL,
         related_name="primary_patients",
     )
+    # Enrolment (portal/enrolment_models.py holds the vocabularies and the diagnosis list).
+    program = models.ForeignKey(
+        Program, null=True, blank=True, on_delete=models.PROTECT, related_name="patients"
+    )
+    ordering_physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ordered_patients",
+    )
+    # Consent to remote monitoring, as CMS asks it documented: when, how, who took it, and
+    # which version of the consent text the patient agreed to. Empty: not recorded.
+    consent_on = models.DateField("consent given on", null=True, blank=True)
+    consent_method = models.CharField(max_length=12, choices=ConsentMethod.choices, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    consent_text_version = models.CharField(max_length=40, blank=True)
+    # Discharge ends monitoring (is_active False) and keeps everything recorded before it.
+    discharged_on = models.DateField(null=True, blank=True)
+    discharge_reason = models.CharField(max_length=20, choices=DischargeReason.choices, blank=True)
+    discharge_note = models.TextField(blank=True)
     # Vendor ids: NULL when the patient is not known to that vendor (NULL keeps uniqueness).
     impilo_patient_id = models.BigIntegerField(null=True, blank=True)
     solo_id = models.CharField("Solo id", max_length=64, null=True, blank=True)

@@ -108,6 +108,7 @@ def patient_form(patient, **changes):
         "first_name": patient.first_name,
         "last_name": patient.last_name,
         "birth_date": patient.birth_date.isoformat(),
+        "sex": patient.sex,
         "zip_code": patient.zip_code,
         "time_zone": patient.time_zone,
         "is_active": "on",
