@@ -14,13 +14,13 @@ ROLE_CHOICES = [
 ]
 # Membership.clinical_staff: empty means the role decides.
 CLINICAL_CHOICES = [
-    ("", "As the role says (a nurse is, others are not)"),
-    ("yes", "Yes, clinical staff"),
-    ("no", "No, not clinical staff"),
+    ("", "As the role says"),
+    ("yes", "Yes"),
+    ("no", "No"),
 ]
 CLINICAL_HELP = (
     "Clinical staff under CMS rules: their care-management time bills 99470, 99457 and 99458. "
-    "A physician's time bills whatever this says."
+    "As the role says: a nurse is, others are not. A physician's time bills either way."
 )
 
 
