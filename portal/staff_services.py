@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -91,7 +91,7 @@ def staff_invite_send(
     email: str,
     role: str,
     clinical_staff: bool | None,
-    by: AbstractBaseUser,
+    by: User,
     request=None,
 ) -> tuple[StaffInvite, bool]:
     """Invite `email` to `organization` as `role` and email the sign-up link. Replaces the
@@ -170,9 +170,7 @@ def _invite_email_send(invite: StaffInvite, raw: str, *, by, request) -> bool:
     return sent
 
 
-def staff_invite_resend(
-    *, invite: StaffInvite, by: AbstractBaseUser, request=None
-) -> tuple[StaffInvite, bool]:
+def staff_invite_resend(*, invite: StaffInvite, by: User, request=None) -> tuple[StaffInvite, bool]:
     """A new link (and a new expiry) for an open invitation, same role and flag: the old link
     stops working. Only the token's hash is kept, so the old link cannot be sent again."""
     if not invite.is_open:
@@ -188,7 +186,7 @@ def staff_invite_resend(
 
 
 @transaction.atomic
-def staff_invite_revoke(*, invite: StaffInvite, by: AbstractBaseUser, request=None) -> None:
+def staff_invite_revoke(*, invite: StaffInvite, by: User, request=None) -> None:
     invite = StaffInvite.objects.select_for_update().get(pk=invite.pk)
     if not invite.is_open:
         raise StaffRefused("That invitation was already used or revoked.")
@@ -229,7 +227,7 @@ def invite_usable(raw_token: str, *, lock: bool = False) -> StaffInvite:
     return invite
 
 
-def staff_invite_accept(*, raw_token: str, user: AbstractBaseUser, request=None):
+def staff_invite_accept(*, raw_token: str, user: User, request=None):
     """Create the invited person's account from the sign-up form's unsaved `user` (username,
     name and password already validated) and make them a member with the invited role. The
     invitation is locked and checked again here, so a link used twice at once signs up one."""
@@ -300,7 +298,7 @@ def staff_member_change(
     membership: Membership,
     role: str,
     clinical_staff: bool | None,
-    by: AbstractBaseUser,
+    by: User,
     request=None,
 ) -> Membership:
     """Set a member's role and clinical-staff answer (None: the role decides)."""
@@ -358,9 +356,7 @@ def api_keys_created_by(user, organization: Organization) -> int:
 
 
 @transaction.atomic
-def staff_member_deactivate(
-    *, membership: Membership, by: AbstractBaseUser, request=None
-) -> Membership:
+def staff_member_deactivate(*, membership: Membership, by: User, request=None) -> Membership:
     """Stop the member from signing in (user.is_active = False) and end their sessions. Their
     history (notes, time, alerts handled, audit) stays theirs; API keys stay (module doc)."""
     membership = _lock(membership)
@@ -395,9 +391,7 @@ def staff_member_deactivate(
 
 
 @transaction.atomic
-def staff_member_reactivate(
-    *, membership: Membership, by: AbstractBaseUser, request=None
-) -> Membership:
+def staff_member_reactivate(*, membership: Membership, by: User, request=None) -> Membership:
     """Let a deactivated member sign in again, with the password and second factor they had."""
     membership = _lock(membership)
     user = membership.user
