@@ -493,3 +493,7 @@ class SyncRun(models.Model):
         else:
             self.status = self.Status.SUCCEEDED
         self.save()
+
+
+# Split out for size; imported last because it uses the models above (re-exported from here).
+from portal.staff_models import InviteStatus, StaffInvite  # noqa: E402, F401

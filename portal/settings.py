@@ -384,6 +384,9 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Vitals Portal <no-reply@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
+# How long a staff invitation's sign-up link works (portal.staff_services), in days.
+STAFF_INVITE_DAYS = env.int("STAFF_INVITE_DAYS", default=7)
+
 # Where the portal reaches itself (sandbox base URLs in the demo, webhook URLs given to Solo).
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("portal.second_factor.urls")),
     path("accounts/passkeys/", include("portal.second_factor.passkey_urls")),
     path("patients/", include(patient_urls)),
+    path("staff/", include("portal.staff_urls")),
     path("devices/", include("devices.urls")),
     path("readings/", include("readings.urls")),
     path("", include("readings.care.urls")),

@@ -76,6 +76,34 @@ EXPECT = {
         methods=("POST",),
         roles=(Role.ORG_ADMIN,),
     ),
+    # --- staff and invitations (tests/portal/test_staff_*.py): the organization admin's; another
+    # organization's member or invitation is a 404 there (test_staff_page.py)
+    "staff/": Page(roles=(Role.ORG_ADMIN,)),
+    "staff/invite/": Page(roles=(Role.ORG_ADMIN,), methods=("GET", "POST")),
+    "staff/<int:user_id>/": Page(
+        url=lambda w: f"/staff/{w['org'].memberships.get(role=Role.NURSE).user_id}/",
+        roles=(Role.ORG_ADMIN,),
+        methods=("GET", "POST"),
+    ),
+    **{
+        f"staff/<int:user_id>/{action}/": Page(
+            url=lambda w, a=action: f"/staff/1/{a}/", roles=(Role.ORG_ADMIN,), methods=("POST",)
+        )
+        for action in ("deactivate", "reactivate")
+    },
+    **{
+        f"staff/invites/<int:pk>/{action}/": Page(
+            url=lambda w, a=action: f"/staff/invites/1/{a}/",
+            roles=(Role.ORG_ADMIN,),
+            methods=("POST",),
+        )
+        for action in ("resend", "revoke")
+    },
+    "staff/join/<str:token>/": Public(
+        "the invitee's sign-up link: the token is the credential (single use, expires; "
+        "tests/portal/test_staff_join.py)"
+    ),
+    "staff/join/": Public("the sign-up form, for the token the link put in the session"),
     **{
         f"accounts/passkeys/{step}/": Public(
             "django-otp-webauthn's JSON ceremony: registration refuses anonymous callers, "
