@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0006_patient_solo_deactivated_at"),
+        ("portal", "0007_enrolment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
