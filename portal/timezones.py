@@ -39,11 +39,13 @@ def zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """<select> groups: the common US zones, then every other IANA zone by name."""
     common = {name for name, _ in US_ZONES}
     others = sorted(
-        z for z in zoneinfo.available_timezones() if z not in common and "/" in z and not z.startswith("Etc/")
+        z
+        for z in zoneinfo.available_timezones()
+        if z not in common and "/" in z and not z.startswith("Etc/")
     )
     return [
         ("United States", list(US_ZONES)),
-        ("Everywhere else", [(z, z.replace("_", " ")) for z in others + ["UTC"]]),
+        ("Everywhere else", [(z, z.replace("_", " ")) for z in [*others, "UTC"]]),
     ]
 
 

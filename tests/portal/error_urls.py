@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path
 
 from portal.access import ANY_STAFF, staff_view
-from portal.urls import handler403, handler404, handler500, urlpatterns as portal_urlpatterns
+from portal.urls import handler403, handler404, handler500
+from portal.urls import urlpatterns as portal_urlpatterns
 
 
 @staff_view(*ANY_STAFF)

@@ -44,9 +44,7 @@ def test_search_finds_by_name_mrn_and_birth_date(nurse_client, june, patient, qu
     assert b"Quimby, Harriet" not in response.content, query
 
 
-def test_birth_date_search_never_shows_another_organizations_patient(
-    nurse_client, june, other_org
-):
+def test_birth_date_search_never_shows_another_organizations_patient(nurse_client, june, other_org):
     PatientFactory(
         organization=other_org, first_name="Jay", last_name="Twin", birth_date=dt.date(1961, 7, 4)
     )
