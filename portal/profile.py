@@ -26,11 +26,13 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, organization_zone: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)  # narrows the type for mypy
+        field.choices = [
             ("", f"The organization's zone ({organization_zone.replace('_', ' ')})"),
             *zone_choices(),
         ]
-        self.fields["time_zone"].required = False
+        field.required = False
 
 
 @transaction.atomic
