@@ -72,7 +72,7 @@ def profile(request):
         "portal/profile.html",
         {
             "form": form,
-            "zone": zone.key,
+            "zone": zone.key.replace("_", " "),
             "now_there": date_format(now, "g:i A T"),
             "uses_default": not membership.time_zone,
         },

@@ -40,3 +40,9 @@ def test_slash_focuses_search_and_a_birth_date_finds_the_patient(
     expect(page.get_by_role("link", name="Carter, June")).to_be_visible()
     expect(page.get_by_text("1 patient matching")).to_be_visible()
     page.screenshot(path=f"{screenshot_dir}/search-by-birth-date.png", full_page=True)
+
+    # The live alert count sits in the menu once, on care pages (whose script once added its
+    # own) as on every other page.
+    page.get_by_role("link", name="Alerts", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/alerts/$"))
+    expect(page.locator(".mainnav [data-alert-badge]")).to_have_count(1)
