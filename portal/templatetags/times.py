@@ -52,13 +52,6 @@ def patient_time(value, patient) -> str:
     return _render(value, zone, "full")
 
 
-@register.filter
-def patient_time_short(value, patient) -> str:
-    """As patient_time, without the year (tables within one month)."""
-    zone = zoneinfo.ZoneInfo(patient.time_zone) if patient else dt.UTC
-    return _render(value, zone, "short")
-
-
 @register.simple_tag
 def viewer_zone_name() -> str:
     """The viewer's zone as its abbreviation right now (EST / EDT …)."""
