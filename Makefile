@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # A clean CI box has no extra pip indexes; ignore any machine-wide pip configuration.
 PIP := PIP_CONFIG_FILE=/dev/null $(BIN)/pip
-DEMO_ENV := DEBUG=1 PORTAL_SANDBOX=1 CELERY_TASK_ALWAYS_EAGER=1 DATABASE_URL=sqlite:///var/demo.sqlite3
+# DEBUG stays off: the demo shows the portal's own error pages, and WhiteNoise serves the files
+# collectstatic gathered, as in production (DEMO=1: see portal/settings.py).
+DEMO_ENV := DEMO=1 PORTAL_SANDBOX=1 WHITENOISE_USE_FINDERS=0 CELERY_TASK_ALWAYS_EAGER=1 DATABASE_URL=sqlite:///var/demo.sqlite3
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint typecheck format clean bench
@@ -22,6 +24,7 @@ install: $(STAMP)
 ## make demo — SQLite, eager Celery, the vendor sandbox, served on http://127.0.0.1:8000
 demo: install
 	mkdir -p var
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(BIN)/python manage.py load_demo_data
 	@echo "Serving on http://127.0.0.1:8000  (Ctrl-C to stop)"

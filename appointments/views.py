@@ -35,9 +35,9 @@ def _org_today(request):
 
 
 def _with_tz(request):
-    from zoneinfo import ZoneInfo
-
-    request.organization_tz = ZoneInfo(request.organization.time_zone)
+    # The day's visits are a work list: its days and times are the viewer's (their profile's
+    # zone, else the organization's; portal/timezones.py), so no list mixes EST and CST.
+    request.organization_tz = request.membership.viewer_tz
 
 
 def _rooms(request):

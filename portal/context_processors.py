@@ -13,16 +13,27 @@ NAVIGATION = [
     ("Appointments", "appointments:list"),
     ("Billing", "care:billing"),
 ]
+# Entries with a live count beside them (a background poll, so the page never waits for it).
+BADGES = {"care:alerts": "care:alert_badge"}
 
 
-def _nav_items(path: str):
+def nav_items(path: str) -> list[dict]:
+    """The main menu for `path`. URL reversal only: no query, so error pages can call it."""
     items = []
     for label, name in NAVIGATION:
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": url != "/" and path.startswith(url)})
+        badge = BADGES.get(name)
+        items.append(
+            {
+                "label": label,
+                "url": url,
+                "active": url != "/" and path.startswith(url),
+                "badge_url": reverse(badge) if badge else None,
+            }
+        )
     return items
 
 
@@ -31,5 +42,5 @@ def portal(request):
     return {
         "membership": membership,
         "organization": membership.organization if membership else None,
-        "nav_items": _nav_items(request.path) if membership else [],
+        "nav_items": nav_items(request.path) if membership else [],
     }

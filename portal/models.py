@@ -258,10 +258,22 @@ class Membership(models.Model):
         "time bills 99470/99457/99458). Empty: the role decides (a nurse is, a coordinator "
         "is not).",
     )
+    time_zone = models.CharField(
+        "time zone",
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="The zone this person's work queues are shown in. Empty: the organization's.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return f"{self.user} @ {self.organization} ({self.get_role_display()})"
+
+    @property
+    def viewer_tz(self) -> zoneinfo.ZoneInfo:
+        """The zone alerts, worklists, time entries, device events and visits are shown in."""
+        return zoneinfo.ZoneInfo(self.time_zone or self.organization.time_zone)
 
     @property
     def is_admin(self) -> bool:

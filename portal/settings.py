@@ -17,6 +17,10 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 PORTAL_SANDBOX = env.bool("PORTAL_SANDBOX", default=False)
+# `make demo`: the sandbox with DEBUG off, so the demo shows the portal's own error pages and
+# serves static files as production does, over plain http://127.0.0.1:8000. The throwaway keys
+# and insecure cookies come from PORTAL_SANDBOX; DEMO adds only the sandbox's control endpoints.
+DEMO = PORTAL_SANDBOX and env.bool("DEMO", default=False)
 
 # Public (it is in the repository): the demo's key. `check --deploy` fails while it is in use.
 DEMO_SECRET_KEY = "insecure-demo-only-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
@@ -40,9 +44,9 @@ if not FIELD_ENCRYPTION_KEYS:
 FIELD_ENCRYPTION_KEY_DERIVED = _derived_fernet_key(SECRET_KEY) == FIELD_ENCRYPTION_KEYS[0]
 
 # The sandbox's fault-injection and reset endpoints (portal/sandbox/control.py) answer only in
-# the demo (DEBUG) and the test suite (SANDBOX_CONTROL=1, set by pytest's env): a sandbox
+# the demo (DEMO or DEBUG) and the test suite (SANDBOX_CONTROL=1, set by pytest's env): a sandbox
 # switched on by mistake elsewhere cannot be reset or made to fail from outside.
-SANDBOX_CONTROL = PORTAL_SANDBOX and env.bool("SANDBOX_CONTROL", default=DEBUG)
+SANDBOX_CONTROL = PORTAL_SANDBOX and env.bool("SANDBOX_CONTROL", default=DEBUG or DEMO)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -85,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "portal.second_factor.middleware.SecondFactorMiddleware",
+    # Whose clock times are shown on (portal/timezones.py); activates no zone, reads nothing.
+    "portal.timezones.ViewerZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from portal import views
+from portal import profile, views
 from portal.api_helpers import json_error_view
 from readings.care import patient_page
 
@@ -34,6 +34,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/profile/", profile.profile, name="profile"),
     path("", include("portal.second_factor.urls")),
     path("accounts/passkeys/", include("portal.second_factor.passkey_urls")),
     path("patients/", include(patient_urls)),

@@ -62,6 +62,7 @@ EXPECT = {
     "accounts/logout/": Public("signing out is harmless"),
     "accounts/password/": Page(),
     "accounts/password/done/": Page(),
+    "accounts/profile/": Page(),  # the viewer's own time zone
     # --- second factor (tests/portal/test_second_factor_*.py)
     "accounts/verify/": Page(ok=HTTPStatus.FOUND),  # nothing to verify: on to the home page
     "accounts/security/": Page(),

@@ -1,0 +1,23 @@
+from django.db import migrations, models
+
+import portal.models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("portal", "0006_patient_solo_deactivated_at"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="membership",
+            name="time_zone",
+            field=models.CharField(
+                blank=True,
+                help_text="The zone this person's work queues are shown in. Empty: the organization's.",
+                max_length=64,
+                validators=[portal.models.validate_time_zone],
+                verbose_name="time zone",
+            ),
+        ),
+    ]
