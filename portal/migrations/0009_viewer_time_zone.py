@@ -5,7 +5,7 @@ import portal.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0006_patient_solo_deactivated_at"),
+        ("portal", "0008_staff_invites"),
     ]
 
     operations = [
