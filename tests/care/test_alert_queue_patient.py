@@ -20,7 +20,7 @@ def test_queue_lists_only_the_patients_alerts(nurse_client, org, patient):
     response = nurse_client.get(f"/alerts/?view=open&patient={patient.pk}")
     assert response.status_code == HTTPStatus.OK
     assert _ids(response) == [mine.pk]
-    assert dict((k, n) for k, _, n in response.context["tabs"])["open"] == 1
+    assert {k: n for k, _, n in response.context["tabs"]}["open"] == 1
 
 
 def test_the_filter_is_shown_and_kept_by_every_link(nurse_client, patient):
