@@ -123,7 +123,10 @@ class CsvDumpForm(forms.Form):
 
 class EncounterReportForm(CsvDumpForm):
     preset_id = forms.CharField(
-        max_length=64, label="Report preset id", help_text="From Solo's report settings."
+        max_length=64,
+        label="Solo report layout",
+        help_text="The id of a saved report layout (a “preset”): Solo shows it in its report "
+        "settings.",
     )
     password = forms.CharField(
         min_length=8,

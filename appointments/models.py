@@ -344,6 +344,7 @@ class WebhookDelivery(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"  # Django would say "…ys"
         ordering = ["received_at", "id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
 

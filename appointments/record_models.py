@@ -25,6 +25,9 @@ class AttachmentCopy(models.Model):
     sha256 = models.CharField(max_length=64)
     stored_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name_plural = "attachment copies"  # Django would say "…ys"
+
     def __str__(self):
         return f"Attachment copy {self.pk}"
 

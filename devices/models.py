@@ -267,6 +267,7 @@ class ImpiloWebhookDelivery(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "Impilo webhook deliveries"  # Django would say "…ys"
         ordering = ["received_at", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -105,11 +105,15 @@ def patient_devices(patient) -> dict:
     connections = list(
         SmartMeterConnection.objects.filter(patient=patient).order_by("-created_at", "-id")
     )
+    past = [a for a in assignments if a.ended_at is not None]
+    past_connections = [c for c in connections if not c.is_active]
     return {
         "current": [a for a in assignments if a.ended_at is None],
-        "past": [a for a in assignments if a.ended_at is not None],
+        "past": past,
         "connections": [c for c in connections if c.is_active],
-        "past_connections": [c for c in connections if not c.is_active],
+        "past_connections": past_connections,
+        # Counted here: a template filter chain cannot add two lists' lengths.
+        "earlier_count": len(past) + len(past_connections),
     }
 
 

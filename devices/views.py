@@ -30,6 +30,7 @@ from devices.services import (
     DeviceVendorError,
     assignment_problem,
     device_assign,
+    device_assignable_problem,
     device_associate_site,
     device_replace,
     device_set_status,
@@ -37,6 +38,7 @@ from devices.services import (
     smart_meter_connect,
     smart_meter_disconnect,
     smart_meter_disconnect_all,
+    status_change_problem,
 )
 from devices.sync import SYNC_KIND
 from devices.tasks import devices_sync_run
@@ -153,6 +155,9 @@ def device_detail(request, pk):
                 sites=selectors.clinic_sites(request.organization).exclude(pk=device.site_id)
             ),
             "is_impilo": device.source == "impilo" and device.impilo_device_id,
+            # Asked of the rules, so a page never offers what the service would refuse.
+            "assign_problem": device_assignable_problem(device),
+            "status_problem": status_change_problem(device),
         },
     )
 

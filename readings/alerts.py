@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from portal import dates
@@ -261,8 +262,9 @@ def _fold(patient, key: str, found: list[Breach]) -> Alert | None:
         alert.detail = {**alert.detail, "latest": latest.detail}
     alert.save()
     if not opened:
+        more = len(fresh)
         AlertEvent.objects.create(
-            alert=alert, action=AlertAction.BREACH, note=f"{len(fresh)} more reading(s)"
+            alert=alert, action=AlertAction.BREACH, note=f"{more} more reading{pluralize(more)}"
         )
     return alert
 

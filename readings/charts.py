@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.template.defaultfilters import pluralize
+
 from readings import selectors
 from readings.models import SEVERITY_RANK, Direction, ThresholdRule
 from readings.selectors import BP, Series, chart_metrics
@@ -28,7 +30,7 @@ def local_text(reading) -> str:
 def reading_hover(reading) -> str:
     parts = [local_text(reading)]
     if reading.device_tz_offset is not None and reading.device_tz_offset != reading.offset_used[0]:
-        parts.append(f"device clock {format_offset(reading.device_tz_offset)}")
+        parts.append(f"device's clock set to {format_offset(reading.device_tz_offset)}")
     if reading.device_id:
         parts.append(f"device {reading.device.identifier}")
     parts.append(reading.get_source_display() + (" · entered manually" if reading.manual else ""))
@@ -126,9 +128,8 @@ def chart_payload(patient, metric: str, series: list[Series]) -> dict:
             hover.append(_gap_text(first.x, i, patient))
         elif first.bucketed:
             n = max(s.count[i] for s in series)
-            hover.append(
-                f"{_bucket_text(first.x[i], first.bucket_seconds, patient)} · {n} readings"
-            )
+            when = _bucket_text(first.x[i], first.bucket_seconds, patient)
+            hover.append(f"{when} · {n} reading{pluralize(n)}")
         else:
             reading = next((s.readings[i] for s in series if s.readings[i] is not None), None)
             hover.append(reading_hover(reading) if reading else "")

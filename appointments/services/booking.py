@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from appointments.models import (
     MAX_DURATION_SECONDS,
@@ -266,6 +266,11 @@ def appointment_reschedule(
     return _appointment_record_moved(appointment, starts_at=starts_at, by=by, request=request)
 
 
+def _when(instant, patient) -> str:
+    """A visit's time as staff read it: the patient's local time, with its zone."""
+    return dateformat.format(instant.astimezone(patient.tz), "M j, Y, g:i A T")
+
+
 @transaction.atomic
 def _appointment_record_moved(appointment, *, starts_at, by, request) -> Appointment:
     previous = appointment.starts_at
@@ -277,7 +282,7 @@ def _appointment_record_moved(appointment, *, starts_at, by, request) -> Appoint
         status=appointment.status,
         starts_at=starts_at,
         source=AppointmentChange.Source.PORTAL,
-        note=f"Moved from {previous.isoformat()}",
+        note=f"Moved from {_when(previous, appointment.patient)}",
         by=by,
     )
     audit_event_record(

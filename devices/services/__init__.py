@@ -23,7 +23,9 @@ from devices.services.rules import (
     DeviceVendorError,
     Problem,
     assignment_problem,
+    device_assignable_problem,
     replacement_kind_problem,
+    status_change_problem,
 )
 from devices.services.site import device_associate_site, site_association_problem
 from devices.services.smart_meter import (
@@ -41,6 +43,7 @@ __all__ = [
     "Problem",
     "assignment_problem",
     "device_assign",
+    "device_assignable_problem",
     "device_associate_site",
     "device_replace",
     "device_set_status",
@@ -50,4 +53,5 @@ __all__ = [
     "smart_meter_connect",
     "smart_meter_disconnect",
     "smart_meter_disconnect_all",
+    "status_change_problem",
 ]

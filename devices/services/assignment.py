@@ -37,6 +37,7 @@ from devices.services.rules import (
     assignment_problem,
     refuse,
     replacement_kind_problem,
+    status_change_problem,
     vendor_call,
 )
 from portal.audit import audit_event_record
@@ -105,7 +106,7 @@ def _assign_record(device: Device, patient, body: dict, *, by) -> DeviceAssignme
             )
     except IntegrityError as exc:  # the constraint caught a race the claim did not
         raise DeviceRuleError(
-            "device_already_assigned", "Rule 4: this device is already assigned to a patient."
+            "device_already_assigned", "This device is already assigned to a patient."
         ) from exc
 
 
@@ -322,10 +323,7 @@ def device_set_status(
 
 
 def _status_rules(device: Device, status: str, note: str) -> None:
-    if device.source != DeviceSource.IMPILO or not device.impilo_device_id:
-        raise DeviceRuleError(
-            "device_not_owned", "Smart Meter devices have no Impilo status to change."
-        )
+    refuse(status_change_problem(device))  # the device's side first, as the page asks it
     if status == DeviceStatus.ASSIGNED:
         raise DeviceRuleError(
             "use_assign",
@@ -346,10 +344,4 @@ def _status_rules(device: Device, status: str, note: str) -> None:
             f"Say why the device is {DeviceStatus(status).label.lower()}: a note is required.",
             status=422,
             field="note",
-        )
-    if device.assigned_patient_id:
-        raise DeviceRuleError(
-            "device_assigned",
-            "This device is assigned to a patient. Unassign or replace it before changing "
-            "its status.",
         )

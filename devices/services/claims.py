@@ -47,7 +47,7 @@ CLAIM_STALE_AFTER = timedelta(minutes=10)
 BUSY = {
     "device.assign": (
         "device_already_assigned",
-        "Rule 4: this device is being assigned to a patient right now. Pick another device.",
+        "This device is being assigned to a patient right now. Pick another device.",
     ),
     "smart_meter.connect": (
         "imei_in_use",

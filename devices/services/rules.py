@@ -52,7 +52,12 @@ class DeviceVendorError(Exception):
 @dataclass(frozen=True)
 class Problem:
     code: str
-    message: str
+    message: str  # in a nurse's words
+    # Which of the vendor's rules this is, for whoever must look it up (a tooltip on pages).
+    rule: str = ""
+
+
+ASSOCIATION_RULE = "Impilo device management guide, assignment rule {}"
 
 
 def assignment_problem(device: Device, patient) -> Problem | None:
@@ -61,39 +66,65 @@ def assignment_problem(device: Device, patient) -> Problem | None:
     if patient.organization_id != device.organization_id or not patient.impilo_patient_id:
         return Problem(
             "patient_not_in_customer",
-            "Rule 1: the patient must be registered with Impilo for your organization. "
-            "This patient has no Impilo patient id yet, so Impilo would refuse the device.",
+            "The patient must be registered with Impilo for your organization. This patient "
+            "has no Impilo patient id yet, so Impilo would refuse the device.",
+            ASSOCIATION_RULE.format(1),
         )
+    return device_assignable_problem(device)
+
+
+def device_assignable_problem(device: Device) -> Problem | None:
+    """The first precondition about the device alone (seed 001's rules 2 to 4) that stops it
+    being assigned to any patient, or None. Pages ask it before offering "Assign"."""
     if device.source != DeviceSource.IMPILO or not device.impilo_device_id:
         return Problem(
             "device_not_owned",
-            "Rule 2: only Impilo devices owned by your organization can be assigned here. "
-            "This is a Validic Smart Meter device: connect it by IMEI on the patient page.",
+            "Only Impilo devices owned by your organization can be assigned here. This is a "
+            "Validic Smart Meter device: connect it by IMEI on the patient page.",
+            ASSOCIATION_RULE.format(2),
         )
     site = device.site
     if site is None or site.is_vendor_site:
-        where = site.name if site is not None else "no site"
+        where = f"{site.name} (an Impilo warehouse)" if site is not None else "no site"
         return Problem(
             "device_at_vendor_site",
-            f"Rule 3: the device must sit at one of your clinics; it is at {where} "
-            "(an Impilo site). Ask Impilo to ship it to a clinic first.",
+            f"The device must be at one of your clinics; it is at {where}. Move it to a clinic "
+            "first.",
+            ASSOCIATION_RULE.format(3),
         )
     if device.current_status == DeviceStatus.DECOMMISSIONED:
         return Problem(
             "device_decommissioned",
-            "Rule 4: this device is decommissioned and can never be assigned again.",
+            "This device is decommissioned and can never be assigned again.",
+            ASSOCIATION_RULE.format(4),
         )
     if device.current_status == DeviceStatus.ASSIGNED or device.assigned_patient_id:
         return Problem(
             "device_already_assigned",
-            "Rule 4: this device is already assigned to a patient. Unassign it first, or "
-            "pick another device.",
+            "This device is already assigned to a patient. Unassign it first, or pick another "
+            "device.",
+            ASSOCIATION_RULE.format(4),
         )
     if device.current_status != DeviceStatus.AVAILABLE_AT_SITE:
         return Problem(
             "device_not_available",
-            f"Rule 4: only devices that are “Available at site” can be assigned; this one "
-            f"is “{device.get_current_status_display()}”.",
+            f"Only devices that are “Available at site” can be assigned; this one is "
+            f"“{device.get_current_status_display()}”.",
+            ASSOCIATION_RULE.format(4),
+        )
+    return None
+
+
+def status_change_problem(device: Device) -> Problem | None:
+    """What stops staff changing the device's status at all (whatever the new status), or
+    None. The service asks it before each change, pages before offering "Change status"."""
+    if device.source != DeviceSource.IMPILO or not device.impilo_device_id:
+        return Problem("device_not_owned", "Smart Meter devices have no Impilo status to change.")
+    if device.assigned_patient_id:
+        return Problem(
+            "device_assigned",
+            "This device is assigned to a patient. Unassign or replace it before changing "
+            "its status.",
         )
     return None
 

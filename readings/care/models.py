@@ -114,6 +114,7 @@ class TimeEntry(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "time entries"  # Django would say "…ys"
         ordering = ["-day", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -12,7 +12,10 @@ from readings.care.outreach import outreach_for
 from readings.care.outreach_models import OutreachMedium, OutreachOutcome
 
 
-def patient_panel(request, patient) -> str:
+def patient_panel(request, patient, *, form=None, stop_form=None, notice=None) -> str:
+    """The panel; after one of its forms was sent (views answer htmx with the panel alone),
+    `form`/`stop_form` are the bound forms with their errors and the staff's input, and
+    `notice` = (level, text) says what happened beside the forms."""
     today = timezone.now().astimezone(patient.tz).date()
     membership = getattr(request, "membership", None)
     line = selectors.billing_lines([patient], today)[0]
@@ -21,8 +24,9 @@ def patient_panel(request, patient) -> str:
         "alerts": list(selectors.alert_queue(patient.organization, patient=patient)[:10]),
         "timer": CareTimer.objects.filter(user=request.user, patient=patient).first(),
         "entries": list(selectors.time_entries_for(patient, month=today)),
-        "form": TimeEntryForm(initial={"day": today, "minutes": 10}, auto_id="time-%s"),
-        "stop_form": TimerStopForm(auto_id="timer-%s"),
+        "form": form or TimeEntryForm(initial={"day": today, "minutes": 10}, auto_id="time-%s"),
+        "stop_form": stop_form or TimerStopForm(auto_id="timer-%s"),
+        "notice": notice,
         "line": line,
         "today": today,
         "can_triage": membership is not None and membership.role in CLINICAL,

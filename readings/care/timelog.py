@@ -301,7 +301,12 @@ def time_entry_delete(*, entry: TimeEntry, by=None, api_key=None, request=None) 
 
 # --- the timer ------------------------------------------------------------------------------
 class TimerError(Exception):
-    pass
+    """The timer cannot do that. `running_patient`: the patient whose timer is in the way (a
+    page names them, with a link, when they are of the viewer's organization)."""
+
+    def __init__(self, message: str, *, running_patient: Patient | None = None):
+        super().__init__(message)
+        self.running_patient = running_patient
 
 
 @transaction.atomic
@@ -309,13 +314,18 @@ def care_timer_start(*, user, patient: Patient, now=None) -> CareTimer:
     """Start timing care for a patient. One timer per user: a timer running for another
     patient must be stopped first (so no minutes land on the wrong chart)."""
     now = now or timezone.now()
-    running = CareTimer.objects.select_for_update().filter(user=user).first()
+    running = (
+        CareTimer.objects.select_for_update(of=("self",))
+        .select_related("patient")
+        .filter(user=user)
+        .first()
+    )
     if running is not None:
         if running.patient_id == patient.pk:
             return running
         raise TimerError(
-            "Your timer is running for another patient. Stop it there first "
-            f"(patient {running.patient_id})."
+            "Your timer is running for another patient. Stop it there first.",
+            running_patient=running.patient,
         )
     return CareTimer.objects.create(user=user, patient=patient, started_at=now)
 

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
@@ -16,6 +17,7 @@ from portal.audit import audit_event_record
 from portal.downloads import attachment_disposition, csv_writer
 from readings.care import billing_csv as billing_csv_rows
 from readings.care import contacts, selectors, services, signing, views_signing
+from readings.care import panels as care_panels
 from readings.care.forms import (
     MonthForm,
     RosterFilterForm,
@@ -91,31 +93,63 @@ def _visits(patient, entry=None):
 
 
 def _form_errors_text(form) -> str:
-    return " ".join(f"{form.fields[f].label or f}: {e[0]}" for f, e in form.errors.items())
+    return " ".join(
+        f"{form.fields[f].label or f}: {e[0]}" if f in form.fields else e[0]
+        for f, e in form.errors.items()
+    )
 
 
 def _add_service_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "message_dict"):
+        form.add_error(None, exc.messages)
+        return
     for name, errs in exc.message_dict.items():
         target = "minutes" if name == "seconds" else name
         form.add_error(target if target in form.fields else None, errs)
+
+
+def _panel_answer(request, patient, level: str, text: str, **forms):
+    """What a form of the care panel answers. htmx (every browser with scripts) gets the panel
+    again, the notice and any errors beside the form and the staff's input kept; without
+    scripts, the patient page with the notice at the top."""
+    if not request.htmx:
+        messages.add_message(request, getattr(messages, level.upper()), text)
+        return _back_to_patient(patient)
+    audit_event_record(action="patient.view", request=request, patient=patient, obj=patient)
+    html = care_panels.patient_panel(request, patient, notice=(level, text), **forms)
+    return HttpResponse(html)
+
+
+def _timer_conflict(request, exc) -> str:
+    """The timer's refusal, naming the patient whose timer runs (one of the viewer's
+    organization only) with a link to their page."""
+    other = exc.running_patient
+    if other is None or other.organization_id != request.organization.pk:
+        return str(exc)
+    return format_html(
+        'Your timer is running for <a href="{}#care">{}</a>. Stop it there first.',
+        reverse("patients:detail", args=[other.pk]),
+        other.display_name,
+    )
 
 
 @require_POST
 @staff_view(*ANY_STAFF)
 def time_add(request, pk):
     patient = patient_for_org(request.organization, pk)
-    form = TimeEntryForm(request.POST, visits=_visits(patient))
+    form = TimeEntryForm(request.POST, visits=_visits(patient), auto_id="time-%s")
     if form.is_valid():
         try:
             entry = services.time_entry_create(
                 patient=patient, by=request.user, request=request, **form.service_values()
             )
-            messages.success(request, f"Logged {entry.duration}.{_not_billable(entry)}")
+            text = f"Logged {entry.duration}.{_not_billable(entry)}"
+            return _panel_answer(request, patient, "success", text)
         except ValidationError as exc:
-            messages.error(request, "Time not logged: " + _errors_text(exc))
-    else:
-        messages.error(request, "Time not logged: " + _form_errors_text(form))
-    return _back_to_patient(patient)
+            _add_service_errors(form, exc)
+    return _panel_answer(
+        request, patient, "error", "Time not logged: " + _form_errors_text(form), form=form
+    )
 
 
 def _not_billable(entry) -> str:
@@ -166,31 +200,32 @@ def timer_start(request, pk):
     patient = patient_for_org(request.organization, pk)
     try:
         services.care_timer_start(user=request.user, patient=patient)
-        messages.success(request, "Timer started. Stop it when you finish.")
     except services.TimerError as exc:
-        messages.warning(request, str(exc))
-    return _back_to_patient(patient)
+        return _panel_answer(request, patient, "warning", _timer_conflict(request, exc))
+    return _panel_answer(request, patient, "success", "Timer started. Stop it when you finish.")
 
 
 @require_POST
 @staff_view(*ANY_STAFF)
 def timer_stop(request, pk):
     patient = patient_for_org(request.organization, pk)
-    form = TimerStopForm(request.POST)
+    form = TimerStopForm(request.POST, auto_id="timer-%s")
     if not form.is_valid():
-        messages.error(request, "Timer still running: " + _form_errors_text(form))
-        return _back_to_patient(patient)
+        text = "Timer still running: " + _form_errors_text(form)
+        return _panel_answer(request, patient, "error", text, stop_form=form)
     try:
         entry = services.care_timer_stop(
             user=request.user, patient=patient, request=request, **form.service_values()
         )
-        messages.success(request, f"Timer stopped: logged {entry.duration}.{_not_billable(entry)}")
     except services.TimerError as exc:
         services.care_timer_cancel(user=request.user, patient=patient)
-        messages.warning(request, str(exc))
+        return _panel_answer(request, patient, "warning", str(exc))
     except ValidationError as exc:
-        messages.error(request, "Timer still running, nothing logged: " + _errors_text(exc))
-    return _back_to_patient(patient)
+        _add_service_errors(form, exc)
+        text = "Timer still running, nothing logged: " + _errors_text(exc)
+        return _panel_answer(request, patient, "error", text, stop_form=form)
+    text = f"Timer stopped: logged {entry.duration}.{_not_billable(entry)}"
+    return _panel_answer(request, patient, "success", text)
 
 
 # --- thresholds -----------------------------------------------------------------------------

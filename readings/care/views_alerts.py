@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import ANY_STAFF, CLINICAL, staff_view
+from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
 from portal.audit import audit_event_record
 from readings.care import selectors, services
 from readings.care.alerts import may_work, person_name
@@ -50,30 +50,45 @@ def _queue_params(request) -> tuple[str, str]:
     return view, severity if severity in Severity.values else ""
 
 
+def _queue_patient(request):
+    """The patient the queue is narrowed to (?patient=<id>, from the roster's alert chips), or
+    None. Another organization's patient is a 404, as everywhere."""
+    pk = request.GET.get("patient", "")
+    return patient_for_org(request.organization, int(pk)) if pk.isdigit() else None
+
+
 @require_GET
 @staff_view(*ANY_STAFF)
 def alerts(request):
     view, severity = _queue_params(request)
+    patient = _queue_patient(request)
     queue = selectors.alert_queue_view(
-        request.organization, view, user=request.user, severity=severity
+        request.organization, view, user=request.user, severity=severity, patient=patient
     )
     page = Paginator(queue, ALERTS_PAGE).get_page(request.GET.get("page"))
     audit_event_record(
         action="alert.list",
         request=request,
+        patient=patient,
         detail={"view": view, "page": page.number, "alerts": [a.pk for a in page.object_list]},
     )
-    counts = selectors.alert_view_counts(request.organization, user=request.user, severity=severity)
+    counts = selectors.alert_view_counts(
+        request.organization, user=request.user, severity=severity, patient=patient
+    )
     can_triage = request.membership.role in CLINICAL
     for alert in page.object_list:
         _mark_bulk(alert, request.user)
+    # Every link of the queue (tabs, severity, pager, the minute's refresh) keeps the patient.
+    for_patient = f"&patient={patient.pk}" if patient else ""
     context = {
         "page": page,
         "view": view,
         "severity": severity,
+        "patient": patient,
+        "for_patient": for_patient,
         "severities": Severity.choices,
         "tabs": [(key, label, counts[key]) for key, label in selectors.QUEUE_VIEWS.items()],
-        "extra": f"&view={view}&severity={severity}",
+        "extra": f"&view={view}&severity={severity}{for_patient}",
         "counts": selectors.open_alert_counts(request.organization),
         "can_triage": can_triage,
         # Bulk actions: information and warning alerts only; a critical row has no checkbox.

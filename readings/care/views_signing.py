@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -237,7 +238,8 @@ def _csv_rows(signature, signed, amendment):
     for code in line["codes"]:
         yield row("code", detail=f"{signing.code_label(code)}: {code['reason']}")
     for day in evidence["device_days"]:
-        yield row("device_day", day=day["day"], detail=f"{len(day['readings'])} readings")
+        n = len(day["readings"])
+        yield row("device_day", day=day["day"], detail=f"{n} reading{pluralize(n)}")
         for r in day["readings"]:
             yield row(
                 "reading",

@@ -1,6 +1,7 @@
 /* Readings charts (uPlot). Data comes from a <script type="application/json"> block rendered by
    the server (json_script), so nothing inline runs under the CSP. Re-initialised after every
-   HTMX swap. */
+   HTMX swap, after htmx restores a page from its history, and after the browser's back-forward
+   cache shows a page again. */
 (function () {
   "use strict";
 
@@ -121,10 +122,37 @@
     (root || document).querySelectorAll("[data-chart]").forEach(build);
   }
 
-  window.addEventListener("resize", function () {
+  function live() {
     charts = charts.filter(function (c) { return document.body.contains(c.el); });
-    charts.forEach(function (c) { c.chart.setSize({ width: c.el.clientWidth, height: c.chart.height }); });
+    return charts;
+  }
+
+  // htmx keeps a copy of the page's HTML for its Back button. uPlot's drawn chart must not go
+  // into it: the copy keeps the canvas but not its pixels (a blank chart once restored), and
+  // uPlot's element styles come back as style="" attributes, which the CSP refuses. So the
+  // charts are taken down for the snapshot and drawn again right after it.
+  function takeDown() {
+    live().forEach(function (c) {
+      c.chart.destroy();
+      delete c.el.dataset.ready;
+    });
+    charts = [];
+  }
+
+  window.addEventListener("resize", function () {
+    live().forEach(function (c) { c.chart.setSize({ width: c.el.clientWidth, height: c.chart.height }); });
   });
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    takeDown();
+    setTimeout(function () { init(document); }, 0);
+  });
+  document.addEventListener("htmx:historyRestore", function () { init(document); });
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) { return; }
+    // Shown again from the back-forward cache: draw anything the cache did not keep.
+    live().forEach(function (c) { c.chart.redraw(); });
+    init(document);
+  });
 })();

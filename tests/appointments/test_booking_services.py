@@ -117,3 +117,15 @@ def test_provider_links_are_fresh_each_time(book):
 def test_history_rows_only_come_from_services(book):
     visit = book()
     assert AppointmentChange.objects.filter(appointment=visit).count() == 1
+
+
+def test_reschedule_note_says_the_old_time_in_the_patients_zone(book, bob):
+    visit = book()
+    before = visit.starts_at.astimezone(visit.patient.tz)
+    booking.appointment_reschedule(appointment=visit, starts_at=future_slot(15, 14), by=bob)
+    note = visit.changes.order_by("-id").first().note
+    assert note == f"Moved from {before:%b} {before.day}, {before.year}, " + (
+        f"{before.hour % 12 or 12}:{before:%M} {'AM' if before.hour < 12 else 'PM'} "
+        f"{before.tzname()}"
+    )
+    assert "+00:00" not in note

@@ -95,7 +95,7 @@ def test_reports_and_assistance_pages(signed_in_page, live_server, ada, screensh
     page.goto(f"{live_server.url}/appointments/reports/")
     page.locator("#id_enc-start").fill("2026-01-01")
     page.locator("#id_enc-end").fill("2026-12-31")
-    page.get_by_label("Report preset id").fill("a2c6e3fc-c2f7-4a24-a0d6-eb2343a15469")
+    page.get_by_label("Solo report layout").fill("a2c6e3fc-c2f7-4a24-a0d6-eb2343a15469")
     page.get_by_label("Password").fill("IK5adv2N5V-gr9v6")
     page.get_by_role("button", name="Order report").click()
     expect(page.get_by_text("Encounter report ordered.")).to_be_visible()

@@ -52,7 +52,7 @@ def test_nurse_assigns_then_replaces_a_device(
     patient_dialog = page.locator("#patient-assign-dialog")
     patient_dialog.get_by_label("Find the device by serial number").fill("BT105-W90")
     expect(
-        patient_dialog.get_by_text(re.compile("Cannot be assigned: Rule 3")).first
+        patient_dialog.get_by_text(re.compile("Cannot be assigned: The device must be")).first
     ).to_be_visible()
     page.screenshot(path=f"{screenshot_dir}/devices-patient-assign-dialog.png")
     patient_dialog.get_by_role("button", name="Cancel").click()

@@ -400,3 +400,12 @@ def test_tasks_call_the_services(org, patient, breach):
     assert Alert.objects.get(kind=RuleKind.SINGLE).breach_count == 1
     # the breach (2 h ago) is recent: no patient has been silent for 3 days
     assert tasks.alerts_check_no_data_all.delay().get() == 0
+
+
+def test_a_folded_breach_is_noted_in_plain_words(patient):
+    evaluated(patient, "systolic", 190, at=ago(hours=2))
+    evaluated(patient, "systolic", 191, at=ago(hours=1))
+    alert = Alert.objects.get(patient=patient)
+    assert list(alert.events.filter(action="breach").values_list("note", flat=True)) == [
+        "1 more reading"
+    ]

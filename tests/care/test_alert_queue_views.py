@@ -41,6 +41,7 @@ def queue(org, patient, alice, petra):
         ("unclaimed", ["new"]),
         ("acknowledged", ["acknowledged"]),
         ("escalated", ["escalated"]),
+        ("open", ["new", "escalated", "claimed_by_me", "acknowledged"]),
         ("resolved", ["resolved"]),
     ],
 )
@@ -66,6 +67,7 @@ def test_tabs_show_counts(client, petra, queue):
         ("unclaimed", "Unclaimed", 1),
         ("acknowledged", "Acknowledged", 1),
         ("escalated", "Escalated", 1),
+        ("open", "All open", 4),
         ("resolved", "Resolved", 1),
     ]
 

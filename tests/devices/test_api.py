@@ -91,7 +91,7 @@ def test_rule_1_patient_not_registered_with_impilo_is_409(api, cuff, org):
     body = assign(api, cuff, stranger).json()
     assert body == {
         "error": "patient_not_in_customer",
-        "message": "Rule 1: the patient must be registered with Impilo for your organization. "
+        "message": "The patient must be registered with Impilo for your organization. "
         "This patient has no Impilo patient id yet, so Impilo would refuse the device.",
         "fields": {},
     }

@@ -52,7 +52,7 @@ def test_assign_refuses_patient_not_registered_with_impilo(cuff, org):
     with pytest.raises(DeviceRuleError) as caught:
         device_assign(device=cuff, patient=stranger)
     assert caught.value.code == "patient_not_in_customer"
-    assert caught.value.message.startswith("Rule 1: the patient must be registered with Impilo")
+    assert caught.value.message.startswith("The patient must be registered with Impilo")
 
 
 def test_assign_refuses_device_not_owned_through_impilo(org, harriet, vendor_accounts):
@@ -60,7 +60,7 @@ def test_assign_refuses_device_not_owned_through_impilo(org, harriet, vendor_acc
     with pytest.raises(DeviceRuleError) as caught:
         device_assign(device=meter, patient=harriet)
     assert caught.value.code == "device_not_owned"
-    assert caught.value.message.startswith("Rule 2: ")
+    assert caught.value.message.startswith("Only Impilo devices owned by your organization")
 
 
 def test_assign_refuses_device_at_impilo_warehouse(org, demo_sites, harriet, vendor_accounts):
@@ -68,7 +68,7 @@ def test_assign_refuses_device_at_impilo_warehouse(org, demo_sites, harriet, ven
     with pytest.raises(DeviceRuleError) as caught:
         device_assign(device=boxed, patient=harriet)
     assert caught.value.code == "device_at_vendor_site"
-    assert "it is at Impilo Warehouse (an Impilo site)" in caught.value.message
+    assert "it is at Impilo Warehouse (an Impilo warehouse)" in caught.value.message
 
 
 def test_assign_refuses_decommissioned_device(org, demo_sites, harriet, vendor_accounts):
@@ -82,7 +82,7 @@ def test_assign_refuses_decommissioned_device(org, demo_sites, harriet, vendor_a
         device_assign(device=broken, patient=harriet)
     assert (caught.value.code, caught.value.message) == (
         "device_decommissioned",
-        "Rule 4: this device is decommissioned and can never be assigned again.",
+        "This device is decommissioned and can never be assigned again.",
     )
     assert mirror_state(broken) == (DeviceStatus.DECOMMISSIONED, None, 0, 0)
 

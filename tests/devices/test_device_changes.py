@@ -75,7 +75,9 @@ def test_replace_refuses_an_unavailable_replacement(assigned, org, demo_sites):
     with pytest.raises(DeviceRuleError) as caught:
         device_replace(device=assigned, replacement=boxed, note="Screen dead")
     assert caught.value.code == "device_at_vendor_site"
-    assert caught.value.message.startswith("The replacement cannot be assigned: Rule 3")
+    assert caught.value.message.startswith(
+        "The replacement cannot be assigned: The device must be at one of your clinics"
+    )
 
 
 def test_replace_outage_changes_nothing(assigned, spare_cuff, faults):

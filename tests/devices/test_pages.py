@@ -87,7 +87,7 @@ def test_assign_dialog_on_patient_page_says_why_a_device_cannot_be_assigned(
         organization=org, identifier="BT105-WH1", site=demo_sites[900], current_status="available"
     )
     fragment = nurse_client.get(f"/devices/patients/{harriet.pk}/options/").content.decode()
-    assert "Cannot be assigned: Rule 3" in fragment
+    assert "Cannot be assigned: The device must be at one of your clinics" in fragment
     assert f'value="{cuff.pk}" required>' in fragment  # the available one is selectable
 
 
@@ -101,7 +101,7 @@ def test_assign_refusal_is_a_message_and_changes_nothing(
         f"/devices/patients/{harriet.pk}/assign/", {"device": broken.pk}, follow=True
     )
     assert (
-        "Rule 4: this device is decommissioned and can never be assigned again."
+        "This device is decommissioned and can never be assigned again."
         in response.content.decode()
     )
     assert broken.assignments.count() == 0

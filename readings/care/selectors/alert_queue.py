@@ -4,7 +4,7 @@ them — in views (new, mine, unclaimed, acknowledged, escalated, resolved), eac
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from portal.access import CLINICAL
@@ -28,6 +28,8 @@ QUEUE_VIEWS = {
     "unclaimed": "Unclaimed",
     "acknowledged": "Acknowledged",
     "escalated": "Escalated",
+    # Every open alert, whoever holds it: what the roster's alert chips count.
+    "open": "All open",
     "resolved": "Resolved",
 }
 
@@ -41,28 +43,34 @@ def _view_filter(view: str, user) -> Q:
         "unclaimed": open_ & Q(claimed_by__isnull=True),
         "acknowledged": Q(status=AlertStatus.ACKNOWLEDGED),
         "escalated": Q(status=AlertStatus.ESCALATED),
+        "open": open_,
         "resolved": Q(status=AlertStatus.RESOLVED),
     }[view]
 
 
-def alert_queue_view(organization, view: str, *, user, severity: str = ""):
-    """One view of the queue. Critical first, then the longest waiting; resolved: latest
-    first."""
-    qs = Alert.objects.filter(organization=organization).filter(_view_filter(view, user))
-    qs = qs.select_related(*HOLDER_FIELDS)
+def _filtered(organization, *, severity: str, patient) -> QuerySet[Alert]:
+    qs = Alert.objects.filter(organization=organization)
     if severity in Severity.values:
         qs = qs.filter(severity=severity)
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    return qs
+
+
+def alert_queue_view(organization, view: str, *, user, severity: str = "", patient=None):
+    """One view of the queue (of one patient's alerts when `patient` is given, a patient the
+    caller already checked is the organization's). Critical first, then the longest waiting;
+    resolved: latest first."""
+    qs = _filtered(organization, severity=severity, patient=patient)
+    qs = qs.filter(_view_filter(view, user)).select_related(*HOLDER_FIELDS)
     if view == "resolved":
         return qs.select_related("resolved_by").order_by("-resolved_at", "-id")
     return qs.order_by(SEVERITY_ORDER, "first_triggered_at", "id")
 
 
-def alert_view_counts(organization, *, user, severity: str = "") -> dict:
+def alert_view_counts(organization, *, user, severity: str = "", patient=None) -> dict:
     """{view: count} for the tabs, in one query whatever the number of alerts."""
-    qs = Alert.objects.filter(organization=organization)
-    if severity in Severity.values:
-        qs = qs.filter(severity=severity)
-    return qs.aggregate(
+    return _filtered(organization, severity=severity, patient=patient).aggregate(
         **{view: Count("pk", filter=_view_filter(view, user)) for view in QUEUE_VIEWS}
     )
 
