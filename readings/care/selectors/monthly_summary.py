@@ -26,10 +26,10 @@ from portal.enrolment_models import PatientDiagnosis
 from portal.models import Patient
 from readings import billing
 from readings.care.models import OutreachAttempt, TimeEntry, contact_entries
-from readings.care.signing_models import BillingSignature, SignedPatientMonth
 from readings.care.outreach_models import OutreachOutcome
 from readings.care.selectors.billing_report import BillingLine, billing_lines
 from readings.care.signing import signature_current
+from readings.care.signing_models import BillingSignature, SignedPatientMonth
 from readings.models import Alert, AlertOutcome, Reading, Severity
 from readings.units import METRICS, Metric, metric_label
 
