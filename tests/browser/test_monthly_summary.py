@@ -50,6 +50,11 @@ def test_nurse_prints_the_monthly_summary(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shoot(page, "summary-390", screenshot_dir)
     page.set_viewport_size({"width": 1440, "height": 900})
+    page.emulate_media(media="print")  # the page's print stylesheet: the document alone
+    expect(page.locator(".mainnav")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print")).to_be_hidden()
+    shoot(page, "summary-print", screenshot_dir)
+    page.emulate_media(media="screen")
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()

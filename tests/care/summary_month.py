@@ -47,13 +47,17 @@ def harriets_october(org, alice, bob, petra):
     140/90 at 23:30 on the 31st (already November in UTC); a reading at 23:30 on Sep 30 (Oct 1
     in UTC) is September's. Heart rate 70 on the 3rd, weight 180.5 (cuff) on the 10th and
     182.5 entered by staff on the 12th (a day with readings, not a device day)."""
+    # The built-in program (a data migration's row; a browser test's flush removes it).
+    hypertension, _ = Program.objects.get_or_create(
+        organization=None, code="hypertension", defaults={"name": "Hypertension"}
+    )
     patient = PatientFactory(
         organization=org,
         first_name="Harriet",
         last_name="Quimby",
         time_zone="America/Chicago",
         monitoring_started_on=MONTH,
-        program=Program.objects.get(code="hypertension", organization=None),
+        program=hypertension,
         primary_nurse=alice,
         ordering_physician=petra,
         consent_on=dt.date(2026, 9, 28),

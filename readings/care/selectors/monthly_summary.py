@@ -192,8 +192,8 @@ def monthly_summary(
             : LIST_LIMIT + 1
         ]
     )
-    by_severity = Counter()
-    by_outcome = Counter()
+    by_severity: Counter[str] = Counter()
+    by_outcome: Counter[str] = Counter()
     for severity, outcome, n in (
         alerts_qs.values_list("severity", "outcome").annotate(n=Count("id")).order_by()
     ):
