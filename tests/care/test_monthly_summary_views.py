@@ -13,6 +13,7 @@ import pypdfium2
 import pytest
 
 from portal.models import AuditEvent
+from readings.care.views_summary import summary_pdf_bytes
 from tests.care.summary_month import MONTH, harriets_october
 
 SHOTS = Path("/work/shots/summary")
@@ -134,3 +135,10 @@ def test_pdf_with_no_data_still_renders(client, alice, patient, screenshot_dir):
     assert "No readings this month." in text
     assert "Not recorded" in text  # consent
     assert len(pdf_pages_png(response.content, "summary-empty", screenshot_dir)) == 1
+
+
+def test_pdf_spells_out_what_its_font_cannot_draw():
+    # Vera (reportlab's font, embedded) has no subscript two: SpO₂ prints as SpO2, not a box.
+    pdf = summary_pdf_bytes("<html><body><p>SpO₂ 97 % ≥ 92 °F</p></body></html>")
+    text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "SpO2 97 % ≥ 92 °F" in text
