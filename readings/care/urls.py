@@ -6,6 +6,7 @@ from readings.care import (
     views_program_report,
     views_protocol,
     views_signing,
+    views_summary,
     views_worklists,
 )
 
@@ -30,6 +31,12 @@ urlpatterns = [
     path("patients/<int:pk>/timer/start/", views.timer_start, name="timer_start"),
     path("patients/<int:pk>/timer/stop/", views.timer_stop, name="timer_stop"),
     path("patients/<int:pk>/thresholds/", views.thresholds, name="thresholds"),
+    path("patients/<int:pk>/summary/", views_summary.patient_summary, name="patient_summary"),
+    path(
+        "patients/<int:pk>/summary.pdf",
+        views_summary.patient_summary_pdf,
+        name="patient_summary_pdf",
+    ),
     path("time/<int:pk>/", views.time_edit, name="time_edit"),
     path("billing/", views.billing_report, name="billing"),
     path("billing.csv", views.billing_csv, name="billing_csv"),

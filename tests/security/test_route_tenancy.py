@@ -371,6 +371,13 @@ EXPECT = {
     "patients/<int:pk>/thresholds/": Page(
         url=lambda w: f"/patients/{w['patient'].pk}/thresholds/", scoped=True
     ),
+    # --- the monthly patient summary (tests/care/test_monthly_summary_views.py): any staff
+    "patients/<int:pk>/summary/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/summary/", scoped=True
+    ),
+    "patients/<int:pk>/summary.pdf": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/summary.pdf", scoped=True
+    ),
     # the entry is alice's: the coordinator is refused (403), the admin may edit
     "time/<int:pk>/": Page(
         url=lambda w: f"/time/{w['time_entry'].pk}/",
