@@ -4,7 +4,6 @@ month's billing status. No audit event here: the patient page already wrote one.
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from portal.access import CLINICAL
 from readings.care import selectors
 from readings.care.forms import TimeEntryForm, TimerStopForm
 from readings.care.models import CareTimer
@@ -14,7 +13,6 @@ from readings.care.outreach_models import OutreachMedium, OutreachOutcome
 
 def patient_panel(request, patient) -> str:
     today = timezone.now().astimezone(patient.tz).date()
-    membership = getattr(request, "membership", None)
     line = selectors.billing_lines([patient], today)[0]
     context = {
         "patient": patient,
@@ -25,8 +23,6 @@ def patient_panel(request, patient) -> str:
         "stop_form": TimerStopForm(auto_id="timer-%s"),
         "line": line,
         "today": today,
-        "can_triage": membership is not None and membership.role in CLINICAL,
-        "can_edit_all": membership is not None and membership.is_admin,
         "user": request.user,
         "outreach": outreach_for(patient),
         "outreach_outcomes": OutreachOutcome.choices,
