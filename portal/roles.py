@@ -34,8 +34,8 @@ ACTIONS: dict[str, Action] = {
     # --- reading
     "patients.view": Action(
         EVERYONE,
-        "Read patients, readings and charts, alerts, devices, visits, care time, worklists, "
-        "billing and program reports; alert notices addressed to you",
+        "Read patients (demographics, readings and charts, alerts, devices, visits, care time), "
+        "worklists, billing and program reports; open and dismiss alert notices sent to you",
     ),
     # --- enrolment and logistics
     "patients.enrol": Action(LOGISTICS, "Enrol a patient, discharge a patient"),
@@ -77,7 +77,9 @@ ACTIONS: dict[str, Action] = {
     "billing.sign": Action((Role.PHYSICIAN,), "Sign a month's billing report"),
     # --- running the organization
     "protocol.change": Action(ADMIN, "Change the alert protocol (on-call rota, limits)"),
-    "staff.manage": Action(ADMIN, "Invite staff, set their role and clinical-staff flag"),
+    "staff.manage": Action(
+        ADMIN, "Invite staff, set their role and clinical-staff flag, deactivate them"
+    ),
     "organization.security": Action(
         ADMIN, "Require a second factor; reset a colleague's second factor"
     ),
@@ -90,13 +92,14 @@ def roles_for(action: str) -> tuple[str, ...]:
 
 
 def may(membership: Membership | None, action: str) -> bool:
-    return membership is not None and membership.role in roles_for(action)
+    roles = roles_for(action)  # first, so a misspelt name fails even for nobody signed in
+    return membership is not None and membership.role in roles
 
 
 def readme_table() -> str:
     """The table as the README shows it (tests/portal/test_roles_table.py compares them)."""
-    names = [label for _, label in Role.choices]
-    order = [value for value, _ in Role.choices]
+    order = EVERYONE
+    names = [Role(value).label for value in order]
     lines = [
         "| action | what | " + " | ".join(names) + " |",
         "|---|---|" + "---|" * len(names),
