@@ -152,8 +152,10 @@ def time_entry_can_edit(entry: TimeEntry, by, api_key) -> bool:
     if entry.author_id == by.pk:
         return True
     membership = getattr(by, "membership", None)
-    return bool(
-        may(membership, "care.time_any") and membership.organization_id == entry.organization_id
+    return (
+        membership is not None
+        and may(membership, "care.time_any")
+        and membership.organization_id == entry.organization_id
     )
 
 
