@@ -28,6 +28,7 @@ from portal.api_helpers import ApiError, object_id
 from portal.audit import audit_event_record
 from portal.http import VendorError
 from portal.models import ApiScope
+from portal.roles import roles_for
 from portal.schema import ID_SCHEMA, error_response
 
 
@@ -65,6 +66,7 @@ class AppointmentList(generics.ListCreateAPIView):
         "GET": (ApiScope.APPOINTMENTS_READ, ApiScope.PATIENTS_READ),
         "POST": (ApiScope.APPOINTMENTS_WRITE, ApiScope.APPOINTMENTS_READ, ApiScope.PATIENTS_READ),
     }
+    allowed_roles = {"POST": roles_for("visits.schedule")}
 
     def get_queryset(self):
         qs = selectors.appointments_for(self.request.organization)
@@ -132,6 +134,7 @@ class _Action(APIView):
         ApiScope.APPOINTMENTS_READ,
         ApiScope.PATIENTS_READ,
     )
+    allowed_roles = roles_for("visits.schedule")
 
     def visit(self, request, pk):
         return selectors.appointment_for_org(request.organization, pk)

@@ -31,6 +31,7 @@ from portal import dates
 from portal.api_helpers import ApiError, CursorPagination
 from portal.http import VendorError
 from portal.models import ApiScope
+from portal.roles import roles_for
 from portal.schema import ID_SCHEMA, error_response
 
 
@@ -198,6 +199,7 @@ class AppointmentBookBySoloRef(APIView):
         ApiScope.APPOINTMENTS_READ,
         ApiScope.PATIENTS_READ,
     )
+    allowed_roles = roles_for("visits.schedule")
     ref = "spid"
 
     def post(self, request, ref):
@@ -255,6 +257,7 @@ class AppointmentBookByHsid(AppointmentBookBySoloRef):
 class AppointmentPatientLink(APIView):
     # The link lets its holder into the visit: a write scope, as for the provider link.
     required_scopes = (ApiScope.APPOINTMENTS_WRITE, ApiScope.APPOINTMENTS_READ)
+    allowed_roles = roles_for("visits.schedule")
 
     @extend_schema(
         summary="Get a fresh patient join link",

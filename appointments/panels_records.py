@@ -7,11 +7,9 @@ from django.template.loader import render_to_string
 
 from appointments import selectors
 from appointments.forms import EpisodeForm
-from portal.access import CLINICAL
 
 
 def patient_panel(request, patient) -> str:
-    membership = getattr(request, "membership", None)
     return render_to_string(
         "appointments/_records_panel.html",
         {
@@ -19,7 +17,6 @@ def patient_panel(request, patient) -> str:
             "episodes": list(selectors.episodes_for_patient(patient)),
             "episode_form": EpisodeForm(),
             "documents": list(selectors.documents_for_patient(patient)[:5]),
-            "is_clinical": membership is not None and membership.role in CLINICAL,
         },
         request=request,
     )

@@ -25,9 +25,10 @@ from appointments.forms import (
 from appointments.services import booking, records, reports
 from appointments.services.common import VisitRefused
 from portal import dates
-from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
+from portal.access import CLINICAL, patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
+from portal.roles import may
 
 
 def _org_today(request):
@@ -65,7 +66,7 @@ def _redirect_back(request, url):
 
 # --- the list ------------------------------------------------------------------------------
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def appointment_list(request):
     _with_tz(request)
     rooms = list(selectors.waiting_rooms_for(request.organization))
@@ -131,7 +132,7 @@ def _slots(request, room, day, patient):
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def schedule(request, patient_pk):
     """Pick a waiting room → see free slots → book → confirmation (the visit page)."""
     patient = patient_for_org(request.organization, patient_pk)
@@ -210,7 +211,7 @@ def visit_url(visit):
 
 # --- the visit page ------------------------------------------------------------------------
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def detail(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     audit_event_record(action="appointment.view", request=request, patient=visit.patient, obj=visit)
@@ -220,7 +221,6 @@ def detail(request, pk):
         "changes": visit.changes.select_related("by"),
         "cancel_form": CancelForm(),
         "attachment_form": AttachmentForm(),
-        "can_edit_note": request.membership.role in CLINICAL,
         "today": timezone.localdate(timezone=visit.patient.tz),
         "episodes": list(visit.patient.episodes.all()) if visit.is_open else [],
     }
@@ -228,7 +228,7 @@ def detail(request, pk):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def provider_link(request, pk):
     """Fetch a fresh provider (or MS Teams) link from Solo at click time and go there; the
     button opens this in a new tab."""
@@ -254,7 +254,7 @@ def provider_link(request, pk):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def context_link(request, pk):
     """Open the visit in Solo's own web app for the signed-in user (context-aware linking)."""
     visit = selectors.appointment_for_org(request.organization, pk)
@@ -275,7 +275,7 @@ def context_link(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def reschedule(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     patient = visit.patient
@@ -325,7 +325,7 @@ def reschedule(request, pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def cancel(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     form = CancelForm(request.POST)
@@ -346,12 +346,12 @@ def cancel(request, pk):
 
 # --- visit note ----------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def visit_note(request, pk):
     """The visit note from Solo (a fragment loaded by the visit page); POST saves answers
     (nurses and admins only)."""
     visit = selectors.appointment_for_org(request.organization, pk)
-    can_edit = request.membership.role in CLINICAL
+    can_edit = may(request.membership, "visits.clinical")
     if request.method == "POST":
         if not can_edit:
             from django.core.exceptions import PermissionDenied

@@ -17,13 +17,13 @@ from appointments.services.reports import (
     assistance_request_create,
     assistance_request_current,
 )
-from portal.access import CLINICAL, staff_view
+from portal.access import staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*CLINICAL)
+@staff_action("assistance.request")
 def assistance(request):
     """Ask Solo's virtual-nursing team to help at a bedside; see and cancel open requests."""
     form = AssistanceForm(request.POST or None)
@@ -59,7 +59,7 @@ def _page(request, *, form, look_form=None, **extra):
 
 
 @require_GET
-@staff_view(*CLINICAL)
+@staff_action("assistance.request")
 def assistance_current(request):
     """Get Current Assistance Request for a bed, department room, MRN or device (the look-up
     form), or for the place one of the listed requests named (`?item=`)."""
@@ -95,7 +95,7 @@ def assistance_current(request):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("assistance.request")
 def assistance_cancel(request, pk):
     item = get_object_or_404(selectors.assistance_requests_for(request.organization), pk=pk)
     try:

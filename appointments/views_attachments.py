@@ -17,7 +17,7 @@ from appointments.forms import AttachmentForm
 from appointments.models import Attachment
 from appointments.services import attachments as service
 from appointments.services.common import VisitRefused
-from portal.access import ANY_STAFF, staff_view
+from portal.access import staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
@@ -43,7 +43,7 @@ def _attachment(visit, attachment_pk) -> Attachment:
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def attachment_list(request, pk):
     """The visit's attachments as Solo lists them; loaded into the visit page by HTMX, or shown
     as a page of its own without JavaScript."""
@@ -70,7 +70,7 @@ def attachment_list(request, pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def attachment_upload(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     form = AttachmentForm(request.POST, request.FILES)
@@ -101,7 +101,7 @@ def served_name(title: str, mime_type: str) -> str:
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def attachment_file(request, pk, attachment_pk):
     """The portal's copy of one attachment: shown in the browser, or saved with `?download=1`."""
     visit = selectors.appointment_for_org(request.organization, pk)
@@ -125,7 +125,7 @@ def attachment_file(request, pk, attachment_pk):
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def attachment_delete(request, pk, attachment_pk):
     """GET asks for confirmation; POST deletes the file in Solo, then in the portal."""
     visit = selectors.appointment_for_org(request.organization, pk)

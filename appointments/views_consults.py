@@ -14,13 +14,13 @@ from django.views.decorators.http import require_http_methods
 from appointments import selectors
 from appointments.forms import ConsultForm
 from appointments.services.reports import consult_request
-from portal.access import CLINICAL, patient_for_org, patients_for, staff_view
+from portal.access import patient_for_org, patients_for, staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*CLINICAL)
+@staff_action("visits.clinical")
 def consults(request):
     patients = list(patients_for(request.organization).order_by("last_name", "first_name")[:500])
     zone = ZoneInfo(request.organization.time_zone)

@@ -13,13 +13,13 @@ from appointments import selectors
 from appointments.forms import PatientDocumentForm
 from appointments.services import records
 from appointments.services.common import VisitRefused
-from portal.access import CLINICAL, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*CLINICAL)
+@staff_action("visits.clinical")
 def documents(request, patient_pk):
     patient = patient_for_org(request.organization, patient_pk)
     now = timezone.localtime(timezone=patient.tz).replace(second=0, microsecond=0, tzinfo=None)

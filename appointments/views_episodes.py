@@ -13,7 +13,7 @@ from appointments.forms import EpisodeForm, EpisodeUpdateForm
 from appointments.models import Episode
 from appointments.services import records
 from appointments.services.common import VisitRefused
-from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
@@ -23,7 +23,7 @@ def _message(exc) -> str:
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def episode_create(request, patient_pk):
     patient = patient_for_org(request.organization, patient_pk)
     form = EpisodeForm(request.POST)
@@ -44,7 +44,7 @@ def episode_create(request, patient_pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def episode_assign(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     episode = None
@@ -65,7 +65,7 @@ def episode_assign(request, pk):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def episode_list(request, patient_pk):
     """The patient's episodes as Solo lists them (Get list of Episodes for patient), mirrored;
     loaded into the patient page by HTMX. When Solo cannot answer, the mirror is shown with
@@ -88,7 +88,7 @@ def episode_list(request, patient_pk):
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def episode_detail(request, pk):
     """One episode: its visits as Solo lists them (Get list of Appointments for an Episode), and
     a form that sends changes to Solo (Update Episode)."""

@@ -15,13 +15,13 @@ from appointments.forms_patients import EmailConsentForm
 from appointments.services import links
 from appointments.services.common import VisitRefused
 from appointments.services.patients import patient_email_links_consent_record
-from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def patient_link(request, pk):
     """A fresh patient join link from Solo, as a fragment the visit page swaps in."""
     visit = selectors.appointment_for_org(request.organization, pk)
@@ -50,7 +50,7 @@ def patient_link(request, pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def patient_link_email(request, pk):
     visit = selectors.appointment_for_org(request.organization, pk)
     back = reverse("appointments:detail", args=[visit.pk]) + "#patient-link"
@@ -66,7 +66,7 @@ def patient_link_email(request, pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("visits.schedule")
 def email_consent(request, patient_pk):
     """Record (or withdraw) the patient's agreement to receive visit links by email."""
     patient = patient_for_org(request.organization, patient_pk)

@@ -13,13 +13,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from appointments.forms_patients import DemographicsForm
 from appointments.services.common import VisitRefused
 from appointments.services.patients import solo_demographics_fetch, solo_demographics_update
-from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
-from portal.models import Role
-
-# Demographics are enrolment, the coordinator's work (and the admin's); clinical roles read them.
-DEMOGRAPHICS_EDITORS = (Role.COORDINATOR, Role.ORG_ADMIN)
+from portal.roles import may
 
 
 def _fragment(request, patient, **context):
@@ -28,20 +25,20 @@ def _fragment(request, patient, **context):
         "appointments/_solo_patient.html",
         {
             "patient": patient,
-            "can_edit": request.membership.role in DEMOGRAPHICS_EDITORS,
             **context,
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def solo_patient(request, patient_pk):
     """GET: the patient as Solo holds them (a fragment the patient page loads; `?edit=1` for the
     form). POST: send the edited fields to Solo, then back to the patient page."""
     patient = patient_for_org(request.organization, patient_pk)
     editing = request.method == "POST" or request.GET.get("edit") == "1"
-    if editing and request.membership.role not in DEMOGRAPHICS_EDITORS:
+    # Demographics are enrolment, the coordinator's work (and the admin's); clinical roles read.
+    if editing and not may(request.membership, "patients.demographics"):
         raise PermissionDenied("Only care coordinators and admins edit demographics.")
     if request.method == "POST":
         form = DemographicsForm(request.POST)

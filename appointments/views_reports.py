@@ -13,12 +13,9 @@ from appointments.forms import CsvDumpForm, EncounterReportForm
 from appointments.models import ReportJob
 from appointments.services.common import VisitRefused
 from appointments.services.reports import report_csv_dump, report_job_refresh, report_job_request
-from portal.access import staff_view
+from portal.access import staff_action
 from portal.audit import audit_event_record
 from portal.http import VendorError
-from portal.models import Role
-
-REPORT_ROLES = (Role.COORDINATOR, Role.ORG_ADMIN)
 
 
 def _message(exc) -> str:
@@ -26,7 +23,7 @@ def _message(exc) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*REPORT_ROLES)
+@staff_action("visits.reports")
 def reports(request):
     """Order an encounter report and watch it; or download the CSV data dump for a range."""
     csv_form = CsvDumpForm(prefix="csv")
@@ -79,7 +76,7 @@ def reports(request):
 
 
 @require_GET
-@staff_view(*REPORT_ROLES)
+@staff_action("visits.reports")
 def report_job(request, pk):
     """One report's status row; polled by HTMX while pending (each poll asks Solo)."""
     job = selectors.report_job_for_org(request.organization, pk)
@@ -92,7 +89,7 @@ def report_job(request, pk):
 
 
 @require_GET
-@staff_view(*REPORT_ROLES)
+@staff_action("visits.reports")
 def report_download(request, pk):
     job = selectors.report_job_for_org(request.organization, pk)
     if job.status != ReportJob.Status.COMPLETED or not job.content:

@@ -27,10 +27,11 @@ from devices.services import (
 from portal.access import patient_for_org
 from portal.api_helpers import ApiError, object_id
 from portal.audit import audit_event_record
-from portal.models import ApiScope, Role
+from portal.models import ApiScope
+from portal.roles import roles_for
 from portal.schema import ID_SCHEMA, error_response
 
-ACTION_ROLES = (Role.NURSE, Role.ORG_ADMIN)
+ACTION_ROLES = roles_for("devices.manage")
 ERRORS = (
     "409: a rule refused the action (`error` names the rule, e.g. `device_decommissioned`) or "
     "the vendor refused it (`vendor_refused`); 422: invalid input; 503 `vendor_unavailable`: "

@@ -43,7 +43,7 @@ from devices.services import (
 from devices.sync import SYNC_KIND
 from devices.tasks import devices_sync_run
 from devices.validators import imei_warning
-from portal.access import ADMIN_ONLY, ANY_STAFF, CLINICAL, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.celery import task_send
 from portal.selectors import patients_search
@@ -74,7 +74,7 @@ def _act(request, call, success: str, back: str):
 
 
 # --- inventory ------------------------------------------------------------------------------
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def device_list(request):
     form = InventoryFilterForm(request.organization, request.GET or None)
     filters = form.cleaned_filters()
@@ -93,7 +93,6 @@ def device_list(request):
         "form": form,
         "extra": "&" + query.urlencode() if query else "",
         "sync_run": latest_sync_run(request.organization, SYNC_KIND),
-        "can_sync": request.membership.is_admin,
     }
     template = "devices/device_list.html"
     if request.htmx and request.htmx.target == "device-results":
@@ -102,7 +101,7 @@ def device_list(request):
 
 
 @require_POST
-@staff_view(*ADMIN_ONLY)
+@staff_action("devices.sync")
 def sync_start(request):
     run = sync_run_start(
         organization=request.organization, kind=SYNC_KIND, by=request.user, join_running=True
@@ -114,26 +113,23 @@ def sync_start(request):
             messages.error(request, "The sync could not start (task queue unavailable).")
             return redirect("devices:list")
     if request.htmx:
-        return render(request, "devices/_sync_status.html", {"sync_run": run, "can_sync": True})
+        return render(request, "devices/_sync_status.html", {"sync_run": run})
     messages.success(request, "Inventory sync started.")
     return redirect("devices:list")
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def sync_status(request):
     return render(
         request,
         "devices/_sync_status.html",
-        {
-            "sync_run": latest_sync_run(request.organization, SYNC_KIND),
-            "can_sync": request.membership.is_admin,
-        },
+        {"sync_run": latest_sync_run(request.organization, SYNC_KIND)},
     )
 
 
 # --- one device -----------------------------------------------------------------------------
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def device_detail(request, pk):
     device = selectors.device_for_org(request.organization, pk)
     changes, assignments = selectors.device_history(device)
@@ -148,7 +144,6 @@ def device_detail(request, pk):
             "device": device,
             "changes": changes,
             "assignments": assignments,
-            "can_act": request.membership.role in CLINICAL,
             "status_form": StatusForm(device=device),
             "replace_form": ReplaceForm(replacements=replacements),
             "site_form": SiteForm(
@@ -163,7 +158,7 @@ def device_detail(request, pk):
 
 
 @require_GET
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def patient_options(request, pk):
     """The assign dialog on a device page: patients matching the search, as radio options."""
     device = selectors.device_for_org(request.organization, pk)
@@ -183,7 +178,7 @@ def patient_options(request, pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def device_assign_view(request, pk):
     device = selectors.device_for_org(request.organization, pk)
     back = _back(request, reverse("devices:detail", args=[device.pk]))
@@ -201,7 +196,7 @@ def device_assign_view(request, pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def device_unassign_view(request, pk):
     device = selectors.device_for_org(request.organization, pk)
     return _act(
@@ -213,7 +208,7 @@ def device_unassign_view(request, pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def device_replace_view(request, pk):
     device = selectors.device_for_org(request.organization, pk)
     back = _back(request, reverse("devices:detail", args=[device.pk]))
@@ -240,7 +235,7 @@ def device_replace_view(request, pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def device_site_view(request, pk):
     device = selectors.device_for_org(request.organization, pk)
     back = reverse("devices:detail", args=[device.pk])
@@ -258,7 +253,7 @@ def device_site_view(request, pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def device_status_view(request, pk):
     device = selectors.device_for_org(request.organization, pk)
     back = reverse("devices:detail", args=[device.pk])
@@ -283,7 +278,7 @@ def device_status_view(request, pk):
 
 # --- from the patient page ------------------------------------------------------------------
 @require_GET
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def device_options(request, patient_pk):
     """The assign dialog on a patient page: devices matching the search, each with the rule
     that stops it from being assigned (if any)."""
@@ -299,7 +294,7 @@ def device_options(request, patient_pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def patient_assign_view(request, patient_pk):
     patient = patient_for_org(request.organization, patient_pk)
     back = reverse("patients:detail", args=[patient.pk])
@@ -317,7 +312,7 @@ def patient_assign_view(request, patient_pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def smart_meter_connect_view(request, patient_pk):
     patient = patient_for_org(request.organization, patient_pk)
     back = reverse("patients:detail", args=[patient.pk])
@@ -353,7 +348,7 @@ def smart_meter_connect_view(request, patient_pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def smart_meter_disconnect_view(request, patient_pk, connection_pk):
     patient = patient_for_org(request.organization, patient_pk)
     connection = SmartMeterConnection.objects.filter(patient=patient, pk=connection_pk).first()
@@ -371,7 +366,7 @@ def smart_meter_disconnect_view(request, patient_pk, connection_pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("devices.manage")
 def smart_meter_disconnect_all_view(request, patient_pk):
     patient = patient_for_org(request.organization, patient_pk)
     return _act(

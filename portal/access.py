@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from portal.models import Membership, Patient, Role
+from portal.roles import roles_for
 
 
 def membership_of(user) -> Membership | None:
@@ -41,6 +42,13 @@ def staff_view(*roles: str):
     return decorator
 
 
+def staff_action(action: str):
+    """`staff_view` for the roles portal.roles.ACTIONS allows `action`."""
+    return staff_view(*roles_for(action))
+
+
+# Who is a clinician (alert assignees, the on-call rota); what each role may do is
+# portal.roles.ACTIONS.
 ADMIN_ONLY = (Role.ORG_ADMIN,)
 CLINICAL = (Role.NURSE, Role.PHYSICIAN, Role.ORG_ADMIN)
 ANY_STAFF = (Role.NURSE, Role.COORDINATOR, Role.PHYSICIAN, Role.ORG_ADMIN)

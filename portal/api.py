@@ -9,6 +9,7 @@ from portal.access import patient_for_org
 from portal.api_helpers import ApiError
 from portal.audit import audit_event_record
 from portal.models import ApiScope
+from portal.roles import roles_for
 from portal.schema import error_response
 from portal.selectors import patients_search
 from portal.serializers import PatientCreateSerializer, PatientSerializer
@@ -38,7 +39,7 @@ class PatientList(generics.ListCreateAPIView):
         "GET": ApiScope.PATIENTS_READ,
         "POST": (ApiScope.PATIENTS_WRITE, ApiScope.PATIENTS_READ),
     }
-    allowed_roles = {"POST": ("nurse", "coordinator", "org_admin")}
+    allowed_roles = {"POST": roles_for("patients.enrol")}
 
     def create(self, request, *args, **kwargs):
         data = PatientCreateSerializer(data=request.data)

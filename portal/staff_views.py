@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import staff_selectors as selectors
 from portal import staff_services as services
-from portal.access import ADMIN_ONLY, staff_view
+from portal.access import staff_action
 from portal.staff_forms import InviteForm, MemberForm, SignUpForm, clinical_choice
 
 # The sign-up link's token is moved from the URL into the session (as Django's password reset
@@ -25,7 +25,7 @@ def _name(user) -> str:
     return user.get_full_name() or user.username
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("staff.manage")
 @never_cache
 @require_GET
 def staff_list(request):
@@ -40,7 +40,7 @@ def staff_list(request):
     )
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("staff.manage")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invite(request):
@@ -78,7 +78,7 @@ def _sent_message(request, sent_invite, sent: bool) -> None:
         )
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("staff.manage")
 @require_POST
 def invite_resend(request, pk):
     old = selectors.invite_for_org(request.organization, pk)
@@ -91,7 +91,7 @@ def invite_resend(request, pk):
     return redirect("staff:list")
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("staff.manage")
 @require_POST
 def invite_revoke(request, pk):
     row = selectors.invite_for_org(request.organization, pk)
@@ -104,7 +104,7 @@ def invite_revoke(request, pk):
     return redirect("staff:list")
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("staff.manage")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def member(request, user_id):
@@ -140,7 +140,7 @@ def member(request, user_id):
     )
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("staff.manage")
 @require_POST
 def member_deactivate(request, user_id):
     membership = selectors.member_for_org(request.organization, user_id)
@@ -162,7 +162,7 @@ def member_deactivate(request, user_id):
     return redirect("staff:list")
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("staff.manage")
 @require_POST
 def member_reactivate(request, user_id):
     membership = selectors.member_for_org(request.organization, user_id)

@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from portal.access import ANY_STAFF, staff_view
+from portal.access import staff_action, staff_view
 from portal.audit import audit_event_record
 from portal.selectors import patients_search
 
@@ -64,7 +64,7 @@ def home(request):
         return redirect("patients:list")
 
 
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def patient_list(request):
     query = request.GET.get("q", "").strip()[:100]
     page = Paginator(patients_search(request.organization, query), PATIENTS_PER_PAGE).get_page(

@@ -6,7 +6,6 @@ from datetime import timedelta
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from portal.access import CLINICAL
 from readings import charts, selectors
 from readings.forms import ManualReadingForm, manual_initial
 from readings.selectors import BP
@@ -25,7 +24,6 @@ def patient_panel(request, patient) -> str:
         series = selectors.readings_series(patient, main, end - timedelta(days=30), end)
         if series and series[0].x:
             chart = charts.chart_payload(patient, main, series)
-    membership = getattr(request, "membership", None)
     return render_to_string(
         "readings/_panel.html",
         {
@@ -36,7 +34,6 @@ def patient_panel(request, patient) -> str:
             "chart": chart,
             "main": main,
             "form": ManualReadingForm(patient=patient, initial=manual_initial(patient)),
-            "can_record": membership is not None and membership.role in CLINICAL,
             "next": request.get_full_path(),
         },
         request=request,

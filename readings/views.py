@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.downloads import attachment_disposition, csv_writer
 from readings import charts, selectors
@@ -83,7 +83,7 @@ def _query(sel, **extra) -> str:
     return urlencode(params)
 
 
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def patient_chart(request, pk):
     patient = patient_for_org(request.organization, pk)
     sel = _selection(request, patient)
@@ -104,7 +104,6 @@ def patient_chart(request, pk):
         "summary": charts.summary(series),
         "bucketed": bool(series and series[0].bucketed),
         "form": ManualReadingForm(patient=patient, initial=manual_initial(patient)),
-        "can_record": request.membership.role in CLINICAL,
     }
     template = "readings/chart.html"
     if request.htmx and request.htmx.target == "chart-area":
@@ -112,7 +111,7 @@ def patient_chart(request, pk):
     return render(request, template, context)
 
 
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def patient_table(request, pk):
     patient = patient_for_org(request.organization, pk)
     sel = _selection(request, patient)
@@ -193,7 +192,7 @@ CSV_HEADER = [
 ]
 
 
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def patient_csv(request, pk):
     patient = patient_for_org(request.organization, pk)
     sel = _selection(request, patient)
@@ -250,7 +249,7 @@ def patient_csv(request, pk):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("readings.manual")
 def manual_reading(request, pk):
     patient = patient_for_org(request.organization, pk)
     form = ManualReadingForm(request.POST, patient=patient)
@@ -287,7 +286,7 @@ def manual_reading(request, pk):
     return redirect(back)
 
 
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def overview(request):
     """Readings of the last 7 days that cross a rule in force for their patient, across the
     organization."""

@@ -91,7 +91,7 @@ def smart_meter_connect(
             by=by,
         )
     with claim.released_on_error():
-        client = ValidicClient.for_organization(patient.organization)
+        client = vendor_call(lambda: ValidicClient.for_organization(patient.organization))
         user_id, body = vendor_call(
             lambda: (
                 validic_user_id(client, patient),
@@ -149,7 +149,7 @@ def smart_meter_disconnect(
             by=by,
         )
     with claim.released_on_error():
-        client = ValidicClient.for_organization(patient.organization)
+        client = vendor_call(lambda: ValidicClient.for_organization(patient.organization))
         try:
             body = client.disconnect_smart_meter(validic_uid(patient), imei=connection.imei)
         except VendorError as exc:
@@ -194,7 +194,7 @@ def smart_meter_disconnect_all(*, patient, by=None, request=None) -> list[SmartM
             by=by,
         )
     with claim.released_on_error():
-        client = ValidicClient.for_organization(patient.organization)
+        client = vendor_call(lambda: ValidicClient.for_organization(patient.organization))
         body = vendor_call(lambda: client.disconnect_all_smart_meters(validic_uid(patient)))
         answered = {
             (c.get("credentials") or {}).get("device_id"): c for c in body.get("connections") or []

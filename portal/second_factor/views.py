@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.access import ADMIN_ONLY, staff_view
+from portal.access import staff_action
 from portal.second_factor import selectors, services
 from portal.second_factor.forms import CodeForm, PolicyForm
 from portal.second_factor.webauthn import passkeys_possible
@@ -155,7 +155,7 @@ def verify(request):
     )
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("organization.security")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def organization_security(request):
@@ -192,7 +192,7 @@ def organization_security(request):
     )
 
 
-@staff_view(*ADMIN_ONLY)
+@staff_action("organization.security")
 @require_POST
 def member_reset(request, user_id):
     try:

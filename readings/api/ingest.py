@@ -17,9 +17,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.access import CLINICAL
 from portal.api_helpers import ApiError, exception_handler
 from portal.models import ApiScope, Patient
+from portal.roles import roles_for
 from portal.schema import error_response
 from readings.bulk import RecordOutcome, validic_records_bulk_ingest
 from readings.serializers import (
@@ -54,7 +54,7 @@ class IngestView(APIView):
     """Shared: scopes, roles, and `Idempotency-Key` replay."""
 
     required_scopes = ApiScope.READINGS_WRITE
-    allowed_roles = CLINICAL
+    allowed_roles = roles_for("readings.manual")
     endpoint = ""
 
     def post(self, request, *args, **kwargs):

@@ -11,10 +11,11 @@ from rest_framework.response import Response
 
 from appointments.models import Appointment
 from portal import dates
-from portal.access import ANY_STAFF, patient_for_org
+from portal.access import patient_for_org
 from portal.api_helpers import ApiError, KeysetCursorPagination, object_id
 from portal.audit import audit_event_record
 from portal.models import ApiKey, ApiScope
+from portal.roles import roles_for
 from portal.schema import ID_SCHEMA, error_response
 from readings import billing
 from readings.care import selectors, services
@@ -196,7 +197,7 @@ class TimeEntryList(generics.ListCreateAPIView):
         "GET": ApiScope.READINGS_READ,
         "POST": (ApiScope.CARE_WRITE, ApiScope.READINGS_READ),
     }
-    allowed_roles = {"POST": ANY_STAFF}
+    allowed_roles = {"POST": roles_for("care.time")}
 
     def get_queryset(self):
         params = self.request.query_params
@@ -257,6 +258,7 @@ class TimeEntryDetail(generics.RetrieveUpdateDestroyAPIView):
         "PATCH": (ApiScope.CARE_WRITE, ApiScope.READINGS_READ),
         "DELETE": ApiScope.CARE_WRITE,
     }
+    allowed_roles = {"PATCH": roles_for("care.time"), "DELETE": roles_for("care.time")}
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_object(self):

@@ -10,10 +10,10 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.access import CLINICAL
 from portal.api_helpers import ApiError
 from portal.audit import audit_event_record
 from portal.models import ApiScope
+from portal.roles import roles_for
 from portal.schema import ID_SCHEMA, error_response
 from readings.care import selectors, services
 from readings.care.api import _actor, _patient_param, _validation
@@ -108,7 +108,7 @@ class AlertActionView(APIView):
     422 naming the field."""
 
     required_scopes = (ApiScope.CARE_WRITE, ApiScope.READINGS_READ)
-    allowed_roles = {"POST": CLINICAL}
+    allowed_roles = {"POST": roles_for("alerts.triage")}
     input_serializer = AlertActionInput
     needs_person = False  # claiming, assigning, escalating: a person, not an integration key
 

@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 from portal import dates
 from portal.api_helpers import ApiError, KeysetCursorPagination, StrictSerializer
 from portal.audit import audit_event_record
-from portal.models import ApiKey, ApiScope, Role
+from portal.models import ApiKey, ApiScope
+from portal.roles import roles_for
 from portal.schema import error_response
 from readings.care import signing
 from readings.care.api import MONTH_PARAMETER, MONTH_PATTERN
@@ -183,7 +184,7 @@ class SignatureList(generics.ListAPIView):
         "GET": ApiScope.READINGS_READ,
         "POST": (ApiScope.CARE_WRITE, ApiScope.READINGS_READ),
     }
-    allowed_roles = {"POST": (Role.PHYSICIAN,)}
+    allowed_roles = {"POST": roles_for("billing.sign")}
 
     def get_queryset(self):
         qs = BillingSignature.objects.filter(organization=self.request.organization)

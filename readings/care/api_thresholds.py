@@ -7,10 +7,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
-from portal.access import CLINICAL, patient_for_org
+from portal.access import patient_for_org
 from portal.api_helpers import StrictSerializer
 from portal.audit import audit_event_record
 from portal.models import ApiScope
+from portal.roles import roles_for
 from portal.schema import error_response
 from readings.care import services
 from readings.models import Direction, RuleKind, Severity, ThresholdRule
@@ -105,7 +106,7 @@ class PatientThresholds(generics.GenericAPIView):
         "GET": ApiScope.READINGS_READ,
         "POST": (ApiScope.CARE_WRITE, ApiScope.READINGS_READ),
     }
-    allowed_roles = {"POST": CLINICAL}
+    allowed_roles = {"POST": roles_for("thresholds.change")}
 
     def get(self, request, pk):
         patient = patient_for_org(request.organization, pk)

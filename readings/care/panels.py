@@ -4,7 +4,6 @@ month's billing status. No audit event here: the patient page already wrote one.
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from portal.access import CLINICAL
 from readings.care import selectors
 from readings.care.forms import TimeEntryForm, TimerStopForm
 from readings.care.models import CareTimer
@@ -17,7 +16,6 @@ def patient_panel(request, patient, *, form=None, stop_form=None, notice=None) -
     `form`/`stop_form` are the bound forms with their errors and the staff's input, and
     `notice` = (level, text) says what happened beside the forms."""
     today = timezone.now().astimezone(patient.tz).date()
-    membership = getattr(request, "membership", None)
     line = selectors.billing_lines([patient], today)[0]
     context = {
         "patient": patient,
@@ -29,8 +27,6 @@ def patient_panel(request, patient, *, form=None, stop_form=None, notice=None) -
         "notice": notice,
         "line": line,
         "today": today,
-        "can_triage": membership is not None and membership.role in CLINICAL,
-        "can_edit_all": membership is not None and membership.is_admin,
         "user": request.user,
         "outreach": outreach_for(patient),
         "outreach_outcomes": OutreachOutcome.choices,

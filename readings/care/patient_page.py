@@ -8,7 +8,7 @@ from appointments import panels as appointments_panels
 from appointments import panels_records as appointments_records_panels
 from appointments import panels_solo
 from devices import panels as devices_panels
-from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from readings import panels as readings_panels
 from readings.care import panels as care_panels
@@ -29,7 +29,7 @@ def patient_panels(request, patient) -> list[str]:
     return [fragment for fragment in html if fragment]
 
 
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def patient_detail(request, pk):
     patient = patient_for_org(request.organization, pk)
     audit_event_record(action="patient.view", request=request, patient=patient, obj=patient)

@@ -14,7 +14,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from portal.audit import audit_event_record
-from portal.models import Membership, Patient, Role
+from portal.models import Membership, Patient
+from portal.roles import may
 from readings import billing
 from readings.care.contacts import visit_happened
 from readings.care.models import (
@@ -151,9 +152,9 @@ def time_entry_can_edit(entry: TimeEntry, by, api_key) -> bool:
     if entry.author_id == by.pk:
         return True
     membership = getattr(by, "membership", None)
-    return bool(
-        membership
-        and membership.role == Role.ORG_ADMIN
+    return (
+        membership is not None
+        and may(membership, "care.time_any")
         and membership.organization_id == entry.organization_id
     )
 

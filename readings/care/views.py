@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from portal.downloads import attachment_disposition, csv_writer
+from portal.roles import may
 from readings.care import billing_csv as billing_csv_rows
 from readings.care import contacts, selectors, services, signing, views_signing
 from readings.care import panels as care_panels
@@ -40,7 +41,7 @@ def _errors_text(exc: ValidationError) -> str:
 
 # --- roster ---------------------------------------------------------------------------------
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def roster(request):
     form = RosterFilterForm(request.GET or None, auto_id="roster-%s")
     data = form.cleaned_data if form.is_valid() else {}
@@ -134,7 +135,7 @@ def _timer_conflict(request, exc) -> str:
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("care.time")
 def time_add(request, pk):
     patient = patient_for_org(request.organization, pk)
     form = TimeEntryForm(request.POST, visits=_visits(patient), auto_id="time-%s")
@@ -157,7 +158,7 @@ def _not_billable(entry) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("care.time")
 def time_edit(request, pk):
     entry = selectors.time_entry_for_org(request.organization, pk)
     patient = entry.patient
@@ -195,7 +196,7 @@ def time_edit(request, pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("care.time")
 def timer_start(request, pk):
     patient = patient_for_org(request.organization, pk)
     try:
@@ -206,7 +207,7 @@ def timer_start(request, pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("care.time")
 def timer_stop(request, pk):
     patient = patient_for_org(request.organization, pk)
     form = TimerStopForm(request.POST, auto_id="timer-%s")
@@ -230,12 +231,12 @@ def timer_stop(request, pk):
 
 # --- thresholds -----------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def thresholds(request, pk):
     patient = patient_for_org(request.organization, pk)
     form = ThresholdForm(request.POST or None)
     if request.method == "POST":
-        if request.membership.role not in CLINICAL:
+        if not may(request.membership, "thresholds.change"):
             raise PermissionDenied("Only clinicians change thresholds.")
         if form.is_valid():
             try:
@@ -261,7 +262,6 @@ def thresholds(request, pk):
             "rules": rules,
             "history": history,
             "form": form,
-            "can_edit": request.membership.role in CLINICAL,
         },
     )
 
@@ -279,7 +279,7 @@ def _month(request):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def billing_report(request):
     month, problem = _month(request)
     if problem:
@@ -318,7 +318,7 @@ def billing_report(request):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def billing_csv(request):
     month, problem = _month(request)
     if problem:

@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import ANY_STAFF, CLINICAL, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
+from portal.roles import may
 from readings.care import selectors, services
 from readings.care.alerts import may_work, person_name
 from readings.care.forms import (
@@ -58,7 +59,7 @@ def _queue_patient(request):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def alerts(request):
     view, severity = _queue_params(request)
     patient = _queue_patient(request)
@@ -75,7 +76,7 @@ def alerts(request):
     counts = selectors.alert_view_counts(
         request.organization, user=request.user, severity=severity, patient=patient
     )
-    can_triage = request.membership.role in CLINICAL
+    can_triage = may(request.membership, "alerts.triage")
     for alert in page.object_list:
         _mark_bulk(alert, request.user)
     # Every link of the queue (tabs, severity, pager, the minute's refresh) keeps the patient.
@@ -90,7 +91,6 @@ def alerts(request):
         "tabs": [(key, label, counts[key]) for key, label in selectors.QUEUE_VIEWS.items()],
         "extra": f"&view={view}&severity={severity}{for_patient}",
         "counts": selectors.open_alert_counts(request.organization),
-        "can_triage": can_triage,
         # Bulk actions: information and warning alerts only; a critical row has no checkbox.
         "bulk": can_triage and any(a.bulk_ok for a in page.object_list),
         "bulk_form": AlertBulkForm(auto_id="bulk-%s"),
@@ -108,7 +108,7 @@ def _mark_bulk(alert, user) -> None:
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def alert_badge(request):
     """The navigation's open-alert count, polled by HTMX. Counts only: no patient data."""
     counts = selectors.open_alert_counts(request.organization)
@@ -116,7 +116,7 @@ def alert_badge(request):
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("alerts.triage")
 def alerts_bulk(request):
     """Acknowledge or resolve several information/warning alerts at once (never critical)."""
     view, _ = _queue_params(request)
@@ -160,7 +160,7 @@ def _first_errors(form) -> str:
 
 # --- one alert ------------------------------------------------------------------------------
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def alert_detail(request, pk):
     alert = selectors.alert_for_org(request.organization, pk)
     audit_event_record(action="alert.view", request=request, patient=alert.patient, obj=alert)
@@ -188,7 +188,6 @@ def _detail(request, alert, **bound):
             "patient": alert.patient,
             "readings": selectors.alert_readings(alert),
             "events": alert.events.select_related("actor"),
-            "can_triage": request.membership.role in CLINICAL,
             "may_work": may_work(alert, request.user),
             "is_admin": request.membership.is_admin,
             **forms,
@@ -331,7 +330,7 @@ def _claim_row(request, alert, take_over, note):
     _mark_bulk(alert, request.user)
     # The row keeps its checkbox cell when the table it replaces into has one.
     bulk = request.POST.get("row_bulk") == "1"
-    context = {"alert": alert, "row_message": row_message, "can_triage": True, "bulk": bulk}
+    context = {"alert": alert, "row_message": row_message, "bulk": bulk}
     return render(request, "care/alerts.html#row", context)
 
 
@@ -364,7 +363,7 @@ ALERT_ACTIONS = {
 
 
 @require_POST
-@staff_view(*CLINICAL)
+@staff_action("alerts.triage")
 def alert_action(request, pk, action):
     alert = selectors.alert_for_org(request.organization, pk)
     return ALERT_ACTIONS[action](request, alert)

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from portal.access import ANY_STAFF, staff_view
+from portal.access import staff_action
 from portal.audit import audit_event_record
 from portal.downloads import attachment_disposition, csv_writer
 from readings.care.forms import MonthForm
@@ -33,7 +33,7 @@ def _month(request) -> tuple[dt.date, str]:
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def program_report_page(request):
     month, problem = _month(request)
     if problem:
@@ -55,7 +55,7 @@ def program_report_page(request):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def program_report_csv(request):
     month, problem = _month(request)
     if problem:

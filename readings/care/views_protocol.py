@@ -7,7 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.access import ADMIN_ONLY, ANY_STAFF, staff_view
+from portal.access import staff_action
+from portal.roles import may
 from readings.care import notifications
 from readings.care import protocol as rules
 from readings.care.notifications_models import Channel, Notification
@@ -15,12 +16,12 @@ from readings.care.protocol_forms import ProtocolForm, RotaFormSet, RotaLineForm
 
 
 @require_http_methods(["GET", "POST"])
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def protocol(request):
     organization = request.organization
     current = rules.protocol_current(organization)
     people = list(rules.on_call_candidates(organization))
-    can_edit = request.membership.role in ADMIN_ONLY
+    can_edit = may(request.membership, "protocol.change")
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("Only an organization admin changes the alert protocol.")
     data = request.POST if request.method == "POST" else None
@@ -58,7 +59,6 @@ def protocol(request):
             "protocol": current,
             "form": form,
             "rota": rota,
-            "can_edit": can_edit,
             "history": rules.protocol_history(organization),
             "on_call_now": on_call_now,
             "now_text": rules.moment_text(current, now) if current else "",
@@ -69,7 +69,7 @@ def protocol(request):
 
 # --- the live notice (templates/care/_notice_poller.html, included by base.html) -------------
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def notices(request):
     """The signed-in person's unread notices. No patient data (tier, rule and a link), so the
     poll writes no audit event; opening the alert does."""
@@ -88,7 +88,7 @@ def _own_notice(request, pk) -> Notification:
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def notice_open(request, pk):
     notice = _own_notice(request, pk)
     notifications.notice_mark_read(notification=notice)
@@ -96,7 +96,7 @@ def notice_open(request, pk):
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def notice_dismiss(request, pk):
     notifications.notice_mark_read(notification=_own_notice(request, pk))
     if request.htmx:

@@ -17,10 +17,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal import dates
-from portal.access import ANY_STAFF, staff_view
+from portal.access import staff_action
 from portal.audit import audit_event_record
 from portal.downloads import attachment_disposition, csv_writer
-from portal.models import Role
 from readings.care import signing
 
 SIGNED_PAGE = 50
@@ -65,7 +64,7 @@ def _time(line: dict) -> list[tuple[str, object]]:
 
 
 @require_POST
-@staff_view(Role.PHYSICIAN)
+@staff_action("billing.sign")
 def billing_sign(request):
     """Sign the month (or, with `amend`, sign its amendment as a new version)."""
     try:
@@ -156,7 +155,7 @@ def _packet(request, pk, patient_pk):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def evidence_page(request, pk, patient_pk):
     """The printable evidence packet of one signed patient-month."""
     signature, signed, amendment = _packet(request, pk, patient_pk)
@@ -270,7 +269,7 @@ def _csv_rows(signature, signed, amendment):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def evidence_csv(request, pk, patient_pk):
     """The evidence packet as CSV: one row per fact, `section` saying which."""
     signature, signed, amendment = _packet(request, pk, patient_pk)

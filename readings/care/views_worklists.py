@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.access import ANY_STAFF, patient_for_org, staff_view
+from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from readings.care import worklists as rules
 from readings.care.models import ContactWith
@@ -53,7 +53,7 @@ class WithinForm(forms.Form):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def worklists(request):
     """Every worklist with its count and what puts a patient on it. Counts only: no audit."""
     scope = selectors.Scope(request.organization)
@@ -70,7 +70,7 @@ def worklists(request):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def worklist_nav(request):
     """The navigation's worklist counts (HTMX, on every page). Counts only: no patient data."""
     scope = selectors.Scope(request.organization)
@@ -87,7 +87,7 @@ def worklist_nav(request):
 
 
 @require_GET
-@staff_view(*ANY_STAFF)
+@staff_action("patients.view")
 def worklist(request, slug):
     worklist = rules.BY_SLUG.get(slug)
     scope = selectors.Scope(request.organization)
@@ -138,7 +138,7 @@ def _next_url(request, patient) -> str:
 
 
 @require_POST
-@staff_view(*ANY_STAFF)
+@staff_action("care.time")
 def outreach_log(request, pk):
     """Log an outreach attempt (and, when the patient was reached, the call's minutes)."""
     patient = patient_for_org(request.organization, pk)

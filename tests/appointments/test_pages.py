@@ -335,9 +335,23 @@ def test_episode_created_from_the_patient_page_and_assigned_to_a_visit(client, a
     assert STORE.get("solo", "appointments", visit.solo_id)["episodeOfCareId"] == episode.solo_id
 
 
-def test_reports_and_assistance_are_refused_to_the_wrong_role(client, org, alice, bob):
-    client.force_login(alice)  # a nurse: no reports
-    assert client.get(reverse("appointments:reports")).status_code == HTTPStatus.FORBIDDEN
-    client.force_login(bob)  # a coordinator: no bedside requests
-    assert client.get(reverse("appointments:assistance")).status_code == HTTPStatus.FORBIDDEN
+def test_reports_are_refused_to_a_nurse_and_not_offered(client, org, alice, petra):
+    for clinician in (alice, petra):
+        client.force_login(clinician)
+        assert client.get(reverse("appointments:reports")).status_code == HTTPStatus.FORBIDDEN
+        assert b"Visit reports" not in client.get(reverse("appointments:list")).content
+
+
+def test_a_coordinator_raises_and_sees_assistance_requests(client, org, bob, vendor_accounts):
+    """Virtual nursing is logistics as much as care: the coordinator at the desk asks Solo's
+    virtual nurse to help at a bedside (issue 18 defect 8: this was a 403)."""
     assert bob.membership.role == Role.COORDINATOR
+    client.force_login(bob)
+    assert b"Virtual nursing" in client.get(reverse("appointments:list")).content
+    response = client.post(
+        reverse("appointments:assistance"), {"by": "device", "device_serial": "123457"}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    page = client.get(reverse("appointments:assistance"))
+    assert page.status_code == HTTPStatus.OK
+    assert b"123457" in page.content
