@@ -194,9 +194,8 @@ def patient_discharge(
     if on > today:
         errors["on"] = "The discharge date cannot be in the future."
     elif on < enrolled_on(patient):
-        errors["on"] = (
-            f"The discharge date cannot be before the enrolment ({enrolled_on(patient):%b %-d, %Y})."
-        )
+        first = enrolled_on(patient)
+        errors["on"] = f"The discharge date cannot be before the enrolment ({first:%b %-d, %Y})."
     if errors:
         raise ValidationError(errors)
     patient.is_active = False

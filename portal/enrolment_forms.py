@@ -95,7 +95,7 @@ class EnrolmentForm(forms.Form):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
     def enrolment_fields(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items()}
+        return dict(self.cleaned_data)
 
 
 class DischargeForm(forms.Form):
