@@ -110,9 +110,9 @@ def _data_path(prefix: str, suffix: str) -> Path:
     # Found through the installed distribution's file list: importing the package (even its
     # `data` subpackage, through importlib.resources) would run its slow loader.
     for entry in metadata.distribution(DISTRIBUTION).files or []:
-        if entry.parent.name == "data" and entry.name.startswith(prefix):
-            if entry.name.endswith(suffix):
-                return Path(str(entry.locate()))
+        name = entry.name
+        if entry.parent.name == "data" and name.startswith(prefix) and name.endswith(suffix):
+            return Path(str(entry.locate()))
     raise RuntimeError(f"{DISTRIBUTION} ships no data/{prefix}*{suffix}: check its version")
 
 

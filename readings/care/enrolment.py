@@ -93,9 +93,7 @@ def vendor_links_ensure(*, patient: Patient, by, request=None) -> list[VendorLin
         try:
             value = step(patient)  # no transaction is open here: the vendor call
         except VendorError as exc:
-            logger.info(
-                "vendor link failed: %s patient=%s status=%s", vendor, patient.pk, exc.status
-            )
+            logger.info("vendor link: %s patient=%s status=%s", vendor, patient.pk, exc.status)
             _record(patient, vendor, None, exc.staff_message, by=by, request=request)
         except NotFound as exc:
             _record(patient, vendor, None, str(exc), by=by, request=request)

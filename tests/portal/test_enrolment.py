@@ -75,7 +75,8 @@ def test_enrol_records_patient_diagnoses_consent_and_audit(org, bob, petra, alic
         diagnoses=["I50.22", "i10", "I50.22"],
     )
     patient.refresh_from_db()
-    assert patient.is_active and patient.program.code == "heart_failure"
+    assert patient.is_active
+    assert patient.program.code == "heart_failure"
     assert patient.consent_recorded_by == bob
     assert patient.consent_text_version == CONSENT_TEXT_VERSION
     assert patient.monitoring_started_on is None  # the episode starts with device data
@@ -119,7 +120,8 @@ def test_refusals_write_nothing(org, bob, olga, alice):
     errors = caught.value.message_dict
     assert set(errors) == {"ordering_physician", "primary_nurse", "consent_on", "diagnoses"}
     assert "I50.2" in errors["diagnoses"][0]
-    assert not Patient.objects.exists() and not PatientDiagnosis.objects.exists()
+    assert not Patient.objects.exists()
+    assert not PatientDiagnosis.objects.exists()
 
 
 def test_another_organizations_program_is_refused(org, other_org, bob):
@@ -178,7 +180,8 @@ def test_reenrol_starts_a_new_episode_and_the_audit_keeps_the_discharge(org, bob
     patient_discharge(patient=patient, by=bob, on=today() - dt.timedelta(days=30), reason="moved")
     patient_reenrol(patient=patient, by=bob)
     patient.refresh_from_db()
-    assert patient.is_active and patient.discharged_on is None
+    assert patient.is_active
+    assert patient.discharged_on is None
     assert patient.monitoring_started_on == timezone.now().astimezone(patient.tz).date()
     previous = AuditEvent.objects.get(action="patient.reenrol").detail["previous_discharge"]
     assert previous == {"on": (today() - dt.timedelta(days=30)).isoformat(), "reason": "moved"}
