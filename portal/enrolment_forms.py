@@ -6,6 +6,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from portal.dates import BIRTH_DATE
@@ -76,7 +77,7 @@ class EnrolmentForm(forms.Form):
         physicians = members(organization, physicians=True)
         clinical = members(organization, clinical=True)
         staff = members(organization)
-        user_model = type(user)
+        user_model = get_user_model()
         for name, found in (
             ("ordering_physician", physicians),
             ("primary_nurse", clinical),
