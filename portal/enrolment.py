@@ -66,6 +66,16 @@ def members(organization, *, physicians: bool = False, clinical: bool = False):
     return list(qs)
 
 
+def built_in_programs_ensure() -> None:
+    """The built-in programs exist (migration portal 0007 seeds them; a database flushed by a
+    test, or restored without that data, would otherwise offer no program). One query when
+    they are there; a deactivated one stays deactivated."""
+    have = set(Program.objects.filter(organization=None).values_list("code", flat=True))
+    for code, name in Program.BUILT_IN:
+        if code not in have:
+            Program.objects.get_or_create(organization=None, code=code, defaults={"name": name})
+
+
 def diagnoses_checked(codes: list[str]) -> list[tuple[str, str]]:
     """(code, description) for each distinct code, in order; a code that is not a billable
     ICD-10-CM code of the current release is refused with its name."""

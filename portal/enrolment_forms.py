@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from portal.dates import BIRTH_DATE
-from portal.enrolment import CONSENT_TEXT_VERSION, members
+from portal.enrolment import CONSENT_TEXT_VERSION, built_in_programs_ensure, members
 from portal.enrolment_models import ConsentMethod, DischargeReason, Program, Sex
 
 # Most patients live in these; the full IANA list follows for the rest.
@@ -73,6 +73,7 @@ class EnrolmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices()
         self.fields["time_zone"].initial = organization.time_zone
+        built_in_programs_ensure()
         self.fields["program"].queryset = Program.for_organization(organization)
         physicians = members(organization, physicians=True)
         clinical = members(organization, clinical=True)

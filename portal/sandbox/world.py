@@ -34,7 +34,7 @@ IMPILO_AWAITING_ENROLMENT = [
         [
             ("Nora", "Quint", "1951-04-12"),
             ("Elias", "Brandt", "1948-09-30"),
-            ("Maya", "Okafor", "1962-01-17"),
+            ("Maya", "Lindqvist", "1962-01-17"),
         ],
         start=1,
     )
