@@ -16,6 +16,7 @@ Decisions (README "Enrolment"):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -95,8 +96,8 @@ def diagnoses_checked(codes: list[str]) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-def _staff_checked(patient: Patient) -> dict:
-    errors = {}
+def _staff_checked(patient: Patient) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
     org = patient.organization
     if patient.program_id and not Program.for_organization(org).filter(pk=patient.program_id):
         errors["program"] = "Choose one of your organization's programs."
@@ -130,7 +131,7 @@ def patient_enrol(*, organization, by, fields: dict, diagnoses: list[str], reque
         raise ValueError(f"not enrolment fields: {sorted(unknown)}")
     fields = {"consent_text_version": CONSENT_TEXT_VERSION, "consent_recorded_by": by, **fields}
     patient = Patient(organization=organization, **fields)
-    errors = {}
+    errors: dict[str, Any] = {}
     try:
         patient.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
@@ -198,7 +199,7 @@ def patient_discharge(
     if not patient.is_active:
         raise ValidationError("This patient is already discharged.")
     today = timezone.now().astimezone(patient.tz).date()
-    errors = {}
+    errors: dict[str, Any] = {}
     if reason not in DischargeReason.values:
         errors["reason"] = "Choose the reason for the discharge."
     if on > today:

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.enrolment import built_in_programs_ensure
 from portal.enrolment_models import Program
 from portal.models import Patient, Role
 from portal.sandbox.state import FaultMode
@@ -17,6 +18,13 @@ from readings.models import RuleKind, ThresholdRule
 from tests import factories
 
 ENROL = "/patients/enrol/"
+
+
+def program(code):
+    """A built-in program (seeded by migration; a transactional test before this one flushed
+    the table, so make sure it is there)."""
+    built_in_programs_ensure()
+    return Program.objects.get(code=code, organization=None)
 
 
 def today():
@@ -34,7 +42,7 @@ def form(petra, alice, bob, **overrides):
         "email": "",
         "zip_code": "10001",
         "time_zone": "America/New_York",
-        "program": Program.objects.get(code="heart_failure", organization=None).pk,
+        "program": program("heart_failure").pk,
         "ordering_physician": petra.pk,
         "primary_nurse": alice.pk,
         "consent_on": (today() - dt.timedelta(days=1)).isoformat(),

@@ -4,9 +4,17 @@ from http import HTTPStatus
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from portal.enrolment import built_in_programs_ensure
 from portal.enrolment_models import PatientDiagnosis, Program
 from portal.models import ApiScope, AuditEvent
 from tests.factories import PatientFactory, api_key
+
+
+def program(code):
+    """A built-in program (seeded by migration; a transactional test before this one flushed
+    the table, so make sure it is there)."""
+    built_in_programs_ensure()
+    return Program.objects.get(code=code, organization=None)
 
 
 def expected_patient(p):
@@ -163,7 +171,7 @@ def test_enrol_a_patient(api, org):
 def test_enrolment_fields_are_read_back(api, org, bob, patient):
     """Program by code, current diagnoses by code (a removed one is left out), consent and
     discharge as the enrolment pages recorded them."""
-    patient.program = Program.objects.get(code="copd", organization=None)
+    patient.program = program("copd")
     patient.sex = "female"
     patient.consent_on = dt.date(2026, 11, 2)
     patient.consent_method = "verbal"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from portal.audit import AuditEvent
 from portal.enrolment import (
     CONSENT_TEXT_VERSION,
+    built_in_programs_ensure,
     patient_discharge,
     patient_enrol,
     patient_reenrol,
@@ -19,6 +20,13 @@ from portal.enrolment_models import DischargeReason, PatientDiagnosis, Program
 from portal.icd10cm import CODE_SET, normalise, release
 from portal.models import Patient
 from tests import factories
+
+
+def program(code):
+    """A built-in program (seeded by migration; a transactional test before this one flushed
+    the table, so make sure it is there)."""
+    built_in_programs_ensure()
+    return Program.objects.get(code=code, organization=None)
 
 
 def today():
@@ -34,7 +42,7 @@ def fields(**overrides):
         "sex": "female",
         "mrn": "RHV-300001",
         "time_zone": "America/New_York",
-        "program": Program.objects.get(code="heart_failure", organization=None),
+        "program": program("heart_failure"),
         "consent_on": today() - dt.timedelta(days=1),
         "consent_method": "verbal",
         **overrides,
