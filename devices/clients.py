@@ -73,6 +73,14 @@ class ImpiloClient(VendorClient):
         """Patient lookup (seed 001, Device Association Workflow step 2)."""
         return self.json("GET", f"v1/patients/{int(patient_id)}")
 
+    def find_patients(self, *, external_id: str) -> list[dict]:
+        """Patient lookup by the customer's own id for them, our MRN (seed 001, Device
+        Association Workflow step 2; the query is our convention: `GET /v1/patients?externalId=`
+        → `{"patients": [...]}`, answered by portal/sandbox/impilo.py)."""
+        body = self.json("GET", "v1/patients", params={"externalId": external_id})
+        found = body.get("patients") if isinstance(body, dict) else None
+        return [p for p in found if isinstance(p, dict)] if isinstance(found, list) else []
+
     def get_site(self, site_id: int) -> dict:
         """Site lookup (seed 001, Device Association Workflow step 2)."""
         return self.json("GET", f"v1/sites/{int(site_id)}")

@@ -54,7 +54,11 @@ class PatientList(generics.ListCreateAPIView):
 
     def get_queryset(self):
         query = self.request.query_params.get("search", "").strip()[:100]
-        return patients_search(self.request.organization, query)
+        return (
+            patients_search(self.request.organization, query)
+            .select_related("program")
+            .prefetch_related("diagnoses")
+        )
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)

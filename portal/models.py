@@ -157,6 +157,10 @@ class Patient(models.Model):
     # the portal's own decision (monitoring, roster, billing): Solo's flag only stops visits, and
     # reactivation in Solo must not undo a discharge made in the portal, nor the reverse.
     solo_deactivated_at = models.DateTimeField("deactivated in Solo", null=True, blank=True)
+    # Why a vendor id above is still empty after the portal last tried to find or create it
+    # ({"solo"|"validic"|"impilo": staff message}); cleared per vendor once linked
+    # (readings.care.enrolment). Vendor messages only, never patient details.
+    vendor_link_problems = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -38,7 +38,14 @@ ACTIONS: dict[str, Action] = {
         "worklists, billing and program reports; open and dismiss alert notices sent to you",
     ),
     # --- enrolment and logistics
-    "patients.enrol": Action(LOGISTICS, "Enrol a patient, discharge a patient"),
+    "patients.enrol": Action(
+        LOGISTICS, "Enrol a patient, re-enrol a discharged one, link a patient to the vendors"
+    ),
+    "patients.discharge": Action(
+        EVERYONE,
+        "Discharge a patient from monitoring (reason, date; unassign their devices) — the "
+        "nurse who ends a monitoring episode is as often clinical staff as a coordinator",
+    ),
     "patients.demographics": Action(LOGISTICS, "Edit a patient's demographics (sent to Solo)"),
     "devices.manage": Action(
         EVERYONE,

@@ -3,11 +3,26 @@ from rest_framework import serializers
 
 from portal import dates
 from portal.api_helpers import StrictSerializer
+from portal.enrolment_models import Sex
 from portal.identifiers import validate_identifier
 from portal.models import Patient, validate_time_zone
 
 
 class PatientSerializer(serializers.ModelSerializer):
+    # Enrolment (portal/enrolment_models.py): the program by its code, the current diagnoses
+    # by ICD-10-CM code, consent and discharge as recorded on the enrolment pages.
+    program = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="The monitoring program's code."
+    )
+    diagnoses = serializers.SerializerMethodField(
+        help_text="Current ICD-10-CM codes (with the dot, e.g. I50.22), in the order added."
+    )
+
+    @extend_schema_field({"type": "array", "items": {"type": "string", "maxLength": 8}})
+    def get_diagnoses(self, patient) -> list[str]:
+        # The list endpoint prefetches only current rows (portal.api); one patient reads them.
+        return [d.code for d in patient.diagnoses.all() if d.removed_at is None]
+
     class Meta:
         model = Patient
         fields = [
@@ -16,10 +31,18 @@ class PatientSerializer(serializers.ModelSerializer):
             "first_name",
             "last_name",
             "birth_date",
+            "sex",
             "zip_code",
             "time_zone",
             "is_active",
             "monitoring_started_on",
+            "program",
+            "diagnoses",
+            "consent_on",
+            "consent_method",
+            "consent_text_version",
+            "discharged_on",
+            "discharge_reason",
             "impilo_patient_id",
             "solo_id",
             "solo_spid",
@@ -47,6 +70,7 @@ class PatientCreateSerializer(StrictSerializer):
     birth_date = serializers.DateField(
         validators=[dates.BIRTH_DATE.validate], help_text="1900-01-01 to today."
     )
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     # [0-9], not \d: Python's \d matches every script's digits.
     zip_code = serializers.RegexField(r"^[0-9]{5}(-[0-9]{4})?$", required=False, allow_blank=True)
     time_zone = TimeZoneField(max_length=64, validators=[validate_time_zone])

@@ -7,13 +7,20 @@ from rest_framework.permissions import AllowAny
 
 from portal import profile, views
 from portal.api_helpers import json_error_view
-from readings.care import patient_page
+from readings.care import patient_page, views_enrol
 
 patient_urls = (
     [
         path("", views.patient_list, name="list"),
         # The page that composes every app's panel is care's (the top of the dependency graph).
         path("<int:pk>/", patient_page.patient_detail, name="detail"),
+        # Enrolment reaches every app (vendor ids, program rules, devices): care's views.
+        path("enrol/", views_enrol.patient_enrol, name="enrol"),
+        path("enrol/diagnoses/", views_enrol.diagnosis_search, name="enrol_diagnoses"),
+        path("enrol/diagnoses/pick/", views_enrol.diagnosis_pick, name="enrol_diagnosis_pick"),
+        path("<int:pk>/link-vendors/", views_enrol.vendors_link, name="link_vendors"),
+        path("<int:pk>/discharge/", views_enrol.discharge, name="discharge"),
+        path("<int:pk>/reenrol/", views_enrol.reenrol, name="reenrol"),
     ],
     "patients",
 )

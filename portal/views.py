@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from portal.access import staff_action, staff_view
 from portal.audit import audit_event_record
+from portal.roles import may
 from portal.selectors import patients_search
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ def patient_list(request):
         request=request,
         detail={"page": page.number, "searched": bool(query)},
     )
-    context = {"page": page, "query": query}
+    # Action "patients.enrol" (coordinators and org admins): readings.care.views_enrol.
+    can_enrol = may(request.membership, "patients.enrol")
+    context = {"page": page, "query": query, "can_enrol": can_enrol}
     template = "portal/patient_list.html"
     if request.htmx and request.htmx.target == "patient-results":
         template += "#results"

@@ -64,6 +64,10 @@ def seed_patients(store):
                 "zipCode": p.zip_code,
             },
         )
+    # Patients the clinic registered with Impilo (a device order) and has not yet enrolled in
+    # the portal: enrolling one of these MRNs links them (readings.care.enrolment).
+    for p in world.IMPILO_AWAITING_ENROLMENT:
+        store.put(VENDOR, "patients", p["id"], {"customerId": int(world.IMPILO_CUSTOMER_ID), **p})
     # A patient of another customer: association rule 1 refuses our devices for them.
     store.put(
         VENDOR,
@@ -112,6 +116,20 @@ def patient_detail(request, patient_id: int):
 
 
 @impilo_view("GET")
+def patient_search(request):
+    """GET /v1/patients?externalId= — patient lookup by the customer's id (our MRN)."""
+    external_id = request.GET.get("externalId", "")
+    if not external_id:
+        return error(400, "externalId is required")
+    found = [
+        p
+        for p in STORE.all(VENDOR, "patients")
+        if p.get("externalId") == external_id and visible_patient(p["id"])
+    ]
+    return JsonResponse({"patients": found})
+
+
+@impilo_view("GET")
 def site_detail(request, site_id: int):
     """GET /v1/sites/{id} — site lookup (seed 001, Device Association Workflow step 2)."""
     site = STORE.get(VENDOR, "sites", site_id)
@@ -121,6 +139,7 @@ def site_detail(request, site_id: int):
 
 
 urlpatterns = [
+    path("v1/patients", patient_search, name="impilo-patient-search"),
     path("v1/patients/<int:patient_id>", patient_detail, name="impilo-patient"),
     path("v1/sites/<int:site_id>", site_detail, name="impilo-site"),
 ]

@@ -19,6 +19,26 @@ ORG_NAME = "Riverside Heart & Vascular"
 IMPILO_CUSTOMER_ID = "7001"
 OTHER_IMPILO_CUSTOMER_ID = "7999"  # a different customer: its patients cannot get our devices
 SOLO_BRAND = "riverside"
+# Patients the clinic registered with Impilo (with a device order) but has not enrolled in the
+# portal yet: enrolling one of these MRNs finds them at Impilo (the demo and the browser test).
+IMPILO_AWAITING_ENROLMENT = [
+    {
+        "id": 31000 + n,
+        "externalId": f"RHV-30000{n}",
+        "firstName": first,
+        "lastName": last,
+        "dateOfBirth": born,
+        "zipCode": "10001",
+    }
+    for n, (first, last, born) in enumerate(
+        [
+            ("Nora", "Quint", "1951-04-12"),
+            ("Elias", "Brandt", "1948-09-30"),
+            ("Maya", "Lindqvist", "1962-01-17"),
+        ],
+        start=1,
+    )
+]
 PATIENT_GRAPH_BRAND_ID = "brand-riverside"
 
 # Sandbox credentials (the sandbox accepts exactly these; never real secrets).

@@ -12,9 +12,11 @@ from portal.access import patient_for_org, staff_action
 from portal.audit import audit_event_record
 from readings import panels as readings_panels
 from readings.care import panels as care_panels
+from readings.care import views_enrol
 
 # In page order: the care team's work first, then the series, the devices, the visits.
 PANELS = (
+    views_enrol,  # enrolment status (program, consent, discharge, vendor links)
     care_panels,
     readings_panels,
     devices_panels,

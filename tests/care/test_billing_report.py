@@ -256,3 +256,23 @@ def test_billing_page_query_count_is_constant(
     with django_assert_max_num_queries(15):  # + is the month signed; + the Solo visits (contact)
         response = nurse_client.get("/billing/?month=2026-10")
     assert len(response.context["lines"]) == count
+
+
+def test_a_discharged_patient_keeps_the_days_before_discharge_and_no_more(org, monitored):
+    """Discharge on Nov 15 (issue 18): the period Oct 31–Nov 29 counts the 16 days before it
+    and none of the days a device still assigned sent after; the patient is listed in
+    November's report though inactive with no time logged."""
+    device_days(monitored, 25, start=dt.date(2026, 10, 31))  # Oct 31 – Nov 24
+    monitored.is_active = False
+    monitored.discharged_on = dt.date(2026, 11, 15)
+    monitored.discharge_reason = "goals_met"
+    monitored.save()
+    november = dt.date(2026, 11, 1)
+    assert list(selectors.billing_patients(org, november)) == [monitored]
+    line = line_for(monitored, november)
+    assert [(p.first, p.last, len(p.days)) for p in line.periods] == [
+        (dt.date(2026, 10, 31), dt.date(2026, 11, 29), 16)
+    ]
+    assert line.code_names == ["99453", "99454"]
+    # Two months on, no period reaches back to the discharge: not listed.
+    assert list(selectors.billing_patients(org, dt.date(2027, 1, 1))) == []

@@ -1,9 +1,20 @@
+import datetime as dt
 from http import HTTPStatus
 
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from portal.enrolment import built_in_programs_ensure
+from portal.enrolment_models import PatientDiagnosis, Program
 from portal.models import ApiScope, AuditEvent
 from tests.factories import PatientFactory, api_key
+
+
+def program(code):
+    """A built-in program (seeded by migration; a transactional test before this one flushed
+    the table, so make sure it is there)."""
+    built_in_programs_ensure()
+    return Program.objects.get(code=code, organization=None)
 
 
 def expected_patient(p):
@@ -13,10 +24,18 @@ def expected_patient(p):
         "first_name": p.first_name,
         "last_name": p.last_name,
         "birth_date": p.birth_date.isoformat(),
+        "sex": "unknown",
         "zip_code": p.zip_code,
         "time_zone": p.time_zone,
         "is_active": True,
         "monitoring_started_on": None,
+        "program": None,
+        "diagnoses": [],
+        "consent_on": None,
+        "consent_method": "",
+        "consent_text_version": "",
+        "discharged_on": None,
+        "discharge_reason": "",
         "impilo_patient_id": None,
         "solo_id": None,
         "solo_spid": None,
@@ -147,3 +166,38 @@ def test_enrol_a_patient(api, org):
     assert again.status_code == HTTPStatus.CONFLICT
     assert again.json()["error"] == "mrn_taken"
     assert AuditEvent.objects.filter(action="patient.create").count() == 1
+
+
+def test_enrolment_fields_are_read_back(api, org, bob, patient):
+    """Program by code, current diagnoses by code (a removed one is left out), consent and
+    discharge as the enrolment pages recorded them."""
+    patient.program = program("copd")
+    patient.sex = "female"
+    patient.consent_on = dt.date(2026, 11, 2)
+    patient.consent_method = "verbal"
+    patient.consent_text_version = "RPM consent v2026.1"
+    patient.is_active = False
+    patient.discharged_on = dt.date(2026, 11, 20)
+    patient.discharge_reason = "higher_care"
+    patient.save()
+    PatientDiagnosis.objects.create(patient=patient, code="J44.9", description="COPD", added_by=bob)
+    PatientDiagnosis.objects.create(
+        patient=patient, code="I10", description="HTN", removed_at=timezone.now()
+    )
+    body = api.get(f"/api/v1/patients/{patient.pk}").json()
+    assert {
+        k: body[k] for k in ("sex", "program", "diagnoses", "consent_on", "consent_method")
+    } == {
+        "sex": "female",
+        "program": "copd",
+        "diagnoses": ["J44.9"],
+        "consent_on": "2026-11-02",
+        "consent_method": "verbal",
+    }
+    assert (body["is_active"], body["discharged_on"], body["discharge_reason"]) == (
+        False,
+        "2026-11-20",
+        "higher_care",
+    )
+    listed = api.get("/api/v1/patients").json()["results"][0]
+    assert listed["diagnoses"] == ["J44.9"]

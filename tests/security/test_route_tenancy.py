@@ -146,6 +146,30 @@ EXPECT = {
     "accounts/passkeys/jsi18n/": Public("the passkey script's translations"),
     "patients/": Page(),
     "patients/<int:pk>/": Page(url=lambda w: f"/patients/{w['patient'].pk}/", scoped=True),
+    # enrolment (readings.care.views_enrol): coordinators and admins enrol and re-enrol;
+    # any staff discharges
+    "patients/enrol/": Page(action="patients.enrol", methods=("GET", "POST")),
+    "patients/enrol/diagnoses/": Page(action="patients.enrol"),
+    "patients/enrol/diagnoses/pick/": Page(action="patients.enrol"),
+    "patients/<int:pk>/link-vendors/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/link-vendors/",
+        scoped=True,
+        methods=("POST",),
+        action="patients.enrol",
+        ok=None,
+    ),
+    "patients/<int:pk>/discharge/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/discharge/",
+        scoped=True,
+        action="patients.discharge",
+    ),
+    "patients/<int:pk>/reenrol/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/reenrol/",
+        scoped=True,
+        methods=("POST",),
+        action="patients.enrol",
+        ok=None,
+    ),
     "api/v1/patients": Api(action={"GET": READ, "POST": "patients.enrol"}, methods=("GET", "POST")),
     "api/v1/patients/<int:pk>": Api(
         url=lambda w: f"/api/v1/patients/{w['patient'].pk}", scoped=True

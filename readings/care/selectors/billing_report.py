@@ -80,10 +80,14 @@ class BillingLine:
 
 
 def billing_patients(organization, month: dt.date, query: str = ""):
-    """Patients the month's report lists: active, or with time logged that month."""
+    """Patients the month's report lists: active, with time logged that month, or discharged
+    late enough that a period ending this month holds days before their discharge."""
     first, last = billing.month_bounds(month)
+    reach = first - dt.timedelta(days=billing.PERIOD_DAYS - 1)
     qs = Patient.objects.filter(organization=organization).filter(
-        Q(is_active=True) | Q(time_entries__day__gte=first, time_entries__day__lte=last)
+        Q(is_active=True)
+        | Q(time_entries__day__gte=first, time_entries__day__lte=last)
+        | Q(is_active=False, discharged_on__gte=reach)
     )
     if query:
         qs = qs.filter(Q(last_name__istartswith=query) | Q(mrn__iexact=query))
@@ -128,6 +132,10 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
     ):
         entries[entry.patient_id].append(entry)
     visits = visit_days(patients, time_first, last)
+    for patient in patients:
+        if patient.discharged_on is not None:
+            # Monitoring ended that day: a device still assigned afterwards counts for nothing.
+            days[patient.pk] = {d for d in days[patient.pk] if d <= patient.discharged_on}
     lines = []
     for patient in patients:
         start = billing.episode_start(
@@ -138,7 +146,7 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
             setup = billing.setup_period(start, days[patient.pk])
             today = now.astimezone(patient.tz).date()
             spans = billing.periods_ending_in(start, month)
-            if first <= today <= last and today >= start:
+            if first <= today <= last and today >= start and patient.is_active:
                 # The period running today ends next month: shown as in progress so staff
                 # see where the patient stands; it is billed in the month it ends.
                 current = billing.period_bounds(start, today)
