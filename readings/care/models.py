@@ -274,3 +274,4 @@ from readings.care.protocol_models import (  # noqa: E402, F401
     RotaSlot,
 )
 from readings.care.signing_models import BillingSignature, SignedPatientMonth  # noqa: E402, F401
+from readings.care.medication_models import Medication, MedicationChange  # noqa: E402, F401
