@@ -60,7 +60,8 @@ def latest_rows(patient, latest: list[Reading], rules) -> list[LatestRow]:
             value = f"{r.display_value}/{dia.display_value if dia else '—'}"
             if dia is not None:
                 crossed = _worst(crossed, rule_crossed(rules, dia.metric, dia.value))
-            rows.append(LatestRow("Blood pressure", value, r.unit_label, charts.local_text(r), crossed))
+            when = charts.local_text(r)
+            rows.append(LatestRow("Blood pressure", value, r.unit_label, when, crossed))
             continue
         rows.append(
             LatestRow(r.metric_label, r.display_value, r.unit_label, charts.local_text(r), crossed)

@@ -58,7 +58,8 @@ def medications_for(patient: Patient) -> tuple[list[Medication], list[Medication
         .prefetch_related("changes__by")
     )
     current = [m for m in rows if m.is_current]
-    stopped = sorted((m for m in rows if not m.is_current), key=lambda m: m.stopped_at, reverse=True)
+    stopped = [m for m in rows if not m.is_current]
+    stopped.sort(key=lambda m: m.stopped_at, reverse=True)
     return current, stopped
 
 
@@ -101,8 +102,8 @@ def medication_add(*, patient: Patient, by, request=None, **fields) -> Medicatio
 def medication_update(*, medication: Medication, by, request=None, **changes) -> Medication:
     """Change a current medication's entry; the earlier values stay in its history. Saving
     the same values changes nothing (no history row)."""
-    medication = Medication.objects.select_for_update().select_related("patient").get(
-        pk=medication.pk
+    medication = (
+        Medication.objects.select_for_update().select_related("patient").get(pk=medication.pk)
     )
     if not medication.is_current:
         raise ValidationError("This medication was stopped; add it again to restart it.")
@@ -126,8 +127,8 @@ def medication_stop(
     *, medication: Medication, by, request=None, now: dt.datetime | None = None
 ) -> Medication:
     """Take a medication off the current list; it stays, stopped, with who and when."""
-    medication = Medication.objects.select_for_update().select_related("patient").get(
-        pk=medication.pk
+    medication = (
+        Medication.objects.select_for_update().select_related("patient").get(pk=medication.pk)
     )
     if not medication.is_current:
         return medication  # stopped twice (two nurses at once): the first stop stands

@@ -259,6 +259,7 @@ class RosterState(models.Model):
         return f"roster state of patient {self.patient_id}"
 
 
+from readings.care.medication_models import Medication, MedicationChange  # noqa: E402, F401
 from readings.care.notifications_models import (  # noqa: E402, F401
     AlertWatch,
     Channel,
@@ -274,4 +275,3 @@ from readings.care.protocol_models import (  # noqa: E402, F401
     RotaSlot,
 )
 from readings.care.signing_models import BillingSignature, SignedPatientMonth  # noqa: E402, F401
-from readings.care.medication_models import Medication, MedicationChange  # noqa: E402, F401

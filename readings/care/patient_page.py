@@ -109,8 +109,8 @@ def patient_detail(request, pk):
             obj=patient,
             detail={"kinds": request.GET.getlist("kind"), "older": context["timeline_older"]},
         )
-        template = "care/_timeline_items.html" if target == "timeline-older" else "care/_timeline.html"
-        return render(request, template, context)
+        older = target == "timeline-older"
+        return render(request, f"care/_timeline{'_items' if older else ''}.html", context)
     audit_event_record(action="patient.view", request=request, patient=patient, obj=patient)
     return render(
         request,

@@ -145,7 +145,8 @@ def _readings(patient, cursor, limit):
 
 def _chart_url(patient, reading) -> str:
     day = reading.local_measured_at.date().isoformat()
-    metric = readings_selectors.BP if reading.metric in ("systolic", "diastolic") else reading.metric
+    bp = reading.metric in ("systolic", "diastolic")
+    metric = readings_selectors.BP if bp else reading.metric
     base = reverse("readings:chart", args=[patient.pk])
     return f"{base}?metric={metric}&range=custom&start={day}&end={day}"
 
@@ -371,9 +372,7 @@ def patient_timeline(
         now = now or timezone.now()
         cursor = Cursor(now + dt.timedelta(microseconds=1), SOURCES[-1][0], 0)
     wanted = set(kinds or parse_kinds([]))
-    slices = [
-        fn(patient, cursor, limit + 1) for _name, kind, fn in SOURCES if kind in wanted
-    ]
+    slices = [fn(patient, cursor, limit + 1) for _name, kind, fn in SOURCES if kind in wanted]
     merged = list(islice(merge(*slices, key=TimelineItem.sort_key, reverse=True), limit + 1))
     items = merged[:limit]
     more = len(merged) > limit
@@ -384,4 +383,3 @@ def local_time(item: TimelineItem, patient) -> str:
     """The item's instant in the patient's zone, with the zone: "Nov 24, 2026 7:32 AM EST"."""
     local = item.at.astimezone(patient.tz)
     return f"{local:%b %-d, %Y %-I:%M %p} {local.tzname()}"
-
