@@ -55,6 +55,16 @@ class Medication(models.Model):
     def is_current(self) -> bool:
         return self.stopped_at is None
 
+    @property
+    def history(self) -> list:
+        """Its changes, oldest first (prefetched by readings.care.medications.medications_for)."""
+        return list(self.changes.all())
+
+    @property
+    def last_change(self):
+        history = self.history
+        return history[-1] if history else None
+
     def snapshot(self) -> dict:
         return {
             "name": self.name,
