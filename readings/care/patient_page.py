@@ -77,12 +77,10 @@ def timeline_context(request, patient) -> dict:
     kinds = timeline.parse_kinds(request.GET.getlist("kind"))
     cursor = timeline.parse_cursor(request.GET.get("before", ""))
     page = timeline.patient_timeline(patient, kinds=kinds, cursor=cursor)
-    zone = patient.tz
     filtered = len(kinds) < len(timeline.KINDS)
     query = "&".join(f"kind={k}" for k in kinds) if filtered else ""
     return {
         "timeline": page,
-        "timeline_items": [(item, item.at.astimezone(zone)) for item in page.items],
         # None ticked means every kind: a tick narrows the timeline to the ticked kinds.
         "timeline_kinds": [(k, label, filtered and k in kinds) for k, label in timeline.KINDS],
         "timeline_filtered": filtered,

@@ -45,8 +45,8 @@ def test_header_shows_who_the_patient_is_and_who_looks_after_them(nurse_client, 
     content = nurse_client.get(page(enrolled)).content.decode()
 
     today = timezone.now().astimezone(enrolled.tz).date()
-    assert f"<strong>{enrolled.age_on(today)}</strong> years" in content
-    assert "Female" in content
+    assert f"Age <strong>{enrolled.age_on(today)}</strong>" in content
+    assert "Sex <strong>female</strong>" in content
     assert "Heart failure" in content
     assert "I50.22" in content
     assert "I10" not in content  # removed from the list
@@ -77,6 +77,14 @@ def test_devices_with_their_last_reading_in_the_patients_time(nurse_client, pati
 
     assert cuff.identifier in content
     assert "last reading Nov 24, 2026 7:32 AM EST" in content
+
+
+def test_timeline_times_are_the_patients_local_time_with_the_zone(nurse_client, patient):
+    reading(patient, "systolic", 191, at=dt.datetime(2026, 11, 24, 12, 32, tzinfo=dt.UTC))
+
+    content = nurse_client.get(page(patient)).content.decode()
+
+    assert "Nov 24, 2026<br>7:32 AM EST" in content
 
 
 def test_blood_pressure_is_one_value(nurse_client, patient):

@@ -109,12 +109,6 @@ def test_only_this_patients_items(patient, history, org, alice, now):
     assert len(items) == len(ORDER)
 
 
-def test_times_shown_in_the_patients_zone_with_the_zone(patient, history, now):
-    item = timeline.patient_timeline(patient, now=now).items[0]
-
-    assert timeline.local_time(item, patient).endswith(("EST", "EDT"))
-
-
 def test_query_count_does_not_grow_with_the_history(patient, alice, now, settings):
     patient_history(patient, alice, now=now)
 

@@ -377,9 +377,3 @@ def patient_timeline(
     items = merged[:limit]
     more = len(merged) > limit
     return TimelinePage(items=items, next_cursor=items[-1].cursor if more and items else "")
-
-
-def local_time(item: TimelineItem, patient) -> str:
-    """The item's instant in the patient's zone, with the zone: "Nov 24, 2026 7:32 AM EST"."""
-    local = item.at.astimezone(patient.tz)
-    return f"{local:%b %-d, %Y %-I:%M %p} {local.tzname()}"
