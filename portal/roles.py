@@ -76,6 +76,9 @@ ACTIONS: dict[str, Action] = {
         CLINICAL, "Claim, release, assign, acknowledge, note, escalate and resolve alerts"
     ),
     "readings.manual": Action(CLINICAL, "Enter a reading by hand"),
+    "medications.change": Action(
+        CLINICAL, "Add, change and stop entries on a patient's medication list"
+    ),
     "thresholds.change": Action(CLINICAL, "Change a patient's alert thresholds"),
     "visits.clinical": Action(
         CLINICAL,

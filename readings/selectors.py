@@ -117,6 +117,20 @@ def out_of_range_readings(organization, since: datetime):
     )
 
 
+def patient_out_of_range(patient):
+    """The patient's readings crossing a single-reading rule in force for them (their overrides,
+    else the organization's defaults), newest first: the patient page's timeline slices it."""
+    rules = thresholds.effective_rules(patient.organization, [patient.pk])[patient.pk]
+    condition = _crossing(rules)
+    if not condition:
+        return Reading.objects.none()
+    return (
+        Reading.objects.filter(condition, patient=patient)
+        .select_related("device")
+        .order_by("-measured_at", "-id")
+    )
+
+
 # --- chart series ---------------------------------------------------------------------------
 @dataclass
 class Series:

@@ -260,6 +260,7 @@ class RosterState(models.Model):
         return f"roster state of patient {self.patient_id}"
 
 
+from readings.care.medication_models import Medication, MedicationChange  # noqa: E402, F401
 from readings.care.notifications_models import (  # noqa: E402, F401
     AlertWatch,
     Channel,

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from readings.care import (
+    medication_views,
     views,
     views_alerts,
     views_program_report,
@@ -65,4 +66,15 @@ urlpatterns += [
     path("notices/", views_protocol.notices, name="notices"),
     path("notices/<int:pk>/open/", views_protocol.notice_open, name="notice_open"),
     path("notices/<int:pk>/dismiss/", views_protocol.notice_dismiss, name="notice_dismiss"),
+]
+
+# The patient page's medication list (issue 18): readings.care.medication_views.
+urlpatterns += [
+    path("patients/<int:pk>/medications/", medication_views.medications, name="medications"),
+    path("medications/<int:pk>/", medication_views.medication_edit, name="medication_edit"),
+    path(
+        "medications/<int:pk>/stop/",
+        medication_views.medication_stop_view,
+        name="medication_stop",
+    ),
 ]

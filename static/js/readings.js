@@ -46,6 +46,21 @@
     return Math.round(v * 10) / 10;
   }
 
+  // The mini chart's x axis: dates only ("Nov 3"), in the patient's zone, spaced for a
+  // narrow card; the hover line below the chart gives the exact time.
+  function compactDates(tz) {
+    var day = uPlot.fmtDate("{MMM} {D}");
+    return {
+      stroke: "#5b6775",
+      grid: { stroke: "#edf0f3" },
+      space: 64,
+      size: 30,
+      values: function (u, splits) {
+        return splits.map(function (s) { return day(uPlot.tzDate(new Date(s * 1e3), tz)); });
+      }
+    };
+  }
+
   function build(el) {
     var source = document.getElementById(el.dataset.source);
     if (!source || el.dataset.ready) { return; }
@@ -85,7 +100,7 @@
     var pad = Math.max((hi - lo) * 0.08, 1);
     var opts = {
       width: Math.max(el.clientWidth, 200),
-      height: compact ? 140 : parseInt(el.dataset.height || "360", 10),
+      height: compact ? 170 : parseInt(el.dataset.height || "360", 10),
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), d.tz); },
       series: series,
       bands: bands,
@@ -93,7 +108,7 @@
       cursor: { points: { size: 9 }, drag: { x: !compact, y: false } },
       scales: { y: { range: [Math.floor(lo - pad), Math.ceil(hi + pad)] } },
       axes: [
-        { stroke: "#5b6775", grid: { stroke: "#edf0f3" }, show: !compact },
+        compact ? compactDates(d.tz) : { stroke: "#5b6775", grid: { stroke: "#edf0f3" } },
         { stroke: "#5b6775", grid: { stroke: "#edf0f3" }, label: compact ? "" : d.unit, size: compact ? 40 : 56 }
       ],
       plugins: [thresholdsPlugin(d.thresholds, !compact)],

@@ -19,7 +19,7 @@ def test_nurse_reads_the_chart_switches_range_and_metric(
 
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
     panel = page.get_by_role("region", name="Readings")
-    expect(panel.get_by_text("Systolic BP", exact=True)).to_be_visible()
+    expect(panel.get_by_text("Blood pressure", exact=True)).to_be_visible()
     expect(panel.locator("canvas")).to_have_count(1)
     page.screenshot(path=f"{screenshot_dir}/readings-patient-panel.png", full_page=True)
 

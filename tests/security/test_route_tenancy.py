@@ -73,6 +73,17 @@ class Public:
     why: str
 
 
+def medication(world):
+    """The patient's medication (added through the service on first use)."""
+    from readings.care.medications import medication_add
+
+    if "medication" not in world:
+        world["medication"] = medication_add(
+            patient=world["patient"], by=None, name="Furosemide", dose="20 mg"
+        )
+    return world["medication"]
+
+
 def visit(world, rest):
     return f"/appointments/{world['appointment'].pk}/{rest}"
 
@@ -515,6 +526,23 @@ EXPECT = {
         scoped=True,
         methods=("POST",),
         action="care.time",
+    ),
+    # --- the patient page's medication list (tests/care/test_medications.py): every staff
+    # member reads it, clinical staff keep it
+    "patients/<int:pk>/medications/": Page(
+        url=lambda w: f"/patients/{w['patient'].pk}/medications/",
+        scoped=True,
+        methods=("GET", "POST"),
+        action={"GET": READ, "POST": "medications.change"},
+    ),
+    "medications/<int:pk>/": Page(
+        url=lambda w: f"/medications/{medication(w).pk}/", scoped=True, action="medications.change"
+    ),
+    "medications/<int:pk>/stop/": Page(
+        url=lambda w: f"/medications/{medication(w).pk}/stop/",
+        scoped=True,
+        methods=("POST",),
+        action="medications.change",
     ),
     "reports/program/": Page(),
     "reports/program.csv": Page(),
