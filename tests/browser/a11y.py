@@ -15,8 +15,8 @@ _OVERFLOWING = """(width) => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > width + 1
        && e.parentElement.getBoundingClientRect().right <= width + 1)
   .slice(0, 5)
-  .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (right edge at
-    ${Math.round(e.getBoundingClientRect().right)} px)`)"""
+  .map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`
+    + ` (right edge at ${Math.round(e.getBoundingClientRect().right)} px)`)"""
 
 
 def assert_fits_viewport(page, label=""):

@@ -155,7 +155,7 @@ def _phone_menu_and_printed_chart(page, base_url, patient):
 
     # on paper: the chart and its heading, the patient, range and printed-at time on top, in
     # black and white; no navigation, buttons, forms or notices
-    page.set_viewport_size({"width": 760, "height": 1000})
+    page.set_viewport_size({"width": 680, "height": 1000})  # Letter paper, less margins
     page.emulate_media(media="print")
     header = page.locator(".print-header")
     expect(header).to_be_visible()
@@ -174,5 +174,5 @@ def _phone_menu_and_printed_chart(page, base_url, patient):
     assert colours
     assert set(colours) == {"rgb(255, 255, 255)"}
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
-    assert page.evaluate("document.documentElement.scrollWidth") <= 760
+    assert page.evaluate("document.documentElement.scrollWidth") <= 680
     _shot(page, "layout-print-chart")
