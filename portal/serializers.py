@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from portal import dates
 from portal.api_helpers import StrictSerializer
-from portal.enrolment_models import Sex
+from portal.enrolment_models import ConsentMethod, DischargeReason, Sex
 from portal.identifiers import validate_identifier
 from portal.models import Patient, validate_time_zone
 
@@ -16,6 +16,14 @@ class PatientSerializer(serializers.ModelSerializer):
     )
     diagnoses = serializers.SerializerMethodField(
         help_text="Current ICD-10-CM codes (with the dot, e.g. I50.22), in the order added."
+    )
+
+    # Empty ("") until recorded / while not discharged: the schema's enums admit "".
+    consent_method = serializers.ChoiceField(
+        choices=ConsentMethod.choices, allow_blank=True, read_only=True
+    )
+    discharge_reason = serializers.ChoiceField(
+        choices=DischargeReason.choices, allow_blank=True, read_only=True
     )
 
     @extend_schema_field({"type": "array", "items": {"type": "string", "maxLength": 8}})

@@ -56,3 +56,9 @@ def patient_time(value, patient) -> str:
 def viewer_zone_name() -> str:
     """The viewer's zone as its abbreviation right now (EST / EDT …)."""
     return date_format(timezone.now().astimezone(viewer_zone()), "T")
+
+
+@register.simple_tag
+def now_for_viewer(style: str = "full") -> str:
+    """This instant on the viewer's clock, with the zone (the print header's "Printed …")."""
+    return _render(timezone.now(), viewer_zone(), style)

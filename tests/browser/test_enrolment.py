@@ -43,20 +43,21 @@ def test_coordinator_enrols_a_patient_and_assigns_a_device(
     page.goto(f"{live_server.url}/patients/")
     page.get_by_role("link", name="Enrol a patient").click()
     expect(page.get_by_role("heading", name="Enrol a patient")).to_be_visible()
+    main = page.locator("main")  # the form, not the search box every page carries
 
-    page.get_by_label("First name").fill("Nora")
-    page.get_by_label("Last name").fill("Quint")
-    page.get_by_label("Birth date").fill("1951-04-12")
-    page.get_by_label("Sex").select_option("female")
-    page.get_by_label("MRN").fill("RHV-300001")  # Impilo knows her from the clinic's order
-    page.get_by_label("Phone").fill("+1-555-0199")
-    page.get_by_label("Time zone").select_option("America/Chicago")
-    page.get_by_label("Program").select_option(label="Heart failure")
-    page.get_by_label("Ordering physician").select_option(label="Priya Raman")
-    page.get_by_label("Primary nurse").select_option(label="Nina Okafor")
+    main.get_by_label("First name").fill("Nora")
+    main.get_by_label("Last name").fill("Quint")
+    main.get_by_label("Birth date").fill("1951-04-12")
+    main.get_by_label("Sex").select_option("female")
+    main.get_by_label("MRN").fill("RHV-300001")  # Impilo knows her from the clinic's order
+    main.get_by_label("Phone").fill("+1-555-0199")
+    main.get_by_label("Time zone").select_option("America/Chicago")
+    main.get_by_label("Program").select_option(label="Heart failure")
+    main.get_by_label("Ordering physician").select_option(label="Priya Raman")
+    main.get_by_label("Primary nurse").select_option(label="Nina Okafor")
 
     # Two diagnoses: one by code, one by words.
-    search = page.get_by_label("Find a diagnosis")
+    search = main.get_by_label("Find a diagnosis")
     search.fill("I50.22")
     page.get_by_role("button", name="Add I50.22").click()
     chosen = page.locator("#chosen-diagnoses")
@@ -66,8 +67,8 @@ def test_coordinator_enrols_a_patient_and_assigns_a_device(
     page.get_by_role("button", name="Add I10").click()
     expect(chosen.get_by_label(re.compile("I10"))).to_be_checked()
 
-    page.get_by_label("How consent was given").select_option("written")
-    expect(page.get_by_label("Consent recorded by")).to_have_value(str(bob.pk))
+    main.get_by_label("How consent was given").select_option("written")
+    expect(main.get_by_label("Consent recorded by")).to_have_value(str(bob.pk))
     shoot(page, "enrol", shot_dir)
     page.get_by_role("button", name="Enrol patient").click()
 

@@ -42,7 +42,7 @@ def test_nurse_reads_the_chart_switches_range_and_metric(
     expect(page.get_by_role("heading", name="Weight (lb)")).to_be_visible()
     expect(page).to_have_url(re.compile(r"metric=weight"))
     page.get_by_role("navigation", name="Time range").get_by_role("link", name="30d").click()
-    expect(page.get_by_text("Last 30 days")).to_be_visible()
+    expect(page.get_by_text("Last 30 days", exact=True)).to_be_visible()
     expect(page.locator(".chart canvas")).to_have_count(1)
     page.screenshot(path=f"{screenshot_dir}/readings-chart-weight-30d.png", full_page=True)
 

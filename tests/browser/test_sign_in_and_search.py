@@ -24,7 +24,7 @@ def test_nurse_signs_in_and_searches_a_patient(
     expect(page).to_have_url(re.compile(r"q=quim"))
     page.get_by_role("link", name="Quimby, Harriet").click()
     expect(page.get_by_role("heading", name="Quimby, Harriet")).to_be_visible()
-    expect(page.get_by_text("RHV-1911")).to_be_visible()
+    expect(page.get_by_text("RHV-1911", exact=True)).to_be_visible()
     page.screenshot(path=f"{screenshot_dir}/patient-detail.png", full_page=True)
 
 
