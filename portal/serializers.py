@@ -12,7 +12,10 @@ class PatientSerializer(serializers.ModelSerializer):
     # Enrolment (portal/enrolment_models.py): the program by its code, the current diagnoses
     # by ICD-10-CM code, consent and discharge as recorded on the enrolment pages.
     program = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text="The monitoring program's code."
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The monitoring program's code.",
     )
     diagnoses = serializers.SerializerMethodField(
         help_text="Current ICD-10-CM codes (with the dot, e.g. I50.22), in the order added."
