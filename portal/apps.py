@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db import connections
 
 
 class PortalConfig(AppConfig):
@@ -17,22 +18,14 @@ class PortalConfig(AppConfig):
         # this puts them back after any `flush` (which empties every table and then sends
         # post_migrate — as the test suite's transactional tests do between tests).
         post_migrate.connect(
-            built_in_programs_ensure, sender=self, dispatch_uid="built_in_programs"
+            built_in_programs_after_migrate, sender=self, dispatch_uid="built_in_programs"
         )
 
 
-def built_in_programs_ensure(sender, using="default", **kwargs):
+def built_in_programs_after_migrate(sender, using="default", **kwargs):
+    from portal.enrolment import built_in_programs_ensure
     from portal.enrolment_models import Program
 
-    if Program._meta.db_table not in _tables(using):
-        return
-    for code, name in Program.BUILT_IN:
-        Program.objects.using(using).get_or_create(
-            organization=None, code=code, defaults={"name": name}
-        )
-
-
-def _tables(using) -> list[str]:
-    from django.db import connections
-
-    return connections[using].introspection.table_names()
+    # A migrate that stops before portal 0007 has no table to fill yet.
+    if Program._meta.db_table in connections[using].introspection.table_names():
+        built_in_programs_ensure(using)

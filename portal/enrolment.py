@@ -67,14 +67,15 @@ def members(organization, *, physicians: bool = False, clinical: bool = False):
     return list(qs)
 
 
-def built_in_programs_ensure() -> None:
-    """The built-in programs exist (migration portal 0007 seeds them; a database flushed by a
-    test, or restored without that data, would otherwise offer no program). One query when
-    they are there; a deactivated one stays deactivated."""
-    have = set(Program.objects.filter(organization=None).values_list("code", flat=True))
+def built_in_programs_ensure(using: str = "default") -> None:
+    """The built-in programs exist (migration portal 0007 seeds them; portal.apps calls this
+    after every migrate and flush; a database restored without that data would otherwise offer
+    no program). One query when they are there; a deactivated one stays deactivated."""
+    programs = Program.objects.using(using)
+    have = set(programs.filter(organization=None).values_list("code", flat=True))
     for code, name in Program.BUILT_IN:
         if code not in have:
-            Program.objects.get_or_create(organization=None, code=code, defaults={"name": name})
+            programs.get_or_create(organization=None, code=code, defaults={"name": name})
 
 
 def diagnoses_checked(codes: list[str]) -> list[tuple[str, str]]:
