@@ -1,20 +1,6 @@
-// Care: the live open-alert count in the navigation and the running timer.
+// Care: the running timer (the live open-alert count is base.html's, on every page).
 (function () {
   "use strict";
-
-  function alertBadge() {
-    var link = document.querySelector('.mainnav a[href="/alerts/"]');
-    if (!link || link.querySelector("[data-alert-badge]")) return;
-    var holder = document.createElement("span");
-    holder.setAttribute("data-alert-badge", "");
-    holder.setAttribute("hx-get", "/alerts/badge/");
-    holder.setAttribute("hx-trigger", "load, every 30s");
-    // A background poll: it must not extend the session's idle timeout (portal.middleware).
-    holder.setAttribute("hx-headers", '{"X-Background-Poll": "1"}');
-    holder.setAttribute("hx-swap", "innerHTML");
-    link.appendChild(holder);
-    if (window.htmx) window.htmx.process(holder);
-  }
 
   // Also after the care panel is swapped in by its forms (a timer just started); a clock
   // already ticking is left alone, and one taken out of the page stops.
@@ -36,7 +22,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    alertBadge();
     timers(document);
   });
   document.addEventListener("htmx:afterSettle", function (e) { timers(e.target); });
