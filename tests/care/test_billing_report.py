@@ -276,3 +276,20 @@ def test_a_discharged_patient_keeps_the_days_before_discharge_and_no_more(org, m
     assert line.code_names == ["99453", "99454"]
     # Two months on, no period reaches back to the discharge: not listed.
     assert list(selectors.billing_patients(org, dt.date(2027, 1, 1))) == []
+
+
+def test_device_days_are_read_as_one_row_per_day_not_per_reading(monitored):
+    """Many readings on one day come back from the database as one (patient, day) row: the
+    DISTINCT must not carry Reading's default ordering columns (measured_at, id), which made it
+    return every reading of the month to Python (issue 19)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for hour in range(6, 18):
+        reading(monitored, "systolic", 120 + hour, at=at_local(EPISODE, hour=hour))
+    with CaptureQueriesContext(connection) as queries:
+        line_for(monitored, OCTOBER)
+    distinct = [q["sql"] for q in queries if "DISTINCT" in q["sql"].upper()]
+    assert distinct, "the device-days query is expected to use DISTINCT"
+    for sql in distinct:
+        assert "measured_at" not in sql.split("FROM")[0].lower(), sql

@@ -116,6 +116,7 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
         )
         .annotate(day=billing.device_day_expression())
         .values_list("patient", "day")
+        .order_by()  # Reading's default ordering would make DISTINCT keep one row per reading
         .distinct()
     ):
         days[pid].add(day)
