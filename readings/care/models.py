@@ -237,6 +237,10 @@ class RosterState(models.Model):
     # The patient's zone and whether the episode starts with the first device reading (no
     # date set): copied so the single-reading path needs no look-up of the patient.
     time_zone = models.CharField(max_length=64)
+    # Not a foreign key either: copied from the patient for the roster's "my patients" index.
+    primary_nurse_id = models.BigIntegerField(
+        null=True, help_text="The patient's primary nurse (user id): my patients."
+    )
     episode_from_data = models.BooleanField(default=True)
     crit_alerts = models.PositiveIntegerField(default=0, help_text="Open critical alerts.")
     warn_alerts = models.PositiveIntegerField(default=0, help_text="Open warning alerts.")

@@ -55,7 +55,7 @@ def roster(request):
     )
     now = timezone.now()
     patients = selectors.roster_patients(request.organization, filters, user=request.user, now=now)
-    page = Paginator(patients, ROSTER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.roster_page(patients, ROSTER_PAGE, request.GET.get("page"))
     rows = selectors.roster_rows(list(page.object_list), now=now)
     audit_event_record(
         action="roster.view",
@@ -69,7 +69,7 @@ def roster(request):
         "page": page,
         "rows": rows,
         "extra": "&" + query.urlencode() if query else "",
-        "counts": selectors.open_alert_counts(request.organization),
+        "counts": selectors.open_alert_counts_bounded(request.organization),
         "now": now,
         "stale_before": now - dt.timedelta(days=2),
     }

@@ -86,6 +86,7 @@ def main(argv: list[str]) -> int:
         fig3_chart,
         fig4_roster,
         fig5_webhook,
+        fig7_patient_page,
         load_mixed,
     )
 
@@ -113,6 +114,7 @@ def main(argv: list[str]) -> int:
         (4, fig4_roster.run),
         (5, lambda: fig5_webhook.run(cast)),
         (6, lambda: load_mixed.run(cast)),
+        (7, fig7_patient_page.run),
     ]
     failed = False
     for number, run in figures:

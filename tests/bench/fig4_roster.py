@@ -1,11 +1,11 @@
 """Figure 4 — the care team's roster page (`care:roster`, the full view through the test
 client: filters, selectors, audit, template): render time and query count for an organization
-of 100 patients and one of 10,000, in the same database and run, for every sort and every
-filter of the page. Goal: the same query count, time ratio ≤ 3 per page.
+of 100 patients and one of 100,000, in the same database and run, for every sort and every
+filter of the page. Goal (issue 19): the same query count, time ratio ≤ 2 per page.
 
 Data as care's first bench had it (a third of the patients stopped sending), in
-SQL: every patient sends a device reading a day for BENCH_ROSTER_DAYS days (90 by default, so
-the 10,000-patient side alone holds ~0.9M readings)."""
+SQL: every patient sends a device reading a day for BENCH_ROSTER_DAYS days (30 by default, so
+the 100,000-patient side alone holds ~2.8M readings); BENCH_SCALE scales the large side."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from django.urls import NoReverseMatch, reverse
 
 from tests.bench.common import Figure, ms, scaled
 
-GOAL_TIME = 3.0
+GOAL_TIME = 2.0
 REPEAT = 9
-SMALL, LARGE = 100, 10_000
+SMALL, LARGE = 100, 100_000
 # Every sort and every filter of the page (readings.care.forms.RosterFilterForm).
 CASES = {
     "default (attention first)": "",
@@ -53,11 +53,13 @@ def _populate(organization, count: int, prefix: str, days: int) -> None:
         cursor.execute(
             """
             INSERT INTO portal_patient (organization_id, mrn, first_name, last_name, birth_date,
-                zip_code, time_zone, phone, email, is_active, email_links_consent, created_at,
-                updated_at)
+                sex, zip_code, time_zone, phone, email, is_active, email_links_consent,
+                consent_method, consent_text_version, discharge_reason, discharge_note,
+                vendor_link_problems, created_at, updated_at)
             SELECT %s, %s || g, 'Pat' || g, 'Bench' || lpad(g::text, 6, '0'), DATE '1950-01-01',
-                '10027', (ARRAY['America/New_York','America/Chicago','America/Denver',
-                'America/Los_Angeles'])[1 + g %% 4], '', '', true, false, now(), now()
+                'unknown', '10027', (ARRAY['America/New_York','America/Chicago',
+                'America/Denver', 'America/Los_Angeles'])[1 + g %% 4], '', '', true, false,
+                '', '', '', '', '{}', now(), now()
             FROM generate_series(1, %s) g
             """,
             [organization.pk, prefix, count],
@@ -85,6 +87,39 @@ def _populate(organization, count: int, prefix: str, days: int) -> None:
             [now, days, organization.pk, prefix + "%"],
         )
         cursor.execute("VACUUM (ANALYZE)")
+
+
+def _no_data_alerts(organization, template_org) -> None:
+    """The no-data alerts the rule would open for the patients who stopped sending, in one
+    statement shaped like one the rule opened in `template_org` (alerts_check_no_data opens
+    them one transaction each: ~30 ms apiece, a quarter of an hour at 100,000 patients)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM care_alert WHERE organization_id = %s ORDER BY id LIMIT 1",
+            [template_org.pk],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return
+        names = [c.name for c in cursor.description]
+        template = dict(zip(names, row, strict=True))
+        own = {"id", "organization_id", "patient_id", "rule_id", "detail"}
+        copied = [n for n in names if n not in own]
+        cursor.execute(
+            f"""
+            INSERT INTO care_alert (organization_id, patient_id, rule_id, detail,
+                {", ".join(copied)})
+            SELECT p.organization_id, p.id,
+                (SELECT r.id FROM care_thresholdrule r
+                 WHERE r.organization_id = p.organization_id AND r.patient_id IS NULL
+                   AND r.kind = %s ORDER BY r.id LIMIT 1),
+                jsonb_build_object('last_reading_at', s.last_reading_at),
+                {", ".join(["%s"] * len(copied))}
+            FROM portal_patient p JOIN care_rosterstate s ON s.patient_id = p.id
+            WHERE p.organization_id = %s AND p.id %% 3 = 0
+            """,  # noqa: S608 (column names come from the table itself)
+            [template["kind"], *(template[n] for n in copied), organization.pk],
+        )
 
 
 def _insert_cost(organization) -> tuple[float, float]:
@@ -158,7 +193,7 @@ def run() -> Figure:
     from readings.thresholds import threshold_defaults_ensure
     from tests import factories
 
-    figure = Figure(4, "Roster page (100 vs 10,000 patients)")
+    figure = Figure(4, "Roster page (100 vs 100,000 patients)")
     url = roster_url()
     if url is None:
         figure.skipped = (
@@ -166,14 +201,19 @@ def run() -> Figure:
             "this branch yet"
         )
         return figure
-    days = int(os.environ.get("BENCH_ROSTER_DAYS", "90"))
+    days = int(os.environ.get("BENCH_ROSTER_DAYS", "30"))
     large_count = scaled(LARGE, 1000)
     clients, t0 = {}, time.monotonic()
+    small_org = None
     for label, count in (("small", SMALL), ("large", large_count)):
         organization = Organization.objects.create(slug=f"roster-{label}", name=f"Roster {label}")
         _populate(organization, count, f"R{label[0].upper()}", days)
         threshold_defaults_ensure(organization=organization)
-        alerts_check_no_data(organization=organization)
+        if small_org is None:
+            alerts_check_no_data(organization=organization)
+            small_org = organization
+        else:
+            _no_data_alerts(organization, small_org)
         nurse = factories.staff(organization, Role.NURSE, username=f"bench-nurse-{label}")
         with connection.cursor() as cursor:
             cursor.execute(
@@ -214,9 +254,11 @@ def run() -> Figure:
             f"with the roster-state trigger, {without * 1e6:.0f} µs without (median of 400)"
         )
     figure.check(
-        "query count 10,000/100", 1.0 if same_queries else 0.0, "equal (1.00)", same_queries
+        "query count 100,000/100", 1.0 if same_queries else 0.0, "equal (1.00)", same_queries
     )
-    figure.check("time 10,000/100, worst page", worst_ratio, f"<= {GOAL_TIME:g}", worst_ratio <= 3)
+    figure.check(
+        "time 100,000/100, worst page", worst_ratio, f"<= {GOAL_TIME:g}", worst_ratio <= GOAL_TIME
+    )
     if large_count != LARGE:
         figure.notes.append(f"scaled: {large_count:,} patients instead of {LARGE:,}")
     return figure

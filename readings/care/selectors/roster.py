@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
     Case,
@@ -32,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from appointments.selectors import next_appointments as appointments_next
 from devices.models import Device
@@ -56,8 +58,7 @@ def _count(queryset, column="pk"):
 
 # --- roster ---------------------------------------------------------------------------------
 # Every order ends in the patient's name and id, so pages never overlap. On PostgreSQL each is
-# the key of one RosterState index (models.RosterState.Meta.indexes), except "days" and
-# "minutes" whose values depend on the clock (see _roster_from_state).
+# the key of one RosterState index (care migrations 0003 and 0012).
 ROSTER_SORTS = {
     "attention": ("-crit_alerts", "-warn_alerts", "last_at", "sort_last", "sort_first", "id"),
     "name": ("sort_last", "sort_first", "id"),
@@ -111,20 +112,25 @@ def roster_patients(organization, filters: RosterFilters, *, user=None, now=None
     if filters.below_16:
         qs = qs.filter(period_days__lt=billing.FULL_SUPPLY_MIN_DAYS)
     if filters.mine and user is not None:
-        qs = qs.filter(primary_nurse=user)
+        # the state's copy on PostgreSQL: the roster_mine index (care 0012)
+        mine = (
+            "roster_state__primary_nurse_id"
+            if connection.vendor == "postgresql"
+            else "primary_nurse"
+        )
+        qs = qs.filter(**{mine: user.pk})
     order = ROSTER_SORTS.get(filters.sort, ROSTER_SORTS["attention"])
     return qs.order_by(*(_nulls_first(o) for o in order))
 
 
 def _roster_from_state(organization, now):
-    """The roster's columns from RosterState, one join. The state's period and month are the
-    ones current when it was last written; read through the clock here, a period that has
-    ended since has no device days yet (any reading since would have rewritten the row) and a
-    past month has no minutes in this one — so the values are exact without a job rolling
-    them at midnight. Those two are the only sorts and filter (days, minutes, below 16) that
-    are not an index range: they evaluate a CASE over the organization's narrow state rows."""
-    month_first, _ = billing.month_bounds(now.astimezone(organization_tz(organization)).date())
-    current = Q(roster_state__period_end_at__gt=now)
+    """The roster's columns from RosterState, one join, after rolling the organization's rows
+    that `now` has moved past (a 30-day period ended, a new month: care_roster_roll, migration
+    care 0012). Rolled, every column is exact at `now` and stored, so every sort and filter of
+    the page is a range of one index with a LIMIT of one page: rows not due cost two index
+    probes, a period's end or a month's turn recomputes those rows once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT care_roster_roll(%s, %s)", [organization.pk, now])
     return Patient.objects.filter(
         organization=organization,
         roster_state__organization=organization,
@@ -143,24 +149,9 @@ def _roster_from_state(organization, now):
             default=F("roster_state__episode_start"),
             output_field=DateField(),
         ),
-        period_start=Case(
-            When(current, then=F("roster_state__period_start")),
-            default=billing.period_start_expression(
-                F("roster_state__episode_start"),
-                billing.reading_day_expression(now, F("time_zone")),
-            ),
-            output_field=DateField(),
-        ),
-        period_days=Case(
-            When(current, then=F("roster_state__period_days")),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-        month_minutes=Case(
-            When(roster_state__minutes_month=month_first, then=F("roster_state__month_minutes")),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
+        period_start=F("roster_state__period_start"),
+        period_days=F("roster_state__period_days"),
+        month_minutes=F("roster_state__month_minutes"),
     )
 
 
@@ -308,3 +299,66 @@ def roster_rows(
 def next_appointments(patient_ids, *, now=None) -> dict:
     """{patient id: next open Solo visit} (one query)."""
     return appointments_next(patient_ids, now=now or timezone.now())
+
+
+# --- page and counts: bounded, whatever the organization's size -----------------------------
+# A count of every matching patient or open alert costs what the organization holds; the
+# roster counts at most this many pages past the one shown (and this many alerts), and says
+# "more than" beyond: page 1 of a 100,000-patient roster costs what page 1 of 100 costs.
+COUNT_PAGES_AHEAD = 20
+ALERT_COUNT_CAP = 999
+
+
+class RosterPaginator(Paginator):
+    """Django's paginator with its count bounded: exact up to COUNT_PAGES_AHEAD pages past
+    the page asked for, else `capped` (the page says "more than"). Pages past the bound stay
+    reachable: each page counts ahead from itself."""
+
+    def __init__(self, object_list, per_page, *, number):
+        super().__init__(object_list, per_page)
+        try:
+            self.asked = max(1, int(number))
+        except (TypeError, ValueError):
+            self.asked = 1
+        self.bound = (self.asked + COUNT_PAGES_AHEAD) * per_page
+
+    @cached_property
+    def count(self) -> int:
+        # no order: the count stops at the bound whatever index it walks
+        return self.object_list.order_by()[: self.bound + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.bound
+
+    @property
+    def shown_count(self) -> str:
+        """The number of matching patients as the page says it."""
+        return f"more than {self.bound:,}" if self.capped else f"{self.count:,}"
+
+
+def roster_page(patients, per_page: int, number):
+    return RosterPaginator(patients, per_page, number=number).get_page(number)
+
+
+def open_alert_counts_bounded(organization) -> dict:
+    """Open alerts by severity as the roster's head shows them, each counted up to
+    ALERT_COUNT_CAP ("999+" beyond): one query, an index-only range per severity (care 0012),
+    whatever the organization holds."""
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    one = (
+        f"(SELECT count(*) FROM (SELECT 1 FROM {table} WHERE organization_id = %s "  # noqa: S608
+        f"AND severity = %s AND status IN ({statuses}) LIMIT %s) counted)"
+    )
+    params: list = []
+    for severity in (Severity.CRITICAL, Severity.WARNING):
+        params += [organization.pk, severity.value, *OPEN_STATUSES, ALERT_COUNT_CAP + 1]
+    with connection.cursor() as cursor:
+        # no input in the text: the table's name and placeholders only
+        cursor.execute(f"SELECT {one}, {one}", params)
+        critical, warning = cursor.fetchone()
+    return {
+        "critical": f"{ALERT_COUNT_CAP}+" if critical > ALERT_COUNT_CAP else critical,
+        "warning": f"{ALERT_COUNT_CAP}+" if warning > ALERT_COUNT_CAP else warning,
+    }
