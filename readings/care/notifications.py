@@ -173,20 +173,22 @@ def _watch(alert: Alert, protocol: AlertProtocol, now: dt.datetime) -> None:
     start = (
         now if alert.severity == Severity.CRITICAL else (rules.quiet_until(protocol, now) or now)
     )
-    AlertWatch.objects.update_or_create(
-        alert=alert,
-        defaults={
-            "organization": alert.organization,
-            "severity": alert.severity,
-            "due_at": start + rules.limit_for(protocol, alert.severity),
-            "finished_at": None,
-        },
-        create_defaults={
-            "organization": alert.organization,
-            "severity": alert.severity,
-            "started_at": now,
-            "due_at": start + rules.limit_for(protocol, alert.severity),
-        },
+    # One INSERT … ON CONFLICT DO UPDATE (update_or_create took a savepoint, a locking read and
+    # a write): a new clock starts now; a running one keeps its start and restarts its limit.
+    AlertWatch.objects.bulk_create(
+        [
+            AlertWatch(
+                alert=alert,
+                organization=alert.organization,
+                severity=alert.severity,
+                started_at=now,
+                due_at=start + rules.limit_for(protocol, alert.severity),
+                finished_at=None,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["alert"],
+        update_fields=["organization", "severity", "due_at", "finished_at"],
     )
 
 

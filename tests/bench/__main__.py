@@ -35,6 +35,8 @@ def _environment() -> None:
         "SECURE_HSTS_SECONDS": "0",
         "API_RATE_LIMIT": "100000000/min",
         "CELERY_TASK_ALWAYS_EAGER": "1",
+        # As production deploys it (README, deployment): figure 6b's worker serves this queue.
+        "CELERY_QUEUE_NOTIFICATIONS": "notifications",
         "LOG_LEVEL": "WARNING",
     }
     for name, value in defaults.items():

@@ -20,6 +20,7 @@ commit counts too). Same machine, same clock."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import signal
@@ -264,7 +265,7 @@ def measure(figure, cast, sink: SmtpSink, posted: dict, wait: float = 20.0) -> N
     if latencies:
         latencies.sort()
         p50 = statistics.median(latencies)
-        p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)]
+        p95 = _p95(latencies)
         figure.measured = (
             f"{len(created)} critical readings (one every {CRITICAL_EVERY * 1000:.0f} ms, "
             f"each a new alert) -> {len(accepted)} emails accepted; reading stored -> email "
@@ -275,8 +276,12 @@ def measure(figure, cast, sink: SmtpSink, posted: dict, wait: float = 20.0) -> N
     else:
         p95 = float("inf")
         figure.measured = f"{len(created)} critical readings, no email matched"
-    figure.check("s p95 critical reading stored -> email accepted", p95, f"<= {GOAL_P95:.2f} s",
-                 p95 <= GOAL_P95)
+    figure.check(
+        "s p95 critical reading stored -> email accepted",
+        p95,
+        f"<= {GOAL_P95:.2f} s",
+        p95 <= GOAL_P95,
+    )
     exact = not lost and not doubled and not strays and not failures and bool(created)
     figure.check(
         "emails / critical readings",
@@ -302,7 +307,11 @@ def measure(figure, cast, sink: SmtpSink, posted: dict, wait: float = 20.0) -> N
         )
 
 
-def _p(values: list[float]) -> str:
+def _p95(values: list[float]) -> float:
+    """The nearest-rank 95th percentile: no more than 5 % of the values are above it."""
     values = sorted(values)
-    p95 = values[max(0, int(round(0.95 * len(values))) - 1)]
-    return f"{statistics.median(values) * 1000:.0f} / {p95 * 1000:.0f} ms"
+    return values[math.ceil(0.95 * len(values)) - 1]
+
+
+def _p(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.0f} / {_p95(values) * 1000:.0f} ms"
