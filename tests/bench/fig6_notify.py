@@ -170,22 +170,17 @@ def alerts_cast(seconds: int):
 
 # --- the critical stream (a load process, no Django) -----------------------------------------
 def critical_stream(port, seconds, patients, key) -> dict:
-    """One critical heart rate every CRITICAL_EVERY s, patient k for the k-th; returns each
-    reading's answer (status, the reading's id) and how long the POST took."""
+    """One critical heart rate every CRITICAL_EVERY s, patient k for the k-th, each on its own
+    connection and thread (the pace holds however slow an answer is); returns each reading's
+    answer (status, the reading's id) and how long its POST took."""
     import http.client
     import json
     from datetime import UTC, datetime
 
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    sent, errors = [], []
-    start = time.monotonic()
-    k = 0
-    while time.monotonic() - start < seconds and k < len(patients):
-        target = start + k * CRITICAL_EVERY
-        pause = target - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)  # the stream's pace, not a wait for a result
+    sent, errors, lock = [], [], threading.Lock()
+
+    def post(k: int) -> None:
         stamp = datetime.now(tz=UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         body = json.dumps(
             {
@@ -195,24 +190,33 @@ def critical_stream(port, seconds, patients, key) -> dict:
                 "deviceTimeZoneOffset": -18000,
             }
         )
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         t0 = time.time()
         try:
             connection.request("POST", "/api/v1/readings/heart-rate", body=body, headers=headers)
             response = connection.getresponse()
             answer = response.read()
         except OSError as exc:
-            errors.append(type(exc).__name__)
+            with lock:
+                errors.append(type(exc).__name__)
+            return
+        finally:
             connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            k += 1
-            continue
-        t1 = time.time()
-        reading = None
-        if response.status == 201:
-            reading = json.loads(answer).get("id")
-        sent.append({"status": response.status, "reading": reading, "post": t1 - t0})
-        k += 1
-    connection.close()
+        took = time.time() - t0
+        reading = json.loads(answer).get("id") if response.status == 201 else None
+        with lock:
+            sent.append({"status": response.status, "reading": reading, "post": took})
+
+    threads = []
+    start = time.monotonic()
+    for k in range(min(len(patients), int(seconds / CRITICAL_EVERY))):
+        pause = start + k * CRITICAL_EVERY - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # the stream's pace, not a wait for a result
+        threads.append(threading.Thread(target=post, args=(k,), daemon=True))
+        threads[-1].start()
+    for thread in threads:
+        thread.join(timeout=60)
     return {"sent": sent, "errors": errors}
 
 
