@@ -35,6 +35,7 @@ from pathlib import Path
 
 CRITICAL_EVERY = 0.2  # seconds between critical readings
 GOAL_P95 = 1.0  # seconds
+WORKER_POOL = os.environ.get("BENCH_NOTIFY_POOL", "prefork")
 WORKER_CONCURRENCY = int(os.environ.get("BENCH_NOTIFY_CONCURRENCY", "2"))
 ROOT = Path(__file__).resolve().parents[2]
 ON_CALL_EMAIL = "on-call@bench.example"
@@ -109,8 +110,14 @@ class Worker:
             "EMAIL_URL": self.smtp_url,
             "LOG_LEVEL": "WARNING",
         }
-        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=prefork"]
-        command += [f"--concurrency={WORKER_CONCURRENCY}", "-Q", self.queue, "--loglevel=INFO"]
+        command = [sys.executable, "-m", "celery", "-A", "portal", "worker"]
+        command += [
+            f"--pool={WORKER_POOL}",
+            f"--concurrency={WORKER_CONCURRENCY}",
+            "-Q",
+            self.queue,
+            "--loglevel=INFO",
+        ]
         command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
@@ -274,7 +281,7 @@ def measure(figure, cast, sink: SmtpSink, posted: dict, wait: float = 20.0) -> N
             f"{len(created)} critical readings (one every {CRITICAL_EVERY * 1000:.0f} ms, "
             f"each a new alert) -> {len(accepted)} emails accepted; reading stored -> email "
             f"accepted: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max "
-            f"{latencies[-1] * 1000:.0f} ms (Celery worker prefork x{WORKER_CONCURRENCY} on "
+            f"{latencies[-1] * 1000:.0f} ms (Celery worker {WORKER_POOL} x{WORKER_CONCURRENCY} on "
             f"queue '{notification_queue()}', Redis broker, aiosmtpd on 127.0.0.1)"
         )
     else:
