@@ -318,6 +318,16 @@ CELERY_TASK_ROUTES = {
     "readings.tasks.*": {"queue": env("CELERY_QUEUE_INGEST", default="default")},
     "devices.tasks.*": {"queue": env("CELERY_QUEUE_SYNC", default="default")},
     "appointments.tasks.*": {"queue": env("CELERY_QUEUE_WEBHOOKS", default="default")},
+    # The alert protocol's emails and escalation clock: a critical reading's email must leave
+    # within a second (issue 19, bench figure 6b), so in production they get a queue and a
+    # worker pool of their own (CELERY_QUEUE_NOTIFICATIONS=notifications) and never wait behind
+    # a vendor sync, a pull or a report (docs/SCALE.md, "Celery and Redis plan").
+    "readings.care.tasks.notification_*": {
+        "queue": env("CELERY_QUEUE_NOTIFICATIONS", default="default")
+    },
+    "readings.care.tasks.alerts_escalate_due": {
+        "queue": env("CELERY_QUEUE_NOTIFICATIONS", default="default")
+    },
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # How often beat checks the alert protocol's clocks (s): an escalation is late by at most this.

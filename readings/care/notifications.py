@@ -16,6 +16,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from readings.care import protocol as rules
@@ -27,7 +28,7 @@ from readings.care.notifications_models import (
     Notification,
     NotificationReason,
 )
-from readings.care.protocol_models import AlertProtocol
+from readings.care.protocol_models import AlertProtocol, RotaSlot
 from readings.models import OPEN_STATUSES, Alert, AlertAction, AlertEvent, Severity
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def alert_raised_notify(*, alert_id: int, reason: str, now=None) -> list[Notific
     )
     if alert is None or not alert.is_open or alert.severity not in NOTIFIED_TIERS:
         return []
-    protocol = rules.protocol_current(alert.organization)
+    protocol = _protocol_with_rota(alert.organization_id)
     if protocol is None:
         log.info("alert %s: the organization has no alert protocol; nobody notified", alert.pk)
         return []
@@ -73,7 +74,7 @@ def alert_raised_notify(*, alert_id: int, reason: str, now=None) -> list[Notific
         "; ".join(f"{s.days_text}, {s.hours_text}" for s in slots),
     )
     if not people:
-        first = next(iter(protocol.path.all()), None)
+        first = protocol.path.select_related("person").first()
         when = rules.moment_text(protocol, moment)
         if first is None:
             _event(alert, f"Nobody on call at {when} and no escalation path: nobody notified.")
@@ -166,6 +167,19 @@ def _notify(
     return rows
 
 
+def _protocol_with_rota(organization_id: int) -> AlertProtocol | None:
+    """rules.protocol_current, read in two statements (the protocol, its rota with each
+    clinician) instead of five: this runs in the request that stored a critical reading, before
+    its email can leave. The escalation path is read only when nobody is on call."""
+    slots = RotaSlot.objects.select_related("clinician")
+    return (
+        AlertProtocol.objects.filter(organization_id=organization_id, superseded_at__isnull=True)
+        .select_related("organization")
+        .prefetch_related(Prefetch("slots", queryset=slots))
+        .first()
+    )
+
+
 def _watch(alert: Alert, protocol: AlertProtocol, now: dt.datetime) -> None:
     """Start (or, when the tier rose, restart) the clock on an unacknowledged alert. A warning's
     clock starts when its notification is due: nobody is escalated over a warning held by quiet
@@ -173,20 +187,22 @@ def _watch(alert: Alert, protocol: AlertProtocol, now: dt.datetime) -> None:
     start = (
         now if alert.severity == Severity.CRITICAL else (rules.quiet_until(protocol, now) or now)
     )
-    AlertWatch.objects.update_or_create(
-        alert=alert,
-        defaults={
-            "organization": alert.organization,
-            "severity": alert.severity,
-            "due_at": start + rules.limit_for(protocol, alert.severity),
-            "finished_at": None,
-        },
-        create_defaults={
-            "organization": alert.organization,
-            "severity": alert.severity,
-            "started_at": now,
-            "due_at": start + rules.limit_for(protocol, alert.severity),
-        },
+    # One INSERT … ON CONFLICT DO UPDATE (update_or_create took a savepoint, a locking read and
+    # a write): a new clock starts now; a running one keeps its start and restarts its limit.
+    AlertWatch.objects.bulk_create(
+        [
+            AlertWatch(
+                alert=alert,
+                organization=alert.organization,
+                severity=alert.severity,
+                started_at=now,
+                due_at=start + rules.limit_for(protocol, alert.severity),
+                finished_at=None,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["alert"],
+        update_fields=["organization", "severity", "due_at", "finished_at"],
     )
 
 

@@ -35,6 +35,8 @@ def _environment() -> None:
         "SECURE_HSTS_SECONDS": "0",
         "API_RATE_LIMIT": "100000000/min",
         "CELERY_TASK_ALWAYS_EAGER": "1",
+        # As production deploys it (README, deployment): figure 6b's worker serves this queue.
+        "CELERY_QUEUE_NOTIFICATIONS": "notifications",
         "LOG_LEVEL": "WARNING",
     }
     for name, value in defaults.items():
@@ -128,9 +130,10 @@ def main(argv: list[str]) -> int:
             print(f"[{number}] ERROR: the figure could not be measured", flush=True)
             traceback.print_exc()
             continue
-        print(figure.line(), flush=True)
-        for note in figure.notes:
-            print(f"    note: {note}", flush=True)
+        for one in figure if isinstance(figure, list) else [figure]:  # 6 also measures 6b
+            print(one.line(), flush=True)
+            for note in one.notes:
+                print(f"    note: {note}", flush=True)
         print(f"    ({time.monotonic() - t0:.0f} s)", flush=True)
     print(f"make bench: done in {time.monotonic() - started:.0f} s", flush=True)
     return 1 if failed else 0

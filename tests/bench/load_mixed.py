@@ -126,7 +126,12 @@ def _run_threads(loop, count, seconds):
 def _client_main(argv: list[str]) -> None:
     job = json.loads(argv[0])
     mode = job.pop("mode")
-    result = _ingest(**job) if mode == "ingest" else _roster(**job)
+    if mode == "critical":
+        from tests.bench.fig6_notify import critical_stream
+
+        result = critical_stream(**job)
+    else:
+        result = _ingest(**job) if mode == "ingest" else _roster(**job)
     print(json.dumps(result))
 
 
@@ -165,15 +170,22 @@ def _session_cookie(organization) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def run(cast) -> object:
+def run(cast) -> list:
+    """Figure 6 and, measured in the same run, figure 6b (tests.bench.fig6_notify)."""
     from django.db import connection
     from django.urls import reverse
 
     from readings.models import Reading
+    from tests.bench import fig6_notify
     from tests.bench.common import Figure
     from tests.bench.fig2_request import Gunicorn
 
     figure = Figure(6, "Mixed load (heart-rate posts and the roster page at once, gunicorn)")
+    notify = Figure(
+        "6b",  # type: ignore[arg-type]
+        "Critical reading -> on-call clinician's email, under figure 6's load",
+    )
+    alerts = fig6_notify.alerts_cast(SECONDS)
     cookie = _session_cookie(cast.organization)
     # Its own stretch of time, walking back from a minute ago: no other figure writes here.
     base = int(datetime.now(tz=UTC).timestamp()) - 60
@@ -185,7 +197,11 @@ def run(cast) -> object:
     )
     before = window.count()
     connection.close()  # gunicorn's workers open their own
-    with Gunicorn() as server:
+    with (
+        fig6_notify.SmtpSink() as sink,
+        fig6_notify.Worker(sink.url),
+        Gunicorn() as server,
+    ):
         patients = [p.impilo_patient_id for p in cast.patients[:200]]
         ingest = _spawn(
             {
@@ -206,7 +222,17 @@ def run(cast) -> object:
                 "cookie": cookie,
             }
         )
+        critical = _spawn(
+            {
+                "mode": "critical",
+                "port": server.port,
+                "seconds": SECONDS,
+                "patients": [p.impilo_patient_id for p in alerts.patients],
+                "key": alerts.api_key_raw,
+            }
+        )
         posted, pages = _collect(ingest, "ingestion"), _collect(roster, "roster")
+        fig6_notify.measure(notify, alerts, sink, _collect(critical, "critical readings"))
     stored = window.count() - before
 
     distinct = len(posted["distinct"])
@@ -244,7 +270,7 @@ def run(cast) -> object:
             f"answers: posts {posted['statuses']}, pages {pages['statuses']}; "
             f"socket errors: {Counter(errors) or 'none'}"
         )
-    return figure
+    return [figure, notify]
 
 
 if __name__ == "__main__":
