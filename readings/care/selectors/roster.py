@@ -26,6 +26,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -325,7 +326,8 @@ class RosterPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # no order: the count stops at the bound whatever index it walks
-        return self.object_list.order_by()[: self.bound + 1].count()
+        patients: QuerySet = self.object_list  # type: ignore[assignment]  # always a QuerySet here
+        return patients.order_by()[: self.bound + 1].count()
 
     @property
     def capped(self) -> bool:
