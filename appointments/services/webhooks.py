@@ -184,7 +184,7 @@ def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelive
         payload=payload,
         received_at=timezone.now(),
     )
-    if _inbox_insert(delivery):
+    if _inbox_insert(delivery, receiver_id):
         return delivery, True
     if cached is not None:
         _receiver_load(receiver_id)  # not inserted: a replay, or the subscription is gone
@@ -270,7 +270,7 @@ def _webhook_object_id(event: str, data: dict) -> str:
 _INBOX_COLUMNS = ["digest", "event", "object_id", "payload", "received_at"]
 
 
-def _inbox_insert(delivery: WebhookDelivery) -> bool:
+def _inbox_insert(delivery: WebhookDelivery, receiver_id) -> bool:
     """INSERT … SELECT … ON CONFLICT (digest) DO NOTHING RETURNING id: one statement, atomic on
     its own, whether the delivery is new, a replay, or a replay arriving at the same instant;
     its SELECT inserts nothing unless the subscription is still active (the receiver's key may
@@ -284,6 +284,7 @@ def _inbox_insert(delivery: WebhookDelivery) -> bool:
         connection.ops.adapt_json_value(delivery.payload, None),
         connection.ops.adapt_datetimefield_value(delivery.received_at),
         delivery.subscription_id,
+        _RECEIVER_ID.get_db_prep_value(receiver_id, connection),
     ]
     with connection.cursor() as cursor:
         cursor.execute(_INBOX_INSERT, params)
@@ -295,11 +296,13 @@ def _inbox_insert(delivery: WebhookDelivery) -> bool:
     return True
 
 
+_RECEIVER_ID = WebhookSubscription._meta.get_field("receiver_id")
 _INBOX_INSERT = (
     f"INSERT INTO {WebhookDelivery._meta.db_table} "  # noqa: S608 — our names
     f"(subscription_id, status, attempts, last_error, {', '.join(_INBOX_COLUMNS)}) "
     f"SELECT s.id, %s, 0, '', {', '.join(['%s'] * len(_INBOX_COLUMNS))} "
-    f"FROM {WebhookSubscription._meta.db_table} s WHERE s.id = %s AND s.is_active "
+    f"FROM {WebhookSubscription._meta.db_table} s "
+    "WHERE s.id = %s AND s.receiver_id = %s AND s.is_active "
     "ON CONFLICT (digest) DO NOTHING RETURNING id"
 )
 
