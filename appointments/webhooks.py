@@ -48,7 +48,7 @@ def solo_webhook(request, receiver_id):
         logger.warning("solo webhook receiver=%s refused: too large", receiver_id)
         return JsonResponse({"error": "too_large", "message": "Body too large."}, status=413)
     try:
-        delivery, created = webhook_delivery_receive(receiver_id=receiver_id, body=request.body)
+        delivery = webhook_delivery_receive(receiver_id=receiver_id, body=request.body)
     except WebhookRejected as exc:
         reason = str(exc)
         logger.warning("solo webhook receiver=%s refused: %s", receiver_id, reason)
@@ -73,10 +73,12 @@ def solo_webhook(request, receiver_id):
         receiver_id,
         delivery.pk,
         delivery.event,
-        created,
+        delivery.created,
     )
     return HttpResponse(
-        _ANSWERS[created], content_type="application/json", status=202 if created else 200
+        _ANSWERS[delivery.created],
+        content_type="application/json",
+        status=202 if delivery.created else 200,
     )
 
 

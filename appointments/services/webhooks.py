@@ -28,9 +28,11 @@ import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -157,9 +159,19 @@ class WebhookRejected(Exception):
 OBJECT_ID_MAX_CHARS = 64  # WebhookDelivery.object_id
 
 
-def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelivery, bool]:
+class Receipt(NamedTuple):
+    """What the receiver answers from: the inbox row's id, event and status, and whether this
+    request stored it (False: a replay of a stored delivery)."""
+
+    pk: int
+    event: str
+    status: str
+    created: bool
+
+
+def webhook_delivery_receive(*, receiver_id, body: bytes) -> Receipt:
     """Decrypt, validate and persist one delivery (the inbox row) before Solo gets its 2xx.
-    Returns (delivery, created); a replay of the same bytes returns the first row.
+    A replay of the same bytes answers with the first row.
 
     The hot path is one round trip: the receiver's key comes from this process's cache and the
     INSERT itself checks the subscription is still active. Anything the cache could have got
@@ -176,19 +188,13 @@ def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelive
         if receiver[1] == cached[1]:
             raise
         digest, event, object_id, payload = _delivery_read(receiver[1], body)
-    delivery = WebhookDelivery(
-        subscription_id=receiver[0],
-        digest=digest,
-        event=event,
-        object_id=object_id,
-        payload=payload,
-        received_at=timezone.now(),
-    )
-    if _inbox_insert(delivery, receiver_id):
-        return delivery, True
+    pk = _inbox_insert(receiver[0], receiver_id, digest, event, object_id, payload)
+    if pk is not None:
+        return Receipt(pk, event, WebhookDelivery.Status.RECEIVED, True)
     if cached is not None:
         _receiver_load(receiver_id)  # not inserted: a replay, or the subscription is gone
-    return WebhookDelivery.objects.get(digest=digest), False  # a replay (or its twin)
+    first = WebhookDelivery.objects.get(digest=digest)  # a replay (or its twin)
+    return Receipt(first.pk, first.event, first.status, False)
 
 
 # receiver_id → (subscription id, encryptionKey), per process: the key is an encrypted field
@@ -267,40 +273,56 @@ def _webhook_object_id(event: str, data: dict) -> str:
     return text
 
 
-_INBOX_COLUMNS = ["digest", "event", "object_id", "payload", "received_at"]
-
-
-def _inbox_insert(delivery: WebhookDelivery, receiver_id) -> bool:
+def _inbox_insert(subscription_id, receiver_id, digest, event, object_id, payload) -> int | None:
     """INSERT … SELECT … ON CONFLICT (digest) DO NOTHING RETURNING id: one statement, atomic on
     its own, whether the delivery is new, a replay, or a replay arriving at the same instant;
     its SELECT inserts nothing unless the subscription is still active (the receiver's key may
-    come from a cache). Raw SQL: the ORM's insert machinery cost more than the statement.
-    (A look-up first and a transaction around the insert took three more round trips.)"""
+    come from a cache). The new row's id, or None. (A look-up first and a transaction around
+    the insert took three more round trips.)"""
     params = [
         WebhookDelivery.Status.RECEIVED.value,
-        delivery.digest,
-        delivery.event,
-        delivery.object_id,
-        connection.ops.adapt_json_value(delivery.payload, None),
-        connection.ops.adapt_datetimefield_value(delivery.received_at),
-        delivery.subscription_id,
+        digest,
+        event,
+        object_id,
+        connection.ops.adapt_json_value(payload, None),
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        subscription_id,
         _RECEIVER_ID.get_db_prep_value(receiver_id, connection),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_INBOX_INSERT, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    delivery.pk = row[0]
-    delivery._state.adding = False
-    return True
+    row = _statement_row(_INBOX_INSERT, params)
+    return row[0] if row else None
+
+
+def _statement_row(sql: str, params: list):
+    """Run one idempotent statement in autocommit and return its first row. On PostgreSQL
+    through psycopg's own cursor, bound on the server (no quoting in Python) and never
+    prepared (nothing left in the session: PgBouncer in transaction mode), and without
+    Django's per-request health check, a SELECT 1 round trip before the first query: a
+    persistent connection that died fails the statement itself, which is idempotent, so it
+    runs once more on a fresh connection."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    for last_try in (False, True):
+        try:
+            with connection.wrap_database_errors:
+                connection.ensure_connection()
+                with psycopg.Cursor(connection.connection) as cursor:
+                    cursor.execute(sql, params, prepare=False)
+                    return cursor.fetchone()
+        except (OperationalError, InterfaceError):
+            if last_try:
+                raise
+            connection.close()
+    return None  # not reached
 
 
 _RECEIVER_ID = WebhookSubscription._meta.get_field("receiver_id")
 _INBOX_INSERT = (
     f"INSERT INTO {WebhookDelivery._meta.db_table} "  # noqa: S608 — our names
-    f"(subscription_id, status, attempts, last_error, {', '.join(_INBOX_COLUMNS)}) "
-    f"SELECT s.id, %s, 0, '', {', '.join(['%s'] * len(_INBOX_COLUMNS))} "
+    "(subscription_id, status, attempts, last_error, digest, event, object_id, payload, "
+    "received_at) SELECT s.id, %s, 0, '', %s, %s, %s, %s, %s "
     f"FROM {WebhookSubscription._meta.db_table} s "
     "WHERE s.id = %s AND s.receiver_id = %s AND s.is_active "
     "ON CONFLICT (digest) DO NOTHING RETURNING id"

@@ -261,3 +261,21 @@ def test_the_hint_thread_sends_at_most_one_per_interval_and_one_after_the_last_c
     wait_for(lambda: any(at > last_call for _, at in sent), message="a hint after the last call")
     assert {name for name, _ in sent} == {"appointments.tasks.solo_webhook_deliveries_take"}
     assert len(sent) <= 3  # 200 calls within a few HINT_SECONDS: one or two hints
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_persistent_connection_that_died_is_replaced_and_the_delivery_stored_once(
+    client, subscription
+):
+    """The receiver skips Django's per-request health check (a round trip): its INSERT is
+    idempotent, so a dead connection fails it and it runs again on a fresh one."""
+    import psycopg
+
+    assert post(client, subscription, patient_event(1)).status_code == HTTPStatus.ACCEPTED
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's backends only")
+    with psycopg.connect(**connection.get_connection_params()) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    response = post(client, subscription, patient_event(2))
+    assert response.status_code == HTTPStatus.ACCEPTED
+    assert WebhookDelivery.objects.count() == 2
