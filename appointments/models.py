@@ -346,7 +346,15 @@ class WebhookDelivery(models.Model):
     class Meta:
         verbose_name_plural = "webhook deliveries"  # Django would say "…ys"
         ordering = ["received_at", "id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+        # The deliveries workers may take (services.webhook_inbox claims the oldest due one):
+        # only the pending rows, in id order, however many processed rows the table holds.
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="delivery_pending",
+                condition=Q(status__in=["received", "retrying"]),
+            )
+        ]
 
     def __str__(self):
         return f"Solo delivery {self.pk}"

@@ -3,23 +3,24 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db.models import Q
 from django.utils import timezone
 
 from appointments.models import CLOSED_STATUSES, Appointment, ReportJob, WebhookDelivery
 from appointments.services.reports import report_job_refresh
+from appointments.services.webhook_inbox import webhook_deliveries_take
 from appointments.services.webhooks import webhook_delivery_process
 from appointments.sync import appointment_sync_one, waiting_rooms_sync
+from portal.celery import task_send
 from portal.http import VendorError
 from portal.models import Organization, Vendor
-
-STALE_RECEIVED = timedelta(minutes=2)
 
 
 @shared_task(acks_late=True)
 def solo_webhook_process(delivery_id: int) -> str:
-    """Process one inbox row. No lock is held while Solo answers: two workers given the same
-    delivery both fetch, and only the first records it (services.webhooks)."""
+    """Process one inbox row by id: the eager demo's receiver runs it in process, and messages
+    sent by an older release may still be queued. No lock is held while Solo answers: a worker
+    running it beside a take of the same row both fetch, and only the first records it
+    (services.webhooks)."""
     delivery = (
         WebhookDelivery.objects.select_related("subscription__organization")
         .filter(pk=delivery_id)
@@ -31,19 +32,32 @@ def solo_webhook_process(delivery_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def solo_webhook_deliveries_take() -> int:
+    """Take due deliveries from the inbox (services.webhook_inbox) and process them; returns
+    how many were taken. Beat runs it every 2 s ("solo-webhook-inbox" in portal/settings.py),
+    and the receiver hints it (appointments.webhooks.inbox_hint): a delivery is usually taken
+    at once.
+
+    A run that finds work first leaves one hint in the queue: a sibling worker process joins
+    while deliveries keep coming, and if this process dies mid-delivery a replacement finds the
+    queue non-empty rather than waiting for beat. A run that spends its budget hands over the
+    same way. No hint in eager mode: it would run here, recursively."""
+    taken, more = webhook_deliveries_take(on_first=_hint)
+    if more:
+        _hint()
+    return taken
+
+
+def _hint() -> None:
+    if not solo_webhook_deliveries_take.app.conf.task_always_eager:
+        task_send(solo_webhook_deliveries_take)
+
+
+@shared_task(acks_late=True)
 def solo_webhook_deliveries_retry_due() -> int:
-    """Re-enqueue deliveries whose retry time has come, and any received but never processed
-    (a worker that died before picking them up)."""
-    now = timezone.now()
-    due = WebhookDelivery.objects.filter(
-        Q(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now)
-        | Q(status=WebhookDelivery.Status.RECEIVED, received_at__lte=now - STALE_RECEIVED)
-    ).values_list("pk", flat=True)
-    count = 0
-    for pk in due:
-        solo_webhook_process.delay(pk)
-        count += 1
-    return count
+    """The name beat ran before deliveries were taken from the inbox (a schedule or message of
+    an older release may still name it): the same take."""
+    return solo_webhook_deliveries_take()
 
 
 @shared_task(acks_late=True)

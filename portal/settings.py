@@ -354,10 +354,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "readings.care.tasks.alerts_check_no_data_all",
         "schedule": 3600.0,
     },
-    # Solo webhook deliveries that failed and are due for another try.
-    "solo-webhook-retries": {
-        "task": "appointments.tasks.solo_webhook_deliveries_retry_due",
-        "schedule": 60.0,
+    # Solo webhook inbox: workers take deliveries from the table (received, due for a retry, or
+    # held by a worker that died, after its lease). The receiver also hints each delivery within
+    # 0.5 s, so this poll bounds the latency only when a hint is lost (Redis restarted); it
+    # expires rather than piling up behind busy workers. An idle poll is one UPDATE matching
+    # nothing (no WAL, no fsync).
+    "solo-webhook-inbox": {
+        "task": "appointments.tasks.solo_webhook_deliveries_take",
+        "schedule": 2.0,
+        "options": {"expires": 2.0},
     },
     "solo-report-jobs": {"task": "appointments.tasks.report_jobs_refresh", "schedule": 60.0},
     # Catch appointment changes whose webhook never arrived.

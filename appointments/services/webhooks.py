@@ -2,15 +2,17 @@
 (decrypt, check, persist before Solo gets its 2xx), then process (fetch the named object from
 Solo and apply it to the mirror).
 
-Processing is call, then record, with no claim and no lock held while Solo answers: the call is a
-GET, safe to repeat. The record step locks the inbox row, re-checks that no other worker recorded
-it meanwhile, counts the attempt and applies Solo's answer, all in one short transaction. So:
-- two workers running the same delivery at once (a broker redelivery beside the sweep's send)
-  both fetch; the first records, the second finds the row done and changes nothing;
+Workers take deliveries from the inbox table itself (services.webhook_inbox: a claim with
+FOR UPDATE SKIP LOCKED and a lease), so the receive path publishes nothing per delivery.
+Processing is call, then record, with no lock held while Solo answers: the call is a GET, safe
+to repeat. The record step locks the inbox row, re-checks that no other worker recorded it
+meanwhile, counts the attempt and applies Solo's answer, all in one short transaction. So:
+- two workers never take one delivery while its lease runs; one that runs it anyway (a broker
+  redelivery of `solo_webhook_process`, a lease outlived) fetches too, and the first to record
+  wins: the second finds the row done and changes nothing;
 - a crash (a killed worker) before the record leaves the row as it was — `received` or
-  `retrying`, the attempt not counted — and the periodic sweep sends it again (received rows
-  after STALE_RECEIVED, retrying rows when due); applying Solo's current state twice changes
-  nothing twice;
+  `retrying`, the attempt not counted — and the next take after its lease (CLAIM_LEASE) runs
+  it again; applying Solo's current state twice changes nothing twice;
 - a Solo outage is recorded as `retrying` with a backoff, then `failed` after MAX_ATTEMPTS.
 
 Registering: Add Webhook, then the subscription row. A crash between leaves a webhook in Solo
@@ -26,9 +28,11 @@ import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -155,17 +159,73 @@ class WebhookRejected(Exception):
 OBJECT_ID_MAX_CHARS = 64  # WebhookDelivery.object_id
 
 
-def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelivery, bool]:
+class Receipt(NamedTuple):
+    """What the receiver answers from: the inbox row's id, event and status, and whether this
+    request stored it (False: a replay of a stored delivery)."""
+
+    pk: int
+    event: str
+    status: str
+    created: bool
+
+
+def webhook_delivery_receive(*, receiver_id, body: bytes) -> Receipt:
     """Decrypt, validate and persist one delivery (the inbox row) before Solo gets its 2xx.
-    Returns (delivery, created); a replay of the same bytes returns the first row."""
-    subscription = WebhookSubscription.objects.filter(
-        receiver_id=receiver_id, is_active=True
-    ).first()
+    A replay of the same bytes answers with the first row.
+
+    The hot path is one round trip: the receiver's key comes from this process's cache and the
+    INSERT itself checks the subscription is still active. Anything the cache could have got
+    wrong — a body that does not decrypt or parse, a row not inserted — is decided again on the
+    subscription as it is now, so the answers are those of a fresh look-up."""
+    cached = _RECEIVERS.get(str(receiver_id))
+    receiver = cached or _receiver_load(receiver_id)
+    try:
+        digest, event, object_id, payload = _delivery_read(receiver[1], body)
+    except WebhookRejected:
+        if cached is None:
+            raise
+        receiver = _receiver_load(receiver_id)  # deactivated, or its key changed, since cached
+        if receiver[1] == cached[1]:
+            raise
+        digest, event, object_id, payload = _delivery_read(receiver[1], body)
+    pk = _inbox_insert(receiver[0], receiver_id, digest, event, object_id, payload)
+    if pk is not None:
+        return Receipt(pk, event, WebhookDelivery.Status.RECEIVED, True)
+    if cached is not None:
+        _receiver_load(receiver_id)  # not inserted: a replay, or the subscription is gone
+    first = WebhookDelivery.objects.get(digest=digest)  # a replay (or its twin)
+    return Receipt(first.pk, first.event, first.status, False)
+
+
+# receiver_id → (subscription id, encryptionKey), per process: the key is an encrypted field
+# (a Fernet decryption) and the look-up a round trip, on every delivery otherwise. Only
+# receivers that exist are kept, so unknown ids cannot grow it; the bound is for safety.
+_RECEIVERS: dict[str, tuple[int, str]] = {}
+_RECEIVERS_MAX = 1024
+
+
+def _receiver_load(receiver_id) -> tuple[int, str]:
+    """The active subscription for `receiver_id`, from the database (and into the cache)."""
+    subscription = (
+        WebhookSubscription.objects.filter(receiver_id=receiver_id, is_active=True)
+        .only("pk", "secrets")
+        .first()
+    )
     if subscription is None:
+        _RECEIVERS.pop(str(receiver_id), None)
         raise WebhookRejected("unknown receiver")
+    if len(_RECEIVERS) >= _RECEIVERS_MAX:
+        _RECEIVERS.clear()
+    receiver = (subscription.pk, subscription.encryption_key)
+    _RECEIVERS[str(receiver_id)] = receiver
+    return receiver
+
+
+def _delivery_read(key: str, body: bytes) -> tuple[str, str, str, dict]:
+    """(digest, event, object id, payload kept) of a body, or WebhookRejected."""
     try:
         text = body.decode("ascii")
-        plain = solo_decrypt(subscription.encryption_key, text)
+        plain = solo_decrypt(key, text)
     except (UnicodeDecodeError, SoloCryptoError) as exc:
         raise WebhookRejected("does not decrypt") from exc
     try:
@@ -187,17 +247,7 @@ def webhook_delivery_receive(*, receiver_id, body: bytes) -> tuple[WebhookDelive
         raise WebhookRejected("holds a NUL character", malformed=True)
     object_id = _webhook_object_id(event, data)
     digest = hashlib.sha256(body).hexdigest()
-    delivery = WebhookDelivery(
-        subscription=subscription,
-        digest=digest,
-        event=event[:40],
-        object_id=object_id,
-        payload={"event": event, "data": data},
-        received_at=timezone.now(),
-    )
-    if _inbox_insert(delivery):
-        return delivery, True
-    return WebhookDelivery.objects.get(digest=digest), False  # a replay (or its twin)
+    return digest, event[:40], object_id, {"event": event, "data": data}
 
 
 _ID_KEYS = {"appointment": "appointmentId", "patient": "patientId", "episode": "episodeId"}
@@ -223,32 +273,60 @@ def _webhook_object_id(event: str, data: dict) -> str:
     return text
 
 
-_INBOX_COLUMNS = ["subscription_id", "digest", "event", "object_id", "payload", "status"]
-_INBOX_COLUMNS += ["attempts", "last_error", "received_at"]
-
-
-def _inbox_insert(delivery: WebhookDelivery) -> bool:
-    """INSERT … ON CONFLICT (digest) DO NOTHING RETURNING id: one statement, atomic on its own,
-    whether the delivery is new, a replay, or a replay arriving at the same instant. (A look-up
-    first and a transaction around the insert took three more round trips per delivery.)"""
-    fields = {f.column: f for f in WebhookDelivery._meta.concrete_fields}
+def _inbox_insert(subscription_id, receiver_id, digest, event, object_id, payload) -> int | None:
+    """INSERT … SELECT … ON CONFLICT (digest) DO NOTHING RETURNING id: one statement, atomic on
+    its own, whether the delivery is new, a replay, or a replay arriving at the same instant;
+    its SELECT inserts nothing unless the subscription is still active (the receiver's key may
+    come from a cache). The new row's id, or None. (A look-up first and a transaction around
+    the insert took three more round trips.)"""
     params = [
-        fields[c].get_db_prep_save(getattr(delivery, fields[c].attname), connection)
-        for c in _INBOX_COLUMNS
+        WebhookDelivery.Status.RECEIVED.value,
+        digest,
+        event,
+        object_id,
+        connection.ops.adapt_json_value(payload, None),
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        subscription_id,
+        _RECEIVER_ID.get_db_prep_value(receiver_id, connection),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {WebhookDelivery._meta.db_table} ({', '.join(_INBOX_COLUMNS)}) "  # noqa: S608 — our names
-            f"VALUES ({', '.join(['%s'] * len(_INBOX_COLUMNS))}) "
-            "ON CONFLICT (digest) DO NOTHING RETURNING id",
-            params,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    delivery.pk = row[0]
-    delivery._state.adding = False
-    return True
+    row = _statement_row(_INBOX_INSERT, params)
+    return row[0] if row else None
+
+
+def _statement_row(sql: str, params: list):
+    """Run one idempotent statement in autocommit and return its first row. On PostgreSQL
+    through psycopg's own cursor, bound on the server (no quoting in Python) and never
+    prepared (nothing left in the session: PgBouncer in transaction mode), and without
+    Django's per-request health check, a SELECT 1 round trip before the first query: a
+    persistent connection that died fails the statement itself, which is idempotent, so it
+    runs once more on a fresh connection."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    for last_try in (False, True):
+        try:
+            with connection.wrap_database_errors:
+                connection.ensure_connection()
+                with psycopg.Cursor(connection.connection) as cursor:
+                    cursor.execute(sql, params, prepare=False)
+                    return cursor.fetchone()
+        except (OperationalError, InterfaceError):
+            if last_try:
+                raise
+            connection.close()
+    return None  # not reached
+
+
+_RECEIVER_ID = WebhookSubscription._meta.get_field("receiver_id")
+_INBOX_INSERT = (
+    f"INSERT INTO {WebhookDelivery._meta.db_table} "  # noqa: S608 — our names
+    "(subscription_id, status, attempts, last_error, digest, event, object_id, payload, "
+    "received_at) SELECT s.id, %s, 0, '', %s, %s, %s, %s, %s "
+    f"FROM {WebhookSubscription._meta.db_table} s "
+    "WHERE s.id = %s AND s.receiver_id = %s AND s.is_active "
+    "ON CONFLICT (digest) DO NOTHING RETURNING id"
+)
 
 
 FINISHED = (WebhookDelivery.Status.PROCESSED, WebhookDelivery.Status.IGNORED)
@@ -303,7 +381,9 @@ def _vendor_failed(row: WebhookDelivery, exc: VendorError) -> None:
     row.last_error = str(exc)[:300]
     if exc.is_outage and row.attempts < MAX_ATTEMPTS:
         _webhook_delivery_retry_later(row)
-    elif exc.status == 404:
+        return
+    row.next_attempt_at = None  # the claim's lease (webhook_inbox) ends with the row
+    if exc.status == 404:
         row.status = WebhookDelivery.Status.IGNORED
     else:
         row.status = WebhookDelivery.Status.FAILED

@@ -1,14 +1,14 @@
 """A real Celery worker (prefork, acks_late) killed in the middle of Solo webhook processing,
 and Redis — the broker — restarted under a running worker.
 
-Promise: the inbox row is the source of truth. A delivery whose worker died mid-task is rolled
-back whole (no status, no change row, no attempt recorded) and the periodic sweep
-(`solo_webhook_deliveries_retry_due`, every minute, for rows received over two minutes ago) sends
-it again to whichever worker is alive; a late redelivery by the broker itself changes nothing.
-A Redis restart loses the queued messages (Redis runs without persistence), not the work: the
-receiver keeps answering Solo while Redis is down, the worker reconnects by itself, tasks sent
-after the restart run, and the sweep re-sends every delivery whose message was lost. Every
-delivery is applied exactly once."""
+Promise: the inbox row is the source of truth. Workers take deliveries from the inbox table
+(a claim with a lease, appointments.services.webhook_inbox); Redis carries only hints. A
+delivery whose worker died mid-task is rolled back whole (no status, no change row, no attempt
+recorded) and is taken again once its lease ends, by whichever worker is alive; a late
+redelivery by the broker itself changes nothing. A Redis restart loses hints, not work: the
+receiver keeps answering Solo while Redis is down, the worker takes the deliveries whose hints
+were lost from the inbox, and tasks sent after the restart run. Every delivery is applied
+exactly once."""
 
 import os
 from datetime import UTC, datetime, timedelta
@@ -23,6 +23,7 @@ from appointments import tasks
 from appointments.crypto import solo_encrypt_json
 from appointments.models import AppointmentChange, AppointmentStatus, WebhookDelivery
 from appointments.services import webhooks
+from appointments.services.webhook_inbox import CLAIM_LEASE
 from portal.celery import app
 from portal.sandbox import world as demo
 from portal.sandbox.state import STORE
@@ -70,12 +71,15 @@ def _processed(delivery) -> bool:
     return delivery.status == WebhookDelivery.Status.PROCESSED
 
 
-def _sweep_as_if_minutes_passed(minutes=3) -> int:
-    """Run the periodic sweep as beat would `minutes` after the deliveries arrived."""
+def _sweep_as_if_minutes_passed(minutes=4) -> int:
+    """Run beat's inbox poll as it would `minutes` after the deliveries arrived (past the
+    lease of a claim, CLAIM_LEASE)."""
+    assert timedelta(minutes=minutes) > CLAIM_LEASE
     WebhookDelivery.objects.filter(status=WebhookDelivery.Status.RECEIVED).update(
-        received_at=F("received_at") - timedelta(minutes=minutes)
+        received_at=F("received_at") - timedelta(minutes=minutes),
+        next_attempt_at=F("next_attempt_at") - timedelta(minutes=minutes),
     )
-    return tasks.solo_webhook_deliveries_retry_due()
+    return tasks.solo_webhook_deliveries_take()
 
 
 def _assert_applied_exactly_once(visits, deliveries):
@@ -120,10 +124,11 @@ def test_a_worker_killed_mid_webhook_is_replaced_and_every_delivery_applies_once
     assert (killed.status, killed.attempts) == (WebhookDelivery.Status.RECEIVED, 0)
     assert not AppointmentChange.objects.filter(source="solo").exists()
 
-    celery_worker_process.start()  # the replacement takes what is still queued
+    celery_worker_process.start()  # the replacement takes what is still waiting
     wait_for(lambda: all(_processed(d) for d in queued), timeout=60, message="queued processed")
     killed.refresh_from_db()
-    assert killed.status == WebhookDelivery.Status.RECEIVED  # its message died with the worker
+    # The dead worker's claim holds it until its lease ends: no live worker took it meanwhile.
+    assert killed.status == WebhookDelivery.Status.RECEIVED
 
     assert _sweep_as_if_minutes_passed() == 1
     wait_for(lambda: _processed(killed), timeout=60, message="the killed delivery re-run")
@@ -159,22 +164,20 @@ def test_redis_restarted_under_a_busy_worker_loses_no_delivery(
     wait_for(lambda: faults.pending("solo") == 0, timeout=60, message="the slow GET under way")
     queued = [_deliver(live_server, subscription, visit) for visit in queued_visits]
 
-    _redis("shutdown", "nosave")  # the queued messages go with it
+    _redis("shutdown", "nosave")  # the queued hints go with it
     wait_for(lambda: not _redis_up(), message="redis stopped")
-    # Solo keeps being answered: the row is stored, its message waits for the sweep.
+    # Solo keeps being answered: the row is stored, its hint cannot be sent.
     while_down = _deliver(live_server, subscription, while_down_visit)
     _start_redis()
 
-    # The task that was running finishes; the worker reconnects and takes new work.
+    # The task that was running finishes and takes the rest from the inbox, hints or not; the
+    # worker reconnects and takes new work.
     wait_for(lambda: _processed(in_flight), timeout=60, message="the in-flight task done")
     after = _deliver(live_server, subscription, after_visit)
-    wait_for(lambda: _processed(after), timeout=90, message="a task sent after the restart")
-
-    lost = [*queued, while_down]
-    assert not any(_processed(d) for d in lost)
-    assert _sweep_as_if_minutes_passed() == len(lost)
-    wait_for(lambda: all(_processed(d) for d in lost), timeout=60, message="lost ones re-run")
-    _assert_applied_exactly_once(visits, [in_flight, *lost, after])
+    every = [in_flight, *queued, while_down, after]
+    wait_for(lambda: all(_processed(d) for d in every), timeout=90, message="every one taken")
+    assert _sweep_as_if_minutes_passed() == 0  # nothing was left for beat's poll
+    _assert_applied_exactly_once(visits, every)
 
 
 @pytest.fixture
