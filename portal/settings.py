@@ -125,6 +125,14 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus a health check without a round trip (portal/pg_backend/base.py).
+    DATABASES["default"]["ENGINE"] = "portal.pg_backend"
+    # Statements run through portal.fast_sql (the API's hot paths) are prepared on the server
+    # after PREPARE_THRESHOLD runs per connection; the ORM's cursors bind on the client and
+    # are never prepared. 0 turns it off (PgBouncer in transaction mode before 1.21).
+    _prepare_after = env.int("DATABASE_PREPARE_THRESHOLD", default=2)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = _prepare_after or None
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo serves several requests at once (runserver's threads, the sandbox calling back):
     # WAL lets readers go on beside a writer, and IMMEDIATE takes the write lock when a
@@ -269,7 +277,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["portal.api_auth.IsOrganizationMember"],
     "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["portal.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "portal.api_helpers.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["portal.api_auth.ClientRateThrottle"],

@@ -71,6 +71,22 @@ def alerts_evaluate_readings(*, readings: list[Reading]) -> list[Alert]:
     return changed
 
 
+def value_may_breach(rules: list[ThresholdRule], metric: str, value: float | None) -> bool:
+    """Whether a new reading of `metric` could open or fold an alert under `rules` (a
+    patient's rules in force): its value crosses a single-reading rule, or the metric has an
+    average or weight-gain rule. When not, alerts_evaluate_readings changes nothing for it."""
+    if value is None:
+        return False
+    for rule in rules:
+        if rule.metric != metric:
+            continue
+        if rule.kind in (RuleKind.AVERAGE, RuleKind.WEIGHT_GAIN):
+            return True
+        if rule.kind == RuleKind.SINGLE and _crosses(rule, value):
+            return True
+    return False
+
+
 def readings_needing_evaluation(organization, rows: list[tuple[int, str, float | None]]):
     """Of (patient_id, metric, value) rows about to be evaluated, the indexes of those that can
     breach a rule in force: a value crossing one of the patient's single-reading rules, or any

@@ -201,6 +201,18 @@ def effective_rules(organization, patient_ids) -> dict[int, list[ThresholdRule]]
     return _in_force(defaults, overrides, patient_ids)
 
 
+def cached_rules_in_force(organization_id: int, patient_id: int):
+    """(the token, the patient's rules in force) as this process last read them, or None when
+    it has not: no query. The caller must check the token is still the organization's in the
+    transaction that relies on the rules (readings.api.fast_heart_rate does, in its one
+    statement), as effective_rules does by reading it."""
+    cached = _cache.get(organization_id)
+    if cached is None:
+        return None
+    version, defaults, overrides = cached
+    return version, _in_force(defaults, overrides, [patient_id])[patient_id]
+
+
 def _in_force(defaults, overrides, patient_ids) -> dict[int, list[ThresholdRule]]:
     default_keys = {d.override_key for d in defaults}
     out = {}
