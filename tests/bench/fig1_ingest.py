@@ -195,7 +195,8 @@ def run(cast: Cast) -> Figure:
     replay = bulk.validic_records_bulk_ingest(
         organization=cast.organization, records=records[-PAGE:], check_device=False
     )
-    assert replay.created == 0 and replay.replaced == 0
+    assert replay.created == 0
+    assert replay.replaced == 0
     assert replay.duplicates == len(records[-PAGE:]) * 2
 
     ratio = copy_seconds / service_seconds
