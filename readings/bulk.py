@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -240,14 +241,14 @@ class ValidicLookup:
     queries whatever the batch's size. One lookup may serve the pages of one pull: `add` fetches
     only what earlier pages did not name."""
 
-    def __init__(self, organization, records: list[dict] = ()):
+    def __init__(self, organization, records: Sequence[dict] = ()):
         self.organization = organization
         self.by_user_id: dict = {}
         self.by_mrn: dict = {}
         self.by_imei: dict = {}
         self.add(records)
 
-    def add(self, records: list[dict]) -> None:
+    def add(self, records: Sequence[dict]) -> None:
         user_ids, uids, imeis = set(), set(), set()
         for record in records:
             if not isinstance(record, dict):
