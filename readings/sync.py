@@ -11,7 +11,12 @@ from django.db import transaction
 from devices.models import Device
 from portal.http import VendorError
 from portal.models import Patient, SyncRun, Vendor
-from readings.bulk import BulkResult, readings_bulk_ingest, validic_records_bulk_ingest
+from readings.bulk import (
+    BulkResult,
+    ValidicLookup,
+    readings_bulk_ingest,
+    validic_records_bulk_ingest,
+)
 from readings.clients import ImpiloReadingsClient, ValidicMeasurementsClient
 from readings.models import OutboxMessage, OutboxStatus
 from readings.services.ingest import IngestError
@@ -85,6 +90,7 @@ def validic_measurements_sync(*, run: SyncRun, page_size: int = 500) -> SyncRun:
     changes nothing, a corrected record replaces its values (keeping the earlier ones), a
     deleted one is removed and stays deleted."""
     organization = run.organization
+    lookup = ValidicLookup(organization)  # patients and devices, fetched once per run
 
     def store(objs: list[dict]) -> tuple[BulkResult, list[str]]:
         result = validic_records_bulk_ingest(
@@ -92,6 +98,7 @@ def validic_measurements_sync(*, run: SyncRun, page_size: int = 500) -> SyncRun:
             records=objs,
             check_device=False,  # a pulled record names a Smart Meter the mirror may not know
             action="reading.sync",
+            lookup=lookup,
         )
         return result, [f"record {record_id}: {exc}" for record_id, exc in result.errors]
 

@@ -19,9 +19,11 @@ records that change (corrections, deletions) add a fixed number more."""
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection, models
 from django.utils import timezone
 
 from readings.alerts import alerts_evaluate_readings
@@ -250,7 +252,7 @@ def records_apply(*, organization, source: str, arrivals: list[Arrival]) -> Appl
         ledger.updated_at = now  # bulk_update does not touch auto_now fields
         ledgers.append(ledger)
     if updates:
-        applied.replaced = Reading.objects.bulk_update(updates, UPDATED_FIELDS)
+        applied.replaced = rows_update(Reading, updates, UPDATED_FIELDS)
     if drop:
         # A withdrawn reading leaves the alerts it raised (their rule text and triage stay);
         # its values stay in the version row.
@@ -259,13 +261,45 @@ def records_apply(*, organization, source: str, arrivals: list[Arrival]) -> Appl
     if versions:
         VendorRecordVersion.objects.bulk_create(versions)
     if ledgers:
-        VendorRecord.objects.bulk_update(
+        rows_update(
+            VendorRecord,
             ledgers,
             ["current_checksum", "checksums_seen", "deletions_seen", "deleted_at", "updated_at"],
         )
     # A corrected value is checked against the thresholds like a new one (idempotent).
     alerts_evaluate_readings(readings=updates)
     return applied
+
+
+def rows_update(model, objs: list, fields: list[str]) -> int:
+    """Model.objects.bulk_update(objs, fields), on PostgreSQL as one `UPDATE ... FROM
+    unnest(<one array per column>)`: bulk_update's CASE WHEN per row and column cost 40 ms a
+    corrected record at a page of 200 corrections (python -m tests.bench.profile bulk)."""
+    if connection.vendor != "postgresql" or not objs:
+        return model.objects.bulk_update(objs, fields) if objs else 0
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    columns, casts, sets, arrays = ["id"], ["%s::bigint[]"], [], [[o.pk for o in objs]]
+    for name in fields:
+        f = meta.get_field(name)
+        column = connection.ops.quote_name(f.column)
+        if isinstance(f, models.JSONField):
+            values = [json.dumps(getattr(o, f.attname), cls=f.encoder) for o in objs]
+            casts.append("%s::text[]")
+            sets.append(f"{column} = v.{column}::jsonb")
+        else:
+            values = [f.get_db_prep_save(getattr(o, f.attname), connection) for o in objs]
+            casts.append(f"%s::{f.db_type(connection)}[]")
+            sets.append(f"{column} = v.{column}")
+        columns.append(column)
+        arrays.append(values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET {', '.join(sets)} "  # noqa: S608 — names are ours
+            f"FROM unnest({', '.join(casts)}) AS v({', '.join(columns)}) WHERE t.id = v.id",
+            arrays,
+        )
+        return cursor.rowcount
 
 
 def _rows_of(pks) -> dict[int, Reading]:

@@ -1,7 +1,9 @@
 """Figure 3 — chart query: one patient's 1-year heart-rate chart (bucketed by day), served by
 readings.selectors.readings_series + readings.charts.chart_payload, when the readings table
 holds 1M rows and when it holds 10M. Goals: 10M/1M ≤ 1.3 (cost follows the patient's rows, not
-the table's size) and ≤ 3× a bare indexed SELECT of the same bucketed rows."""
+the table's size) and ≤ 3× a bare indexed SELECT of the same bucketed rows. Then (make bench
+only) the same chart on the 10M rows converted to monthly partitions (fig3_partitions): its
+ratio to the plain 1M-row chart, same goal."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from django.db import connection, transaction
 from readings import charts, selectors
 from readings.models import Reading
 from readings.units import Metric
+from tests.bench import fig3_partitions
 from tests.bench.common import Cast, Figure, interleaved, ms, scale, scaled
 
 SMALL = 1_000_000
@@ -47,7 +50,12 @@ def _secondary_indexes() -> list[str]:
     return statements
 
 
-def _load(rows: int, *, patient_ids: list[int], organization_id: int, charted=None) -> None:
+YEAR = 365 * 86400
+
+
+def _load(
+    rows: int, *, patient_ids: list[int], organization_id: int, charted=None, span=YEAR
+) -> None:
     """Generate `rows` readings of other patients in SQL (and, once, the charted patient's
     year), in time order as ingestion would write them. Setup, not measured: indexes are
     dropped and rebuilt around the load and FK triggers skipped, as a restore would."""
@@ -76,7 +84,7 @@ def _load(rows: int, *, patient_ids: list[int], organization_id: int, charted=No
             "(%(patients)s::bigint[])[1 + (g %% %(n)s)] AS patient_id, "
             "(ARRAY['heart_rate','spo2','systolic','weight'])[1 + (g / %(n)s) %% 4] AS metric, "
             "60 + (g %% 50)::float AS value, "
-            "now() - make_interval(secs => (g::bigint * 7919) %% 31536000) AS measured_at, "
+            "now() - make_interval(secs => (g::bigint * 7919) %% %(span)s) AS measured_at, "
             "'gen' || (%(offset)s + g) AS source_record_id "
             "FROM generate_series(1, %(rows)s) AS g"
         ]
@@ -86,6 +94,7 @@ def _load(rows: int, *, patient_ids: list[int], organization_id: int, charted=No
             "n": len(patient_ids),
             "rows": rows,
             "offset": offset,
+            "span": span,
         }
         if charted is not None:
             parts.append(
@@ -182,7 +191,13 @@ def run(cast: Cast) -> Figure:
     figure.notes.append(f"generated {small_rows:,} rows in {time.monotonic() - t0:.0f} s")
     chart_small, bare_small, points = _measure(charted)
     t0 = time.monotonic()
-    _load(large - small_rows, patient_ids=others, organization_id=cast.organization.pk)
+    # The growth spans two years (24 monthly partitions in fig3_partitions).
+    _load(
+        large - small_rows,
+        patient_ids=others,
+        organization_id=cast.organization.pk,
+        span=2 * YEAR,
+    )
     large_rows = _rows()
     figure.notes.append(f"grew to {large_rows:,} rows in {time.monotonic() - t0:.0f} s")
     chart_large, bare_large, _ = _measure(charted)
@@ -211,6 +226,24 @@ def run(cast: Cast) -> Figure:
         growth <= GOAL_GROWTH,
     )
     figure.check("vs bare SELECT", versus_bare, f"<= {GOAL_BARE:g}", versus_bare <= GOAL_BARE)
+    if fig3_partitions.wanted():
+        (chart_parts, bare_parts, _), partitions, moved, seconds = fig3_partitions.on_partitions(
+            _measure, charted
+        )
+        figure.measured += (
+            f"; on {partitions} monthly partitions: {ms(chart_parts)}, bare {ms(bare_parts)}"
+        )
+        figure.notes.append(
+            f"partitioned copy: {moved:,} rows into {partitions} monthly partitions + default "
+            f"in {seconds:.0f} s (readings.partitioning.readings_partition)"
+        )
+        growth_parts = chart_parts / chart_small
+        figure.check(
+            f"partitioned {large_rows / 1e6:.1f}M/plain {small_rows / 1e6:.1f}M rows",
+            growth_parts,
+            f"<= {GOAL_GROWTH}",
+            growth_parts <= GOAL_GROWTH,
+        )
     if scale() != 1:
         figure.notes.append(
             f"scaled: {small_rows:,} and {large_rows:,} rows instead of {SMALL:,} and {LARGE:,}"

@@ -73,14 +73,15 @@ def webhook(cast, client):
 
 
 def bulk(cast, client):
-    from readings.bulk import validic_records_bulk_ingest
-    from tests.bench.fig1_ingest import validic_records
+    """Figure 1's path: the Validic pull, page by page, into validic_records_bulk_ingest."""
+    from tests.bench.fig1_ingest import later_versions, pull, validic_records
 
     records = validic_records(cast, 20_000)
+    stream = records + later_versions(records)[0]
 
     def one(n):
         if n == 0:
-            validic_records_bulk_ingest(organization=cast.organization, records=records)
+            pull(cast, stream)
 
     return one
 
