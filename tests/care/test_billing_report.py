@@ -297,6 +297,25 @@ def test_device_days_are_read_as_one_row_per_day_not_per_reading(monitored):
         assert "measured_at" not in sql.lower(), sql
 
 
+def test_device_days_are_index_probes_not_a_scan_of_the_history(monitored):
+    """The patient page shows this month's billing numbers for patients with years of
+    minute data: device days are read by probes of the (patient, local_day) index — the
+    month's periods' days and the walk to the set-up period — never by grouping or
+    de-duplicating every reading the patient sent (issue 19)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    device_days(monitored, 3)
+    with CaptureQueriesContext(connection) as queries:
+        line = line_for(monitored, OCTOBER)
+    assert line.code_names == ["99453", "99445"]
+    for query in queries:
+        if "readings_reading" in query["sql"]:
+            sql = query["sql"].upper()
+            assert "GROUP BY" not in sql, sql
+            assert "DISTINCT" not in sql, sql
+
+
 @pytest.mark.parametrize(
     "offsets",
     [
