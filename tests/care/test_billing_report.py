@@ -289,7 +289,59 @@ def test_device_days_are_read_as_one_row_per_day_not_per_reading(monitored):
         reading(monitored, "systolic", 120 + hour, at=at_local(EPISODE, hour=hour))
     with CaptureQueriesContext(connection) as queries:
         line_for(monitored, OCTOBER)
-    distinct = [q["sql"] for q in queries if "DISTINCT" in q["sql"].upper()]
-    assert distinct, "the device-days query is expected to use DISTINCT"
-    for sql in distinct:
-        assert "measured_at" not in sql.split("FROM")[0].lower(), sql
+    # Read as days (a DISTINCT of days, or index probes of days), never as readings: no
+    # query of the readings carries their instants back.
+    on_readings = [q["sql"] for q in queries if "readings_reading" in q["sql"]]
+    assert on_readings
+    for sql in on_readings:
+        assert "measured_at" not in sql.lower(), sql
+
+
+def test_device_days_are_index_probes_not_a_scan_of_the_history(monitored):
+    """The patient page shows this month's billing numbers for patients with years of
+    minute data: device days are read by probes of the (patient, local_day) index — the
+    month's periods' days and the walk to the set-up period — never by grouping or
+    de-duplicating every reading the patient sent (issue 19)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    device_days(monitored, 3)
+    with CaptureQueriesContext(connection) as queries:
+        line = line_for(monitored, OCTOBER)
+    assert line.code_names == ["99453", "99445"]
+    for query in queries:
+        if "readings_reading" in query["sql"]:
+            sql = query["sql"].upper()
+            assert "GROUP BY" not in sql, sql
+            assert "DISTINCT" not in sql, sql
+
+
+@pytest.mark.parametrize(
+    "offsets",
+    [
+        [0, 1],  # set-up in the first period
+        [0],  # never two days in one period: no set-up
+        [29, 30],  # two days, two periods: no set-up
+        [0, 30, 60, 61],  # the third period
+        [5, 40, 75, 100, 130, 131],  # the fifth, months after the episode started
+        [3, 33, 34, 63, 64],  # the second; the third's two days are not set-up again
+    ],
+)
+def test_the_setup_period_is_the_rules_whatever_the_months_between(monitored, offsets):
+    """The set-up period (99453) is found by walking device days from the episode's start
+    one index probe at a time (the page must not read years of history): it is exactly
+    billing.setup_period's, in every month's lines."""
+    device_days_set = {EPISODE + dt.timedelta(days=d) for d in offsets}
+    for day in device_days_set:
+        reading(monitored, "systolic", 120, at=at_local(day))
+    expected = billing.setup_period(EPISODE, device_days_set)
+    seen = []
+    for month in [dt.date(2026, m, 1) for m in (10, 11, 12)] + [
+        dt.date(2027, m, 1) for m in (1, 2, 3)
+    ]:
+        for period in line_for(
+            monitored, month, now=dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
+        ).periods:
+            if "99453" in [c.code for c in period.codes]:
+                seen.append((period.first, period.last))
+    assert seen == ([expected] if expected else [])

@@ -8,7 +8,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Min, Q
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.models import Patient
@@ -16,6 +17,8 @@ from readings import billing
 from readings.care.contacts import visit_days
 from readings.care.models import TimeEntry
 from readings.models import Reading
+
+PERIOD = billing.PERIOD_DAYS
 
 
 @dataclass
@@ -95,31 +98,15 @@ def billing_patients(organization, month: dt.date, query: str = ""):
 
 
 def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[BillingLine]:
-    """The month's codes and evidence per patient, in three queries whatever the count."""
+    """The month's codes and evidence per patient, in four queries whatever the count; the
+    device-day queries read index entries of the month's periods (plus a probe or two for the
+    episode's set-up period), never the patients' whole history."""
     now = now or timezone.now()
     first, last = billing.month_bounds(month)
     ids = [p.pk for p in patients]
-    first_device_day = dict(
-        Reading.objects.filter(billing.device_data(), patient_id__in=ids)
-        .values("patient")
-        .annotate(first=Min("local_day"))
-        .values_list("patient", "first")
-    )
-    # Every stored device day up to the last period shown: the month's periods count theirs,
-    # and 99453 goes to the episode's first period with enough (billing.setup_period).
-    days = defaultdict(set)
-    for pid, day in (
-        Reading.objects.filter(
-            billing.device_data(),
-            patient_id__in=ids,
-            local_day__lte=last + dt.timedelta(days=billing.PERIOD_DAYS),
-        )
-        .annotate(day=billing.device_day_expression())
-        .values_list("patient", "day")
-        .order_by()  # Reading's default ordering would make DISTINCT keep one row per reading
-        .distinct()
-    ):
-        days[pid].add(day)
+    # The stored device days the month's periods can hold (a period ending this month starts
+    # at most 29 days before it; the one running today ends at most 29 days after it).
+    days = _device_days(ids, first - dt.timedelta(days=PERIOD), last + dt.timedelta(days=PERIOD))
     # Time from the first month a period ending this month touches: 99091 is summed per
     # period and is not billed for a period touching a month billed with management codes.
     time_first = (first - dt.timedelta(days=billing.PERIOD_DAYS - 1)).replace(day=1)
@@ -137,14 +124,14 @@ def billing_lines(patients: list[Patient], month: dt.date, *, now=None) -> list[
         if patient.discharged_on is not None:
             # Monitoring ended that day: a device still assigned afterwards counts for nothing.
             days[patient.pk] = {d for d in days[patient.pk] if d <= patient.discharged_on}
+    # billing.episode_start and billing.setup_period, by index probes
+    starts, setups = _episodes(ids, last + dt.timedelta(days=PERIOD))
     lines = []
     for patient in patients:
-        start = billing.episode_start(
-            patient.monitoring_started_on, first_device_day.get(patient.pk)
-        )
+        start = starts[patient.pk]
         periods = []
         if start is not None:
-            setup = billing.setup_period(start, days[patient.pk])
+            setup = setups.get(patient.pk)
             today = now.astimezone(patient.tz).date()
             spans = billing.periods_ending_in(start, month)
             if first <= today <= last and today >= start and patient.is_active:
@@ -205,3 +192,82 @@ def _time_line(patient, start, periods, entries, visits, first) -> BillingLine:
         ],
         visit_days=sorted(d for d in visits if (d.year, d.month) == (first.year, first.month)),
     )
+
+
+# --- device days, read by index probes (readings' `reading_device_days`: patient, local_day) ---
+def _day(value) -> dt.date:
+    # SQLite returns a raw query's dates as text.
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _date_param() -> str:
+    return "%s::date" if connection.vendor == "postgresql" else "%s"
+
+
+def _device_days(ids: list[int], low: dt.date, high: dt.date) -> defaultdict[int, set[dt.date]]:
+    """{patient: device days from `low` to `high`}: a skip scan, one index probe per day
+    (a DISTINCT would read every reading of those days)."""
+    days: defaultdict[int, set[dt.date]] = defaultdict(set)
+    if not ids:
+        return days
+    table, patients = Reading._meta.db_table, Patient._meta.db_table
+    on, date = "r.transmitted", _date_param()
+    probe = f"SELECT MIN(r.local_day) FROM {table} r WHERE r.patient_id = {{}} AND {on} "  # noqa: S608
+    sql = (
+        "WITH RECURSIVE d(pid, day) AS ("  # noqa: S608 — table names and placeholders only
+        f"SELECT p.id, ({probe.format('p.id')} AND r.local_day >= {date} "
+        f"AND r.local_day <= {date}) FROM {patients} p "
+        f"WHERE p.id IN ({', '.join(['%s'] * len(ids))}) "
+        f"UNION ALL SELECT d.pid, ({probe.format('d.pid')} AND r.local_day > d.day "
+        f"AND r.local_day <= {date}) FROM d WHERE d.day IS NOT NULL) "
+        "SELECT pid, day FROM d WHERE day IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [low, high, *ids, high])
+        for pid, day in cursor.fetchall():
+            days[pid].add(_day(day))
+    return days
+
+
+def _episodes(ids: list[int], high: dt.date) -> tuple[dict, dict]:
+    """({patient: billing.episode_start}, {patient: billing.setup_period}) in one query: the
+    episode starts on the date set, else on the first device day (one index probe); the set-up
+    period is the episode's first with SETUP_MIN_DAYS device days (days up to `high` and the
+    discharge), found by walking the device days from the start one probe at a time until two
+    fall in one period — a probe or two for a patient who sends daily, whatever the length of
+    their history."""
+    assert billing.SETUP_MIN_DAYS == 2  # the walk compares each day with the one before
+    if not ids:
+        return {}, {}
+    table, patients, date = Reading._meta.db_table, Patient._meta.db_table, _date_param()
+    if connection.vendor == "postgresql":
+        period = "(({0}) - s.es) / " + str(PERIOD)
+    else:
+        period = "CAST(julianday({0}) - julianday(s.es) AS INTEGER) / " + str(PERIOD)
+    probe = f"SELECT MIN(r.local_day) FROM {table} r WHERE r.patient_id = {{}} AND r.transmitted"  # noqa: S608
+    same = f"{period.format('s.prev')} = {period.format('s.day')}"
+    sql = (
+        "WITH RECURSIVE v(pid, es, hi) AS ("  # noqa: S608 — table names and placeholders only
+        f"SELECT p.id, COALESCE(p.monitoring_started_on, ({probe.format('p.id')})), "
+        f"CASE WHEN p.discharged_on < {date} THEN p.discharged_on ELSE {date} END "
+        f"FROM {patients} p WHERE p.id IN ({', '.join(['%s'] * len(ids))})), "
+        "s(pid, es, hi, prev, day) AS ("
+        f"SELECT v.pid, v.es, v.hi, CAST(NULL AS date), ({probe.format('v.pid')} "
+        "AND r.local_day >= v.es AND r.local_day <= v.hi) FROM v "
+        f"UNION ALL SELECT s.pid, s.es, s.hi, s.day, ({probe.format('s.pid')} "
+        "AND r.local_day > s.day AND r.local_day <= s.hi) FROM s "
+        f"WHERE s.day IS NOT NULL AND (s.prev IS NULL OR NOT ({same}))) "
+        # The start's row (the seed: no day before it), and the set-up day's row.
+        "SELECT s.pid, s.es, CASE WHEN s.prev IS NULL THEN NULL ELSE s.day END FROM s "
+        f"WHERE s.prev IS NULL OR (s.day IS NOT NULL AND {same})"
+    )
+    starts: dict[int, dt.date | None] = {}
+    setups: dict[int, tuple[dt.date, dt.date]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [high, high, *ids])
+        rows = cursor.fetchall()
+    for pid, start, setup_day in rows:
+        starts[pid] = None if start is None else _day(start)
+        if setup_day is not None:
+            setups[pid] = billing.period_bounds(_day(start), _day(setup_day))
+    return starts, setups
