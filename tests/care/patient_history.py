@@ -40,8 +40,13 @@ def patient_history(patient, nurse, now=None) -> dict:
     def ago(hours):
         return now - dt.timedelta(hours=hours)
 
+    # A cuff sends both numbers at one instant: a lone systolic would make the patient's
+    # latest blood pressure "190/—" whenever it is newer than the demo month's last pair, which
+    # depends on the time of day the test runs.
     reading(patient, "systolic", 122, at=ago(10))  # in range: never on the timeline
+    reading(patient, "diastolic", 78, at=ago(10))
     high = evaluated(patient, "systolic", 190, at=ago(9))
+    reading(patient, "diastolic", 84, at=ago(9))  # in range: only the systolic is on the timeline
     alert = Alert.objects.get(patient=patient)
     services.alert_note_add(alert=alert, by=nurse, note="Called, no answer; will retry.")
     AlertEvent.objects.filter(alert=alert, action=AlertAction.NOTE).update(at=ago(8))
