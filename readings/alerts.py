@@ -94,10 +94,10 @@ def readings_needing_evaluation(organization, rows: list[tuple[int, str, float |
     cannot open or fold an alert, so a bulk import need not build a Reading for it — the
     outcome of alerts_evaluate_readings is the same."""
     rules = effective_rules(organization, {pid for pid, _, _ in rows})
-    plans: dict[tuple, dict[str, tuple[list[ThresholdRule], bool]]] = {}
+    plans: dict[int, dict[str, tuple[list[ThresholdRule], bool]]] = {}
     by_patient = {}
     for pid, mine in rules.items():
-        signature = tuple(r.pk for r in mine)  # patients without overrides share one plan
+        signature = id(mine)  # patients without overrides share one list, so one plan
         plan = plans.get(signature)
         if plan is None:
             plan = {}
