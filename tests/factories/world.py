@@ -84,7 +84,10 @@ def _signature(org, patient):
     from tests.factories.devices import AssignedDeviceFactory
 
     now = timezone.now()
-    first = (now.date().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    # The month before the one two days ago: a month that has ended in every time zone (in the
+    # first hours of a month in UTC, the previous one has not ended yet in the Americas).
+    this_month = (now - dt.timedelta(days=2)).date().replace(day=1)
+    first = (this_month - dt.timedelta(days=1)).replace(day=1)
     cuff = AssignedDeviceFactory(organization=org, assigned_patient=patient)
     for day in (3, 4):
         noon = dt.datetime.combine(first.replace(day=day), dt.time(12), tzinfo=patient.tz)
