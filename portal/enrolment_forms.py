@@ -91,7 +91,12 @@ class EnrolmentForm(forms.Form):
         self.fields["ordering_physician"].empty_label = "Choose the physician who ordered RPM"
         self.fields["primary_nurse"].empty_label = "No primary nurse yet"
         self.fields["consent_recorded_by"].initial = user.pk
-        self.fields["consent_on"].initial = timezone.localdate()
+        # Today where the organization is (the time zone's initial value): the consent date is
+        # checked against the patient's today, and in the first hours of a UTC day the server's
+        # date is still tomorrow for American patients.
+        self.fields["consent_on"].initial = timezone.localdate(
+            timezone=zoneinfo.ZoneInfo(organization.time_zone)
+        )
         self.fields["consent_text_version"].initial = CONSENT_TEXT_VERSION
         for name in ("phone",):
             self.fields[name].widget.attrs["autocomplete"] = "off"

@@ -9,6 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from appointments.models import Appointment, AppointmentStatus
+from portal.staff_services import organization_tz
 from readings.care import services
 from tests import factories
 from tests.factories import PatientFactory, entry
@@ -17,7 +18,9 @@ from tests.factories import PatientFactory, entry
 def test_billing_report_says_who_bills_what(
     signed_in_page, live_server, org, alice, bob, petra, screenshot_dir
 ):
-    today = dt.datetime.now(tz=dt.UTC).date()
+    # The organization's today: in the first hours of a UTC month, the UTC month has not
+    # begun where the patients live, and a time entry on its first day would be in the future.
+    today = dt.datetime.now(tz=organization_tz(org)).date()
     month = today.replace(day=1)
     # The period that ends this month started 29 days before its last day, in the month before.
     start = month + dt.timedelta(days=1) - dt.timedelta(days=29)

@@ -130,8 +130,12 @@ def _roster_from_state(organization, now):
     care 0012). Rolled, every column is exact at `now` and stored, so every sort and filter of
     the page is a range of one index with a LIMIT of one page: rows not due cost two index
     probes, a period's end or a month's turn recomputes those rows once."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT care_roster_roll(%s, %s)", [organization.pk, now])
+    # Once per organization instance and `now`: a page that counts several worklists rolls
+    # once (a second roll at the same instant finds nothing due).
+    if getattr(organization, "_roster_rolled_at", None) != now:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT care_roster_roll(%s, %s)", [organization.pk, now])
+        organization._roster_rolled_at = now
     return Patient.objects.filter(
         organization=organization,
         roster_state__organization=organization,
