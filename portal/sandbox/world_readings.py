@@ -161,7 +161,10 @@ def _later_versions(record: dict, rng: random.Random, end: datetime) -> list[tup
     stamp = written.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     if roll < 0.03:
         first = version["metrics"][0]
-        first["value"] = float(first["value"] + rng.choice([-3, -2, 2, 3]))
+        value = first["value"] + rng.choice([-3, -2, 2, 3])
+        if first["type"] == "spo2":
+            value = min(value, 100)  # a re-read of 99 % is at most 100 %, never 102 %
+        first["value"] = float(value)
     else:
         version["deleted_at"] = _iso(written)
     version["checksum"] = _checksum(version)

@@ -130,7 +130,10 @@ def test_a_worker_killed_mid_webhook_is_replaced_and_every_delivery_applies_once
     # The dead worker's claim holds it until its lease ends: no live worker took it meanwhile.
     assert killed.status == WebhookDelivery.Status.RECEIVED
 
-    assert _sweep_as_if_minutes_passed() == 1
+    # The lease ends (as if minutes passed) and beat's sweep takes the delivery — or the
+    # replacement worker does: its take loop claims until nothing is due, and its last claim can
+    # come just after the lease was moved. Either way the delivery runs once, after the lease.
+    assert _sweep_as_if_minutes_passed() in (0, 1)
     wait_for(lambda: _processed(killed), timeout=60, message="the killed delivery re-run")
     _assert_applied_exactly_once(visits, [killed, *queued])
 
