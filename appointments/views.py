@@ -108,6 +108,7 @@ def appointment_list(request):
         "span": span,
         "day": day,
         "days": [(d, by_day.get(d, [])) for d in days],
+        "zone_days": days,  # the heading names the viewer's zone on these days (DST)
         "count": len(visits),
         "previous_day": dates.add_days(day, -step),
         "next_day": dates.add_days(day, step),

@@ -5,6 +5,7 @@
     {{ timer.started_at|staff_time:"time" }}     2:05 PM EST
     {{ reading.measured_at|patient_time:patient }}  Nov 30, 2026 1:05 PM CST (patient's zone)
     {% viewer_zone_name %}                       EST (the viewer's zone now, for headings)
+    {% viewer_zone_name days %}                  EDT (on the listed days; "EST/EDT" across a change)
 
 A date without a time (`assigned_at|staff_time:"day"`) is the day in the viewer's zone, shown
 without the zone. None renders as "" so `|default:"—"` works after the filter.
@@ -53,9 +54,17 @@ def patient_time(value, patient) -> str:
 
 
 @register.simple_tag
-def viewer_zone_name() -> str:
-    """The viewer's zone as its abbreviation right now (EST / EDT …)."""
-    return date_format(timezone.now().astimezone(viewer_zone()), "T")
+def viewer_zone_name(days=()) -> str:
+    """The viewer's zone as its abbreviation (EST / EDT …): right now, or on the `days` a page
+    shows (at noon of each; "MST/MDT" for a week that crosses a daylight-saving change), so a
+    heading over next week's times names the clock those times are on."""
+    zone = viewer_zone()
+    names: list[str] = []
+    for day in days:
+        name = date_format(dt.datetime.combine(day, dt.time(12), tzinfo=zone), "T")
+        if name not in names:
+            names.append(name)
+    return "/".join(names) or date_format(timezone.now().astimezone(zone), "T")
 
 
 @register.simple_tag

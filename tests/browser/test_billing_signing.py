@@ -24,10 +24,14 @@ PANEL = [
 
 
 def ended_month(now: dt.datetime) -> dt.date:
-    """Last month, or the one before on the 1st (a month ends everywhere at noon UTC)."""
+    """Last month, or the one before on the 1st (a month ends everywhere at noon UTC), and
+    never February: monitoring starts on the month's first day, and the 30-day period that
+    bills its device days ends in the month only when the month has 30 days or more."""
     back = 2 if now.day == 1 else 1
     month = now.date().replace(day=1)
     for _ in range(back):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+    if month.month == 2:
         month = (month - dt.timedelta(days=1)).replace(day=1)
     return month
 
