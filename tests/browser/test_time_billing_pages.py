@@ -21,7 +21,11 @@ def test_billing_report_says_who_bills_what(
     # The organization's today: in the first hours of a UTC month, the UTC month has not
     # begun where the patients live, and a time entry on its first day would be in the future.
     today = dt.datetime.now(tz=organization_tz(org)).date()
+    # The month whose 30-day period (from the 2nd day before it) has ended by today: this one
+    # from its 3rd day on, on its 1st and 2nd days the one before.
     month = today.replace(day=1)
+    if today.day <= 2:
+        month = (month - dt.timedelta(days=1)).replace(day=1)
     # The period that ends this month started 29 days before its last day, in the month before.
     start = month + dt.timedelta(days=1) - dt.timedelta(days=29)
     reviewed = PatientFactory(
@@ -32,7 +36,7 @@ def test_billing_report_says_who_bills_what(
     called = PatientFactory(organization=org, last_name="Called", first_name="Carl")
     entry(called, alice, minutes=12, interactive=True, day=month)
     entry(called, alice, seconds=520, day=month)  # 8 min 40 s: 20 min 40 s, so 20 minutes
-    entry(called, bob, minutes=10, day=month)  # a coordinator: kept, not billable
+    entry(called, bob, minutes=10, day=today)  # a coordinator: kept, not billable (shown below)
     key, _ = factories.api_key(org)
     services.time_entry_create(patient=called, api_key=key, day=month, seconds=300)
     visited = PatientFactory(organization=org, last_name="Visited", first_name="Vera")
