@@ -74,6 +74,11 @@ def test_month_minutes_are_summed_seconds_rounded_down(
 
 @pytest.mark.parametrize(("sessions", "minutes"), [([599], 9), ([410, 410, 410], 20)])
 def test_roster_minutes_follow_the_same_rule(org, monitored, alice, bob, sessions, minutes):
+    # The roster's "this month" is the organization's; a patient an hour behind it has no
+    # minutes in it yet in the organization's first hour of a month (entries cannot be in the
+    # patient's future). The rule under test is the rounding: one zone for both.
+    monitored.time_zone = org.time_zone
+    monitored.save(update_fields=["time_zone"])
     today = services.patient_today(monitored)
     for seconds in sessions:
         entry(monitored, alice, seconds=seconds, day=today)
