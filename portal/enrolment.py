@@ -16,6 +16,7 @@ Decisions (README "Enrolment"):
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -123,6 +124,17 @@ def _mrn_taken(organization, mrn: str) -> ValidationError:
     )
 
 
+def _latest_today(organization, patient: Patient):
+    """The latest date it is now where the patient lives or where the organization is: a date
+    that is today for either is not in the future (at 00:10 in New York the form offers the
+    organization's Dec 1 for a Chicago patient for whom it is still Nov 30)."""
+    now = timezone.now()
+    return max(
+        now.astimezone(patient.tz).date(),
+        now.astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date(),
+    )
+
+
 @transaction.atomic
 def patient_enrol(*, organization, by, fields: dict, diagnoses: list[str], request=None) -> Patient:
     """Create the patient with their program, diagnoses, care team and consent, in one
@@ -142,7 +154,7 @@ def patient_enrol(*, organization, by, fields: dict, diagnoses: list[str], reque
         errors.setdefault(
             "consent_on", "Record when and how the patient agreed to remote monitoring."
         )
-    elif patient.consent_on > timezone.now().astimezone(patient.tz).date():
+    elif patient.consent_on > _latest_today(organization, patient):
         errors.setdefault("consent_on", "Consent cannot be given in the future.")
     try:
         checked = diagnoses_checked(diagnoses)

@@ -195,3 +195,27 @@ def test_reenrol_starts_a_new_episode_and_the_audit_keeps_the_discharge(org, bob
     assert previous == {"on": (today() - dt.timedelta(days=30)).isoformat(), "reason": "moved"}
     with pytest.raises(ValidationError, match="already being monitored"):
         patient_reenrol(patient=patient, by=bob)
+
+
+def test_consent_today_where_the_organization_is_is_not_the_future(org, bob, time_machine):
+    """At 00:10 in New York on Dec 1 it is still Nov 30 in Chicago: the form offers the
+    organization's Dec 1, and it is accepted; Dec 2 is the future for everyone."""
+    org.time_zone = "America/New_York"
+    org.save(update_fields=["time_zone"])
+    time_machine.move_to(dt.datetime(2026, 12, 1, 5, 10, tzinfo=dt.UTC), tick=False)
+    chicago = {"time_zone": "America/Chicago"}
+    patient = patient_enrol(
+        organization=org,
+        by=bob,
+        fields=fields(consent_on=dt.date(2026, 12, 1), **chicago),
+        diagnoses=["I10"],
+    )
+    assert patient.consent_on == dt.date(2026, 12, 1)
+    with pytest.raises(ValidationError) as caught:
+        patient_enrol(
+            organization=org,
+            by=bob,
+            fields=fields(consent_on=dt.date(2026, 12, 2), mrn="RHV-424242", **chicago),
+            diagnoses=["I10"],
+        )
+    assert "in the future" in caught.value.message_dict["consent_on"][0]
