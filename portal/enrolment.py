@@ -16,7 +16,6 @@ Decisions (README "Enrolment"):
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +26,7 @@ from portal.audit import audit_event_record
 from portal.enrolment_models import DischargeReason, PatientDiagnosis, Program
 from portal.icd10cm import CODE_SET, normalise
 from portal.models import Membership, Patient, Role
+from portal.staff_services import organization_tz
 
 # The version of the consent text staff read or hand to the patient. Change it when the text
 # changes, so each patient's record says which wording they agreed to.
@@ -131,7 +131,7 @@ def _latest_today(organization, patient: Patient):
     now = timezone.now()
     return max(
         now.astimezone(patient.tz).date(),
-        now.astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date(),
+        now.astimezone(organization_tz(organization)).date(),
     )
 
 

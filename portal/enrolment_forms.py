@@ -12,6 +12,7 @@ from django.utils import timezone
 from portal.dates import BIRTH_DATE
 from portal.enrolment import CONSENT_TEXT_VERSION, built_in_programs_ensure, members
 from portal.enrolment_models import ConsentMethod, DischargeReason, Program, Sex
+from portal.staff_services import organization_tz
 
 # Most patients live in these; the full IANA list follows for the rest.
 US_TIME_ZONES = [
@@ -91,11 +92,11 @@ class EnrolmentForm(forms.Form):
         self.fields["ordering_physician"].empty_label = "Choose the physician who ordered RPM"
         self.fields["primary_nurse"].empty_label = "No primary nurse yet"
         self.fields["consent_recorded_by"].initial = user.pk
-        # Today where the organization is (the time zone's initial value): the consent date is
-        # checked against the patient's today, and in the first hours of a UTC day the server's
-        # date is still tomorrow for American patients.
+        # Today where the organization is (the time zone's initial value), not the server's
+        # UTC date, which in an American evening is already tomorrow (patient_enrol accepts a
+        # date that is today where the organization or the patient is).
         self.fields["consent_on"].initial = timezone.localdate(
-            timezone=zoneinfo.ZoneInfo(organization.time_zone)
+            timezone=organization_tz(organization)
         )
         self.fields["consent_text_version"].initial = CONSENT_TEXT_VERSION
         for name in ("phone",):
