@@ -9,7 +9,6 @@ a page costs what its rows cost, not what the organization holds. The rules behi
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
@@ -39,6 +38,7 @@ from django.utils.functional import cached_property
 from appointments.selectors import next_appointments as appointments_next
 from devices.models import Device
 from portal.models import Patient
+from portal.staff_services import organization_tz
 from readings import billing
 from readings.care.models import TimeEntry
 from readings.models import OPEN_STATUSES, Alert, Reading, Severity
@@ -234,10 +234,6 @@ def _nulls_first(name):
     if name == "last_at":
         return F("last_at").asc(nulls_first=True)
     return name
-
-
-def organization_tz(organization):
-    return zoneinfo.ZoneInfo(organization.time_zone)
 
 
 class RosterColumns(TypedDict):
