@@ -3,10 +3,13 @@ clients, the vendor sandbox over real HTTP, and Playwright on Debian's Chromium.
 
 import contextlib
 import os
+import socket
 import threading
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.core.signals import request_finished, request_started
+from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from portal.models import Role, Vendor, VendorAccount
@@ -109,6 +112,23 @@ def _celery_join_flag_per_thread():
     for module in (_state, result):
         module.task_join_will_block = task_join_will_block
         module._set_task_join_will_block = set_task_join_will_block
+
+
+# --- the live server answers without Nagle's delay ---------------------------------------
+# Django's live server writes a response's headers and its body in two send() calls. On a
+# kept-alive connection (Chromium, a requests.Session: the vendor clients, Schemathesis) Nagle's
+# algorithm holds the body until the client acknowledges the headers, and the client delays
+# that acknowledgement by up to 40 ms: every response took 45-60 ms instead of 1-5 ms, which was
+# most of the Schemathesis run's three minutes and much of every browser test's wait.
+# TCP_NODELAY on each accepted connection sends both parts at once (as gunicorn does).
+class _NoDelayWSGIServer(ThreadedWSGIServer):
+    def get_request(self):
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+
+LiveServerThread.server_class = _NoDelayWSGIServer
 
 
 # --- the live server's requests end before the database is flushed ---------------------------
