@@ -14,6 +14,7 @@ import pytest
 BASE = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="needs the PostgreSQL of bin/with-services",

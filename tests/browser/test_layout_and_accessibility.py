@@ -106,6 +106,7 @@ def _walk(page, base_url, world, who, width):
         _shot(page, f"layout-{who}-{name}-{width}")
 
 
+@pytest.mark.heavy
 def test_every_page_fits_a_phone_and_passes_axe_and_a_chart_prints(
     browser, live_server, transactional_db, world, alice, ada, bob
 ):

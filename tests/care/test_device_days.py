@@ -280,6 +280,7 @@ def test_a_device_assigned_today_counts_its_earlier_history(org, monitored):
 
 
 # --- the migration's backfill ----------------------------------------------------------------
+@pytest.mark.heavy
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_backfills_stored_readings_with_the_same_rules(org, alice):
     from django.db import connection

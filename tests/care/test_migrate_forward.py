@@ -35,6 +35,7 @@ def _latest():
     return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
+@pytest.mark.heavy
 @pytest.mark.django_db(transaction=True)
 def test_rows_written_before_the_move_are_read_after_it(org, patient):
     breach = reading(patient, "systolic", 190, at=dt.datetime(2026, 10, 5, 14, tzinfo=dt.UTC))

@@ -16,6 +16,7 @@ from tests.factories import PatientFactory
 BEFORE = [("care", "0006_roster_counts_stored_days")]  # just before care 0007
 
 
+@pytest.mark.heavy
 @pytest.mark.django_db(transaction=True)
 def test_minutes_become_seconds_by_a_named_person(org, alice, bob, petra):
     patient = PatientFactory(organization=org)

@@ -273,6 +273,7 @@ def test_a_new_period_and_a_new_month_need_no_write(org, patient, alice):
     assert got["period_start"] == patient.monitoring_started_on + dt.timedelta(days=30)
 
 
+@pytest.mark.heavy
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_backfills_existing_patients(org, alice):
     from django.db import connection

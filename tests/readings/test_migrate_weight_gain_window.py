@@ -29,6 +29,7 @@ def _latest():
     return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
+@pytest.mark.heavy
 @pytest.mark.django_db(transaction=True)
 def test_old_weight_gain_defaults_and_alerts_move_to_windowed_rules(org, patient):
     own = OrganizationFactory(slug="own-rules")

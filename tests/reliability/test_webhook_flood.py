@@ -37,6 +37,7 @@ def _post_all(url, bodies, workers=4):
         return list(pool.map(post, bodies))
 
 
+@pytest.mark.heavy
 def test_a_flood_of_1000_deliveries_with_replays_is_stored_and_processed_exactly_once(
     org, book, live_server
 ):

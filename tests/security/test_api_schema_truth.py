@@ -33,6 +33,7 @@ def fuzz_world(org, alice, patient, vendor_accounts):
     return {"raw_key": raw, **world}
 
 
+@pytest.mark.heavy
 def test_schemathesis_finds_nothing_with_every_check_and_phase(live_server, fuzz_world, tmp_path):
     # The schema is fetched here, with a generous timeout, and handed over as a file: generating
     # it takes seconds on a loaded machine, and Schemathesis gives a schema URL only 10 s.
