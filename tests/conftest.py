@@ -31,6 +31,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     _static_files_looked_up_when_asked()
+    _flush_by_delete_on_postgresql()
     _celery_join_flag_per_thread()
     _travel_to_fake_now(config)
 
@@ -105,6 +106,37 @@ def _static_files_looked_up_when_asked():
     from django.conf import settings
 
     settings.WHITENOISE_AUTOREFRESH = True
+
+
+def _flush_by_delete_on_postgresql():
+    """After each transactional test Django empties every table with one TRUNCATE, which on
+    PostgreSQL gives each of ~130 tables and their indexes new files: 0.2-0.5 s a flush, the
+    largest single statement in a make-test run (pg_stat_statements) and ~280 flushes of it.
+    DELETE empties the same tables in a few milliseconds when, as here, they hold a handful of
+    rows. `session_replication_role = replica` (this transaction only) skips triggers and
+    foreign-key checks as TRUNCATE does; sequences are kept in both (Django resets them only
+    when a test asks, and then the TRUNCATE is used). Measured on 80 contract tests that use
+    the live server: 33-38 s -> 18 s (with the two tables below kept)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+    # What migrate made and no test changes: the post_migrate that follows every flush then
+    # finds each content type and permission in place instead of writing ~700 rows again.
+    kept = {"django_content_type", "auth_permission"}
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if not tables or reset_sequences or allow_cascade:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        deletes = [
+            f"DELETE FROM {self.quote_name(table)}"  # noqa: S608 (names from Django's own list)
+            for table in tables
+            if table not in kept
+        ]
+        return ["SET LOCAL session_replication_role = replica", *deletes]
+
+    DatabaseOperations.sql_flush = sql_flush
 
 
 # --- --fake-now: the suite at a chosen instant (tests/fake_now.py) ------------------------
