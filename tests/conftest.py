@@ -77,16 +77,23 @@ def _longest_first(items):
     items[:] = [item for tests in sorted(modules.values(), key=start_order) for item in tests]
 
 
+# Passes of bin/run-tests that select one mark: the test modules that never name it are not
+# imported at all (the schemathesis module alone builds every operation's cases at import).
+SINGLE_MARK_PASSES = ("both_databases", "exclusive_services")
+
+
 def pytest_ignore_collect(collection_path, config):
-    """The SQLite pass (`-m both_databases` alone) does not import test modules that never
-    name the mark: they would select nothing, and importing them costs (the schemathesis
-    module builds every operation's cases at collection). The mark is only ever put in a test
-    module's own source; a conftest that adds it to other modules' items must change this."""
-    if config.getoption("markexpr") != "both_databases":
+    """The SQLite pass (`-m both_databases` alone) and the exclusive-services pass (`-m
+    exclusive_services`) do not import test modules that never name their mark: they would
+    select nothing, and importing them costs (the schemathesis module builds every operation's
+    cases at collection: 8 s). The mark is only ever put in a test module's own source; a
+    conftest that adds it to other modules' items must change this."""
+    mark = config.getoption("markexpr")
+    if mark not in SINGLE_MARK_PASSES:
         return None
     name = collection_path.name
     if name.startswith("test_") and name.endswith(".py"):
-        return "both_databases" not in collection_path.read_text(encoding="utf-8") or None
+        return mark not in collection_path.read_text(encoding="utf-8") or None
     return None
 
 
@@ -156,21 +163,25 @@ def _travel_to_fake_now(config):
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings, django_db_blocker, request):
     """Before pytest-django creates this process's test database: wait for the template, and
-    create the database from it if it exists (else this process migrates and makes it)."""
+    start from it if it exists (else this process migrates and saves it)."""
     from django.db import connection
 
-    settings_dict = connection.settings_dict
+    request.config._template_db = None
     if not template_db.wanted(connection) or request.config.getoption("reuse_db"):
         return
     name = template_db.template_name()
-    lock = template_db.Lock(settings_dict)
+    lock = template_db.Lock(connection, name)
     lock.acquire()
     with django_db_blocker.unblock():
-        found = template_db.exists(connection, name)
-    if found:
-        settings_dict["TEST"]["TEMPLATE"] = name
-        name = None  # nothing to save afterwards
-    request.config._template_db = (name, lock)
+        copied = template_db.start_from(connection, name)
+    request.config._template_db = template_db.Claim(name, lock, copied)
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(django_db_keepdb, django_db_modify_db_settings, request):
+    """SQLite's copy of the template is this process's test database: Django keeps it."""
+    claim = request.config._template_db
+    return django_db_keepdb or bool(claim and claim.copied and _database_vendor() == "sqlite")
 
 
 @pytest.fixture(scope="session")
@@ -178,15 +189,15 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     """After it: a process that migrated saves the template; then the next process may go."""
     from django.db import connection
 
-    name, lock = getattr(request.config, "_template_db", (None, None))
-    if lock is None:
+    claim = request.config._template_db
+    if claim is None:
         return
     try:
-        if name is not None:
+        if not claim.copied:
             with django_db_blocker.unblock():
-                template_db.save(connection, name)
+                template_db.save(connection, claim.name)
     finally:
-        lock.release()
+        claim.lock.release()
 
 
 # --- process-wide state, isolated per test ----------------------------------------------
