@@ -20,7 +20,6 @@ import fcntl
 import hashlib
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import django
@@ -51,11 +50,11 @@ class Lock:
     until the template does); a process that dies lets go with its file."""
 
     def __init__(self, connection, name):
+        # Beside the template: deleted with it when bin/with-services ends.
         if connection.vendor == "sqlite":
             self.path = _sqlite_template(connection, name).with_suffix(".lock")
         else:
-            key = f"{connection.settings_dict['HOST']}-{connection.settings_dict['PORT']}"
-            self.path = Path(tempfile.gettempdir()) / f"vitals-test-template-{key}.lock"
+            self.path = Path(os.environ["SERVICES_DIR"]) / f"{name}.lock"
         self.handle = None
 
     def acquire(self) -> None:
