@@ -161,12 +161,13 @@ def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
         raise IngestError(
             422, "invalid", f"{key} needs a numeric value (value_numeric).", "value_numeric"
         )
+    unit = data.get("unit") or ""
     return [
         ReadingInput(
             patient=patient,
             metric=metric,
             value_text=text,
-            unit=data.get("unit") or "",
+            unit=ucum(unit) or unit,  # as a numeric entry's: a known spelling is stored as UCUM
             source_record_id=record_id,
             **common,
         )
