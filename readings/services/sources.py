@@ -122,6 +122,7 @@ def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
         "patient_tz_offset": None,
     }
     record_id = "pg:" + body_hash({"patient": patient.pk, **data})[:40]
+    number = None
     if raw_numeric not in (None, ""):
         if not DECIMAL_NUMBER.fullmatch(raw_numeric):
             raise IngestError(
@@ -145,29 +146,20 @@ def patient_metric_inputs(*, patient, data: dict) -> list[ReadingInput]:
             )
             item.value_text = text
             return [item]
-        unit = data.get("unit") or ""
-        return [
-            ReadingInput(
-                patient=patient,
-                metric=metric,
-                value=number,
-                value_text=text,
-                unit=ucum(unit) or unit,
-                source_record_id=record_id,
-                **common,
-            )
-        ]
-    if metric in METRICS:
+    elif metric in METRICS:
         raise IngestError(
             422, "invalid", f"{key} needs a numeric value (value_numeric).", "value_numeric"
         )
+    # A key of its own, with a number, a text or both: the unit as sent, or its UCUM code when
+    # the spelling is one we know.
     unit = data.get("unit") or ""
     return [
         ReadingInput(
             patient=patient,
             metric=metric,
+            value=number,
             value_text=text,
-            unit=ucum(unit) or unit,  # as a numeric entry's: a known spelling is stored as UCUM
+            unit=ucum(unit) or unit,
             source_record_id=record_id,
             **common,
         )
