@@ -8,7 +8,6 @@ only the clock moves (a new 30-day period, a new month)."""
 import datetime as dt
 from http import HTTPStatus
 
-import pytest
 from django.utils import timezone
 
 from readings.alerts import alerts_check_no_data
@@ -271,40 +270,3 @@ def test_a_new_period_and_a_new_month_need_no_write(org, patient, alice):
     got = state_of(org, now=later)[patient.pk]
     assert (got["period_days"], got["month_minutes"]) == (0, 0)
     assert got["period_start"] == patient.monitoring_started_on + dt.timedelta(days=30)
-
-
-@pytest.mark.heavy
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_backfills_existing_patients(org, alice):
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    old = executor.migrate([("care", "0002_reading_latest_index")]).apps
-    try:
-        patient = PatientFactory(organization=org)  # no trigger: the state table is gone
-        # a reading as stored before its day was (readings 0006 backfills it)
-        old.get_model("readings", "Reading").objects.create(
-            organization_id=org.pk,
-            patient_id=patient.pk,
-            metric="systolic",
-            value=120,
-            unit="mm[Hg]",
-            measured_at=days_ago(2),
-            source="impilo",
-            source_record_id="before-0005",
-            device_id=patient_device(patient).pk,
-        )
-        # the time entry as that schema holds it (minutes; care 0007 makes them seconds)
-        old.get_model("care", "TimeEntry").objects.create(
-            organization_id=org.pk,
-            patient_id=patient.pk,
-            author_id=alice.pk,
-            day=dt.datetime.now(tz=patient.tz).date(),
-            minutes=7,
-        )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
-    got = state_of(org)[patient.pk]
-    assert (got["period_days"], got["month_minutes"]) == (1, 7)
