@@ -52,11 +52,19 @@ def _fernet_key(secret: str) -> str:
 
 
 def _fresh_database() -> None:
+    """An empty database; or, when BENCH_TEMPLATE_DATABASE names one already migrated (make
+    test's bench smoke test hands over its run's template: migrating was 80 % of that test),
+    a copy of it, which the `migrate` below finds up to date."""
     import psycopg
+    from psycopg import sql
 
+    create = sql.SQL("CREATE DATABASE vitals_bench")
+    template = os.environ.get("BENCH_TEMPLATE_DATABASE")
+    if template:
+        create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
     with psycopg.connect(os.environ["BENCH_ADMIN_DATABASE_URL"], autocommit=True) as admin:
         admin.execute("DROP DATABASE IF EXISTS vitals_bench WITH (FORCE)")
-        admin.execute("CREATE DATABASE vitals_bench")
+        admin.execute(create)
 
 
 # Free disk `make bench` needs at BENCH_SCALE=1, where PostgreSQL keeps its data: figure 3's

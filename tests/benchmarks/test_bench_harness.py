@@ -15,16 +15,22 @@ BASE = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.heavy
+@pytest.mark.django_db  # the run's migrated template exists once its test database does
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
     reason="needs the PostgreSQL of bin/with-services",
 )
-def test_the_bench_harness_measures_a_figure_and_prints_its_ratio_and_goal():
+def test_the_bench_harness_measures_a_figure_and_prints_its_ratio_and_goal(request):
     # A clean environment, as `make bench` has: none of pytest's settings or test defaults.
     env = {
         k: os.environ[k] for k in ("PATH", "HOME", "DATABASE_URL", "REDIS_URL") if k in os.environ
     }
     env["BENCH_SCALE"] = "0.001"
+    # The bench copies this run's migrated template (tests/template_db.py) instead of migrating
+    # its database: the migrations are make test's everywhere else, the harness is the subject.
+    template = request.config._template_db
+    if template is not None:
+        env["BENCH_TEMPLATE_DATABASE"] = template.name
     done = subprocess.run(
         [sys.executable, "-m", "tests.bench", "1"],
         cwd=BASE,
