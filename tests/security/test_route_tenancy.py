@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
@@ -638,13 +640,62 @@ def test_every_route_has_an_expectation():
     assert not stale, f"expectations for routes that no longer exist: {stale}"
 
 
-@pytest.fixture
-def world(org, other_org, patient, alice, bob, ada, olga, petra):
+# --- the cast and the world, made once for the module's ~160 tests --------------------------
+# Each test runs in a savepoint of the transaction that made them (pytest-django's `db`) and
+# rolls back to it, so a write one test makes (a delete, a claim) is gone for the next, as with
+# a world made per test; making it per test was half of this module's time.
+CAST = ("org", "other_org", "patient", "alice", "bob", "ada", "olga", "petra")
+
+
+@pytest.fixture(scope="module")
+def shared(django_db_setup, django_db_blocker):
+    from django.db import transaction
+
     from tests.factories import route_world
 
-    objects = {"org": org, "patient": patient}
-    objects.update(route_world(org, patient))
-    return objects
+    with django_db_blocker.unblock(), transaction.atomic():
+        org = factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
+        other_org = factories.OrganizationFactory(slug="lakeside", name="Lakeside Family")
+        patient = factories.PatientFactory(
+            organization=org, first_name="Harriet", last_name="Quimby"
+        )
+        cast = {
+            "org": org,
+            "other_org": other_org,
+            "patient": patient,
+            "alice": factories.staff(org, Role.NURSE, username="alice", first_name="Alice"),
+            "bob": factories.staff(org, Role.COORDINATOR, username="bob", first_name="Bob"),
+            "ada": factories.staff(org, Role.ORG_ADMIN, username="ada", first_name="Ada"),
+            "petra": factories.staff(org, Role.PHYSICIAN, username="petra", first_name="Petra"),
+            "olga": factories.staff(other_org, Role.NURSE, username="olga", first_name="Olga"),
+        }
+        cast["world"] = {"org": org, "patient": patient, **route_world(org, patient)}
+        # One signed-in session per person (a session row, as force_login makes it); each test
+        # hands its cookie to fresh clients.
+        cast["sessions"] = {}
+        for name in ("alice", "bob", "petra", "ada", "olga"):
+            signing_in = Client()
+            signing_in.force_login(cast[name])
+            cast["sessions"][cast[name].pk] = signing_in.cookies[settings.SESSION_COOKIE_NAME]
+        yield cast
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(db, shared):
+    return shared["world"]
+
+
+def _cast_member(name):
+    @pytest.fixture(name=name)
+    def member(db, shared):
+        return shared[name]
+
+    return member
+
+
+for _name in CAST:
+    globals()[f"_{_name}"] = _cast_member(_name)
 
 
 def _url(expect, pattern, world):
@@ -675,13 +726,15 @@ def test_every_expectation_names_actions_of_the_table():
 
 
 @pytest.mark.parametrize(("pattern", "expect"), PROTECTED, ids=[r or "/" for r, _ in PROTECTED])
-def test_route_access(pattern, expect, world, client, alice, bob, ada, petra, olga, other_org):
+def test_route_access(
+    pattern, expect, world, shared, client, alice, bob, ada, petra, olga, other_org
+):
     url = _url(expect, pattern, world)
     is_api = isinstance(expect, Api)
     signed_in = {}  # one signed-in client per person, reused for every method
     for user in (alice, bob, petra, ada, olga):
         signed_in[user.pk] = client.__class__()
-        signed_in[user.pk].force_login(user)
+        signed_in[user.pk].cookies[settings.SESSION_COOKIE_NAME] = shared["sessions"][user.pk]
     for method in expect.methods:
 
         def call(c, method=method):
