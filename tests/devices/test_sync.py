@@ -2,16 +2,20 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 
 from devices.models import Device, DeviceAssignment, DeviceStatus, SmartMeterConnection
 from devices.sync import SYNC_KIND, devices_sync
 from devices.tasks import devices_sync_all, devices_sync_run
 from portal.models import Organization, SyncRun
 from portal.sandbox import world as demo
-from portal.sandbox.state import FaultMode
+from portal.sandbox.state import FAULTS, STORE, FaultMode
 from portal.sync import sync_run_start
+from tests.conftest import IN_PROCESS_BASE
 
-pytestmark = pytest.mark.django_db  # the sandbox answers in process (the worker's test aside)
+pytestmark = (
+    pytest.mark.django_db
+)  # the sandbox answers in process (tests/devices/test_sync_worker.py: on a worker)
 
 
 def load_demo_data(sandbox_url):
@@ -19,10 +23,24 @@ def load_demo_data(sandbox_url):
     call_command("load_demo_data", base_url=base_url, stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 
+@pytest.fixture(scope="module")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the module (10 s a load): each test runs in a savepoint of the
+    transaction that loaded it and rolls back to it, and starts with the sandbox as seeded, as
+    the load found it."""
+    wrapping = transaction.atomic()
+    wrapping._from_testcase = True  # as Django marks a test case's own (see conftest.py)
+    with django_db_blocker.unblock(), wrapping:
+        FAULTS.clear()
+        STORE.reset()
+        load_demo_data(f"{IN_PROCESS_BASE}/sandbox")
+        yield Organization.objects.get(slug=demo.ORG_SLUG)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo_org(sandbox_url):
-    load_demo_data(sandbox_url)
-    return Organization.objects.get(slug=demo.ORG_SLUG)
+def demo_org(demo_loaded, sandbox_url):
+    return demo_loaded
 
 
 def sync(org):
@@ -90,17 +108,3 @@ def test_periodic_task_syncs_every_organization_with_impilo(demo_org):
     run = SyncRun.objects.exclude(pk__in=loaded).get(organization=demo_org)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert devices_sync_run.delay(run.pk).get() == 0  # a redelivered finished run: no-op
-
-
-def test_sync_runs_on_a_real_worker(demo_org, celery_worker_process):
-    from tests.conftest import wait_for
-
-    run = sync_run_start(organization=demo_org, kind=SYNC_KIND, join_running=True)
-    devices_sync_run.delay(run.pk)
-    wait_for(
-        lambda: SyncRun.objects.get(pk=run.pk).status != SyncRun.Status.RUNNING,
-        timeout=60,
-        message="the worker to finish the sync",
-    )
-    run.refresh_from_db()
-    assert (run.status, run.created, run.updated) == (SyncRun.Status.SUCCEEDED, 0, 0)
