@@ -1,14 +1,12 @@
 """The data migrations, run forward over a database that holds rows written before each of them:
 nothing is lost and every row comes out as the latest models expect it.
 
-One journey serves the four cases here: the database goes back once, to the oldest schema a
+One journey serves the five cases here: the database goes back once, to the oldest schema a
 case needs (care 0002), then forward, stopping at each case's "before" point, where the case
 writes its rows through the models of that time, and on to the latest migration; then each case
 reads its outcome. Each case has its own organization, so none sees another's rows. Django
-renders every model's state for each migration it applies or unapplies (~10 s for a round trip
-of this project's); one journey costs one round trip where four separate tests cost four.
-(The device-day backfill, tests/care/test_device_days.py, keeps its own round trip: it also
-runs on SQLite.)
+renders every model's state for each migration it applies or unapplies (~10-25 s for a round
+trip of this project's); one journey costs one round trip where five separate tests cost five.
 
 The cases, in the order the journey meets them:
 - roster (care 0003): the roster's state table is backfilled for patients that existed before
@@ -17,6 +15,9 @@ The cases, in the order the journey meets them:
 - move (readings 0004, care 0004: state only): thresholds and alerts written by the care
   models before the move are read back through readings' models after it, and the permissions
   granted on the moved models still hold;
+- days (readings 0006): readings stored before their local day was get it by the same rules as
+  a new reading (the offset sent, else the patient's zone; transmitted only by the device then
+  assigned to the patient, never manual); also on SQLite, where the journey holds it alone;
 - weight (readings 0007): an organization still on the old default (4.4 lb in 3 days) gets the
   heart-failure defaults, 3 lb in 1 day and 5 lb in 7 days (the old row kept, superseded); one
   that changed it keeps its own; a weight-gain alert already raised takes its rule's window
@@ -28,6 +29,7 @@ The cases, in the order the journey meets them:
 """
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.contrib.auth.models import Group
@@ -37,11 +39,12 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from devices.models import DeviceAssignment
 from portal.models import Role
 from readings.care import selectors
 from readings.care.models import TimeEntry
 from readings.care.selectors import roster
-from readings.models import Alert, AlertEvent, AlertReading, ThresholdRule
+from readings.models import Alert, AlertEvent, AlertReading, Reading, ThresholdRule
 from tests import factories
 from tests.factories import OrganizationFactory, PatientFactory, reading
 from tests.factories.care import patient_device
@@ -50,8 +53,10 @@ from tests.factories.care import patient_device
 # (it sets up only the databases that marked tests ask for).
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
 
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 ROSTER = "roster"
 MOVE = "move"
+DAYS = "days"
 WEIGHT = "weight"
 TIME = "time"
 # The roster's columns (as tests/care/test_roster_state.py compares them).
@@ -89,6 +94,7 @@ def _staff(org, role, name):
 # --- roster: care 0003 backfills the state of patients it finds ---------------------------
 class Roster:
     before = [("care", "0002_reading_latest_index")]
+    on_sqlite = False
 
     def prepare(self):
         self.org = OrganizationFactory(slug="before-roster-state")
@@ -136,6 +142,7 @@ class Move:
         ("care", "0003_roster_state"),
         ("readings", "0003_impilo_once_per_device_instant"),
     ]
+    on_sqlite = False
 
     def prepare(self):
         self.org = OrganizationFactory(slug="before-the-move")
@@ -222,9 +229,75 @@ class Move:
         }
 
 
+# --- days: each stored reading gets its local day, offset and device flag (readings 0006) ---
+class Days:
+    """Also on SQLite (make test's second pass, the demo's database): the days rule must give
+    the same days there, so on SQLite the journey holds this case alone."""
+
+    before = [
+        ("readings", "0005_vendor_record_versions_and_origin"),
+        ("care", "0005_billing_signatures"),
+    ]
+    on_sqlite = True
+
+    def prepare(self):
+        self.org = OrganizationFactory(slug="days-before-they-were-stored")
+        self.patient = PatientFactory(organization=self.org, time_zone="America/New_York")
+        other = PatientFactory(organization=self.org)
+        self.cuff = patient_device(self.patient)
+        handover = _new_york(dt.date(2026, 11, 5), 12)
+        DeviceAssignment.objects.create(
+            device=self.cuff,
+            patient=other,
+            assigned_at=_new_york(dt.date(2026, 9, 1)),
+            ended_at=handover,
+        )
+        DeviceAssignment.objects.create(
+            device=self.cuff, patient=self.patient, assigned_at=handover
+        )
+
+    def write(self, old):
+        cuff = self.cuff
+        rows = [  # (instant, offset sent, device, manual): stored before readings 0006
+            (dt.datetime(2026, 11, 21, 4, 30, tzinfo=dt.UTC), None, cuff, False),  # 23:30 EST
+            (dt.datetime(2026, 11, 21, 4, 31, tzinfo=dt.UTC), 3600, cuff, False),
+            (_new_york(dt.date(2026, 11, 4)), None, cuff, False),  # the other patient's cuff then
+            (_new_york(dt.date(2026, 11, 8)), None, None, False),
+            (_new_york(dt.date(2026, 11, 9)), None, cuff, True),
+        ]
+        for n, (instant, offset, device, manual) in enumerate(rows):
+            old.get_model("readings", "Reading").objects.create(
+                organization_id=self.org.pk,
+                patient_id=self.patient.pk,
+                metric="heart_rate",
+                value=70,
+                unit="/min",
+                measured_at=instant,
+                patient_tz_offset=offset,
+                source="impilo",
+                source_record_id=f"old-{n}",
+                device_id=device.pk if device else None,
+                manual=manual,
+            )
+
+    def outcome(self):
+        return {
+            "stored": list(
+                Reading.objects.filter(patient=self.patient)
+                .order_by("pk")
+                .values_list("local_day", "local_offset", "transmitted")
+            )
+        }
+
+
+def _new_york(day: dt.date, hour=9) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=NEW_YORK).astimezone(dt.UTC)
+
+
 # --- weight: the weight-gain window goes into the rule key (readings 0007) ----------------
 class Weight:
     before = [("readings", "0006_reading_local_day_and_transmitted")]
+    on_sqlite = False
 
     def prepare(self):
         self.org = OrganizationFactory(slug="old-weight-default")
@@ -289,6 +362,7 @@ class Weight:
 # --- time: minutes become seconds by a named person (care 0007) ---------------------------
 class Time:
     before = [("care", "0006_roster_counts_stored_days")]
+    on_sqlite = False
 
     def prepare(self):
         self.org = OrganizationFactory(slug="minutes-logged")
@@ -330,7 +404,7 @@ class Time:
         }
 
 
-JOURNEY = {ROSTER: Roster, MOVE: Move, WEIGHT: Weight, TIME: Time}  # in migration order
+JOURNEY = {ROSTER: Roster, MOVE: Move, DAYS: Days, WEIGHT: Weight, TIME: Time}  # in migration order
 
 
 @pytest.fixture(scope="module")
@@ -338,7 +412,8 @@ def outcomes(django_db_setup, django_db_blocker):
     """Every case prepared at the latest schema, written at its "before" point on the way back
     up, then read at the latest schema; the database is emptied afterwards, as a transactional
     test's is."""
-    cases = {name: case() for name, case in JOURNEY.items()}
+    on_sqlite = connection.vendor == "sqlite"
+    cases = {name: case() for name, case in JOURNEY.items() if case.on_sqlite or not on_sqlite}
     with django_db_blocker.unblock():
         try:
             for case in cases.values():
@@ -382,6 +457,17 @@ def test_alerts_written_before_the_move_are_read_after_it(outcomes):
     assert got["alert_type"] == written["care_alert_type"]
     assert not got["care_alert_type_left"]
     assert got["granted"] == [("readings", "view_alert")]
+
+
+@pytest.mark.both_databases
+def test_stored_readings_get_their_day_by_the_same_rules(outcomes):
+    assert outcomes[DAYS]["stored"] == [
+        (dt.date(2026, 11, 20), -18000, True),
+        (dt.date(2026, 11, 21), 3600, True),
+        (dt.date(2026, 11, 4), -18000, False),
+        (dt.date(2026, 11, 8), -18000, False),
+        (dt.date(2026, 11, 9), -18000, False),
+    ]
 
 
 def test_old_weight_gain_defaults_and_alerts_move_to_windowed_rules(outcomes):

@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 
 from devices.models import Device, DeviceAssignment, DeviceStatus, SmartMeterConnection
 from devices.sync import SYNC_KIND, devices_sync
@@ -12,6 +11,7 @@ from portal.sandbox import world as demo
 from portal.sandbox.state import FAULTS, STORE, FaultMode
 from portal.sync import sync_run_start
 from tests.conftest import IN_PROCESS_BASE
+from tests.module_data import module_transaction
 
 pytestmark = (
     pytest.mark.django_db
@@ -25,17 +25,13 @@ def load_demo_data(sandbox_url):
 
 @pytest.fixture(scope="module")
 def demo_loaded(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the module (10 s a load): each test runs in a savepoint of the
-    transaction that loaded it and rolls back to it, and starts with the sandbox as seeded, as
-    the load found it."""
-    wrapping = transaction.atomic()
-    wrapping._from_testcase = True  # as Django marks a test case's own (see conftest.py)
-    with django_db_blocker.unblock(), wrapping:
+    """The demo, loaded once for the module (10 s a load; tests/module_data.py); each test
+    starts with the sandbox as seeded, as the load found it."""
+    with module_transaction(django_db_blocker):
         FAULTS.clear()
         STORE.reset()
         load_demo_data(f"{IN_PROCESS_BASE}/sandbox")
         yield Organization.objects.get(slug=demo.ORG_SLUG)
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

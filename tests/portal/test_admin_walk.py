@@ -17,7 +17,10 @@ from portal.admin_scoping import (
     SharedDataAdmin,
     organization_path,
 )
+from portal.models import Role
 from portal.permissions import ORG_ADMIN_APPS
+from tests import factories
+from tests.module_data import member_fixtures, module_transaction
 from tests.portal.admin_world import populate
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +29,21 @@ REGISTRY = sorted(admin.site._registry.items(), key=lambda pair: pair[0]._meta.l
 LABELS = [model._meta.label for model, _ in REGISTRY]
 
 
-@pytest.fixture
-def worlds(org, other_org, ada, olga):
-    return populate(org, "Riverside", 1), populate(other_org, "Lakeside", 2)
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """Both organizations' worlds, made once for the module (tests/module_data.py)."""
+    with module_transaction(django_db_blocker):
+        org = factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
+        other_org = factories.OrganizationFactory(slug="lakeside", name="Lakeside Family")
+        ada = factories.staff(org, Role.ORG_ADMIN, username="ada", first_name="Ada")
+        factories.staff(other_org, Role.NURSE, username="olga", first_name="Olga")
+        populate(org, "Riverside", 1)
+        populate(other_org, "Lakeside", 2)
+        forbidden = identifiers(other_org) - identifiers(org)
+        yield {"org": org, "other_org": other_org, "ada": ada, "forbidden": forbidden}
+
+
+globals().update(member_fixtures(("org", "other_org", "ada")))
 
 
 def identifiers(org) -> set[str]:
@@ -48,8 +63,8 @@ def identifiers(org) -> set[str]:
 
 
 @pytest.fixture
-def forbidden(worlds, org, other_org):
-    theirs = identifiers(other_org) - identifiers(org)
+def forbidden(module_world):
+    theirs = module_world["forbidden"]
     # Not vacuous: their patient, nurse, device, room and organization are all in the set.
     assert {
         "Lakeside-MRN",

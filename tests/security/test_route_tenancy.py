@@ -31,6 +31,7 @@ from rest_framework.test import APIClient
 from portal.models import Role
 from portal.roles import ACTIONS, roles_for
 from tests import factories
+from tests.module_data import member_fixtures, module_transaction
 
 READ = "patients.view"
 SIGNED_IN = None  # an account page: anyone signed in, whatever their role
@@ -640,20 +641,17 @@ def test_every_route_has_an_expectation():
     assert not stale, f"expectations for routes that no longer exist: {stale}"
 
 
-# --- the cast and the world, made once for the module's ~160 tests --------------------------
-# Each test runs in a savepoint of the transaction that made them (pytest-django's `db`) and
-# rolls back to it, so a write one test makes (a delete, a claim) is gone for the next, as with
-# a world made per test; making it per test was half of this module's time.
+# --- the cast and the world, made once for the module's ~160 tests (tests/module_data.py) ---
+# A write one test makes (a delete, a claim) is rolled back before the next, as with a world
+# made per test; making it per test was half of this module's time.
 CAST = ("org", "other_org", "patient", "alice", "bob", "ada", "olga", "petra")
 
 
 @pytest.fixture(scope="module")
-def shared(django_db_setup, django_db_blocker):
-    from django.db import transaction
-
+def module_world(django_db_setup, django_db_blocker):
     from tests.factories import route_world
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    with module_transaction(django_db_blocker):
         org = factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
         other_org = factories.OrganizationFactory(slug="lakeside", name="Lakeside Family")
         patient = factories.PatientFactory(
@@ -678,24 +676,9 @@ def shared(django_db_setup, django_db_blocker):
             signing_in.force_login(cast[name])
             cast["sessions"][cast[name].pk] = signing_in.cookies[settings.SESSION_COOKIE_NAME]
         yield cast
-        transaction.set_rollback(True)
 
 
-@pytest.fixture
-def world(db, shared):
-    return shared["world"]
-
-
-def _cast_member(name):
-    @pytest.fixture(name=name)
-    def member(db, shared):
-        return shared[name]
-
-    return member
-
-
-for _name in CAST:
-    globals()[f"_{_name}"] = _cast_member(_name)
+globals().update(member_fixtures((*CAST, "world")))
 
 
 def _url(expect, pattern, world):
@@ -727,14 +710,14 @@ def test_every_expectation_names_actions_of_the_table():
 
 @pytest.mark.parametrize(("pattern", "expect"), PROTECTED, ids=[r or "/" for r, _ in PROTECTED])
 def test_route_access(
-    pattern, expect, world, shared, client, alice, bob, ada, petra, olga, other_org
+    pattern, expect, world, module_world, client, alice, bob, ada, petra, olga, other_org
 ):
     url = _url(expect, pattern, world)
     is_api = isinstance(expect, Api)
     signed_in = {}  # one signed-in client per person, reused for every method
     for user in (alice, bob, petra, ada, olga):
         signed_in[user.pk] = client.__class__()
-        signed_in[user.pk].cookies[settings.SESSION_COOKIE_NAME] = shared["sessions"][user.pk]
+        signed_in[user.pk].cookies[settings.SESSION_COOKIE_NAME] = module_world["sessions"][user.pk]
     for method in expect.methods:
 
         def call(c, method=method):
