@@ -52,6 +52,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "portal.devserver",  # before staticfiles: its `runserver` without Nagle's delay (make demo)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -3,7 +3,6 @@ clients, the vendor sandbox over real HTTP, and Playwright on Debian's Chromium.
 
 import contextlib
 import os
-import socket
 import threading
 
 import pytest
@@ -12,6 +11,7 @@ from django.core.signals import request_finished, request_started
 from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
+from portal.devserver import NoDelayMixin
 from portal.models import Role, Vendor, VendorAccount
 from portal.sandbox.state import FAULTS, STORE
 from tests import factories, fake_now, template_db
@@ -231,12 +231,10 @@ def _celery_join_flag_per_thread():
 # algorithm holds the body until the client acknowledges the headers, and the client delays
 # that acknowledgement by up to 40 ms: every response took 45-60 ms instead of 1-5 ms, which was
 # most of the Schemathesis run's three minutes and much of every browser test's wait.
-# TCP_NODELAY on each accepted connection sends both parts at once (as gunicorn does).
-class _NoDelayWSGIServer(ThreadedWSGIServer):
-    def get_request(self):
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
+# TCP_NODELAY on each accepted connection sends both parts at once (as gunicorn does, and as
+# `make demo`'s runserver does: portal/devserver).
+class _NoDelayWSGIServer(NoDelayMixin, ThreadedWSGIServer):
+    pass
 
 
 LiveServerThread.server_class = _NoDelayWSGIServer
