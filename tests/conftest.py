@@ -62,7 +62,8 @@ def pytest_collection_modifyitems(config, items):
 def _longest_first(items):
     """Modules in the order the parallel pass should start them (bin/run-tests hands whole
     modules to workers in collection order, `--no-loadscope-reorder`): those holding a test
-    marked `heavy` (tens of seconds each), then the browser's (5-20 s a test), then the rest
+    marked `heavy` (tens of seconds each), then those running a real Celery worker, then the
+    browser's (5-20 s a test), then the rest
     by number of tests, most first. Started last, one heavy test kept a single core busy for
     a minute or three after every other worker had finished."""
     modules: dict[str, list] = {}
@@ -71,8 +72,12 @@ def _longest_first(items):
 
     def start_order(tests):
         heavy = any(t.get_closest_marker("heavy") for t in tests)
+        # A real Celery worker: the test mostly waits on another process (its start, its
+        # tasks). Started early, the wait overlaps other workers' CPU; at the end of the pass
+        # (where their few tests put them) it left the cores idle (vmstat, run s12-3).
+        waits = any("celery_worker_process" in t.fixturenames for t in tests)
         browser = tests[0].nodeid.startswith("tests/browser/")
-        return (not heavy, not browser, -len(tests))
+        return (not heavy, not waits, not browser, -len(tests))
 
     items[:] = [item for tests in sorted(modules.values(), key=start_order) for item in tests]
 

@@ -14,7 +14,6 @@ import pytest
 BASE = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.heavy
 @pytest.mark.django_db  # the run's migrated template exists once its test database does
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgres"),
