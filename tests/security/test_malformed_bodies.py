@@ -12,8 +12,11 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from portal.models import Role
 from portal.parsers import MAX_JSON_DEPTH
+from tests import factories
 from tests.factories import route_world
+from tests.module_data import member_fixtures, module_transaction
 
 OWN_ERROR_SHAPE = {"/api/v1/patients/{patient_id}/metrics"}  # seed 002's {error, message}
 
@@ -57,9 +60,21 @@ def _url(path: str, world) -> str:
     return re.sub(r"\{(\w+)\}", value, path)
 
 
-@pytest.fixture
-def world(org, patient, alice):
-    return {"patient": patient, **route_world(org, patient)}
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker):
+    """The organization, its nurse and the route walker's world, made once for the module's
+    ~85 tests (tests/module_data.py)."""
+    with module_transaction(django_db_blocker):
+        org = factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
+        patient = factories.PatientFactory(
+            organization=org, first_name="Harriet", last_name="Quimby"
+        )
+        alice = factories.staff(org, Role.NURSE, username="alice", first_name="Alice")
+        world = {"patient": patient, **route_world(org, patient)}
+        yield {"org": org, "patient": patient, "alice": alice, "world": world}
+
+
+globals().update(member_fixtures(("org", "patient", "alice", "world")))
 
 
 def test_the_walk_finds_the_ingestion_and_action_operations():
