@@ -12,7 +12,7 @@ from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from portal.devserver import NoDelayMixin
-from portal.models import Role, Vendor, VendorAccount
+from portal.models import Vendor, VendorAccount
 from portal.sandbox.state import FAULTS, STORE
 from tests import factories, fake_now, template_db
 
@@ -317,47 +317,47 @@ def _isolated_process_state():
 # --- the cast ----------------------------------------------------------------------------
 @pytest.fixture
 def org(db):
-    return factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
+    return factories.our_organization()
 
 
 @pytest.fixture
 def other_org(db):
-    return factories.OrganizationFactory(slug="lakeside", name="Lakeside Family")
+    return factories.other_organization()
 
 
 @pytest.fixture
 def alice(org):
     """A nurse of `org`."""
-    return factories.staff(org, Role.NURSE, username="alice", first_name="Alice")
+    return factories.cast_member("alice", org)
 
 
 @pytest.fixture
 def bob(org):
     """A care coordinator of `org`."""
-    return factories.staff(org, Role.COORDINATOR, username="bob", first_name="Bob")
+    return factories.cast_member("bob", org)
 
 
 @pytest.fixture
 def ada(org):
     """An organization admin of `org`."""
-    return factories.staff(org, Role.ORG_ADMIN, username="ada", first_name="Ada")
+    return factories.cast_member("ada", org)
 
 
 @pytest.fixture
 def petra(org):
     """A physician / QHP of `org` (interprets data for 99091, signs billing reports)."""
-    return factories.staff(org, Role.PHYSICIAN, username="petra", first_name="Petra")
+    return factories.cast_member("petra", org)
 
 
 @pytest.fixture
 def olga(other_org):
     """A nurse of another organization: the outsider."""
-    return factories.staff(other_org, Role.NURSE, username="olga", first_name="Olga")
+    return factories.cast_member("olga", other_org)
 
 
 @pytest.fixture
 def patient(org):
-    return factories.PatientFactory(organization=org, first_name="Harriet", last_name="Quimby")
+    return factories.our_patient(org)
 
 
 @pytest.fixture

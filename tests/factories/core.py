@@ -73,6 +73,35 @@ def staff(organization, role=Role.NURSE, **user_fields):
     return user
 
 
+# --- the cast most tests share: tests/conftest.py's fixtures, and the modules that make it
+# once (tests/module_data.py) -------------------------------------------------------------
+CAST_STAFF = {  # username: (role, first name); olga is the other organization's
+    "alice": (Role.NURSE, "Alice"),
+    "bob": (Role.COORDINATOR, "Bob"),
+    "ada": (Role.ORG_ADMIN, "Ada"),
+    "petra": (Role.PHYSICIAN, "Petra"),
+    "olga": (Role.NURSE, "Olga"),
+}
+
+
+def our_organization():
+    return OrganizationFactory(slug="riverside", name="Riverside Heart")
+
+
+def other_organization():
+    return OrganizationFactory(slug="lakeside", name="Lakeside Family")
+
+
+def our_patient(organization):
+    return PatientFactory(organization=organization, first_name="Harriet", last_name="Quimby")
+
+
+def cast_member(username, organization):
+    """alice, bob, ada, petra (of our organization) or olga (of the other one)."""
+    role, first_name = CAST_STAFF[username]
+    return staff(organization, role, username=username, first_name=first_name)
+
+
 def api_key(organization, scopes=None, name="integration") -> tuple[ApiKey, str]:
     return ApiKey.generate(organization=organization, name=name, scopes=scopes)
 

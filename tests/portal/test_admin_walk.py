@@ -17,7 +17,6 @@ from portal.admin_scoping import (
     SharedDataAdmin,
     organization_path,
 )
-from portal.models import Role
 from portal.permissions import ORG_ADMIN_APPS
 from tests import factories
 from tests.module_data import member_fixtures, module_transaction
@@ -33,10 +32,10 @@ LABELS = [model._meta.label for model, _ in REGISTRY]
 def module_world(django_db_setup, django_db_blocker):
     """Both organizations' worlds, made once for the module (tests/module_data.py)."""
     with module_transaction(django_db_blocker):
-        org = factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
-        other_org = factories.OrganizationFactory(slug="lakeside", name="Lakeside Family")
-        ada = factories.staff(org, Role.ORG_ADMIN, username="ada", first_name="Ada")
-        factories.staff(other_org, Role.NURSE, username="olga", first_name="Olga")
+        org = factories.our_organization()
+        other_org = factories.other_organization()
+        ada = factories.cast_member("ada", org)
+        factories.cast_member("olga", other_org)
         populate(org, "Riverside", 1)
         populate(other_org, "Lakeside", 2)
         forbidden = identifiers(other_org) - identifiers(org)

@@ -12,7 +12,6 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from portal.models import Role
 from portal.parsers import MAX_JSON_DEPTH
 from tests import factories
 from tests.factories import route_world
@@ -65,11 +64,9 @@ def module_world(django_db_setup, django_db_blocker):
     """The organization, its nurse and the route walker's world, made once for the module's
     ~85 tests (tests/module_data.py)."""
     with module_transaction(django_db_blocker):
-        org = factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
-        patient = factories.PatientFactory(
-            organization=org, first_name="Harriet", last_name="Quimby"
-        )
-        alice = factories.staff(org, Role.NURSE, username="alice", first_name="Alice")
+        org = factories.our_organization()
+        patient = factories.our_patient(org)
+        alice = factories.cast_member("alice", org)
         world = {"patient": patient, **route_world(org, patient)}
         yield {"org": org, "patient": patient, "alice": alice, "world": world}
 

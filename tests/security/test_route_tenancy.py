@@ -652,21 +652,13 @@ def module_world(django_db_setup, django_db_blocker):
     from tests.factories import route_world
 
     with module_transaction(django_db_blocker):
-        org = factories.OrganizationFactory(slug="riverside", name="Riverside Heart")
-        other_org = factories.OrganizationFactory(slug="lakeside", name="Lakeside Family")
-        patient = factories.PatientFactory(
-            organization=org, first_name="Harriet", last_name="Quimby"
-        )
-        cast = {
-            "org": org,
-            "other_org": other_org,
-            "patient": patient,
-            "alice": factories.staff(org, Role.NURSE, username="alice", first_name="Alice"),
-            "bob": factories.staff(org, Role.COORDINATOR, username="bob", first_name="Bob"),
-            "ada": factories.staff(org, Role.ORG_ADMIN, username="ada", first_name="Ada"),
-            "petra": factories.staff(org, Role.PHYSICIAN, username="petra", first_name="Petra"),
-            "olga": factories.staff(other_org, Role.NURSE, username="olga", first_name="Olga"),
-        }
+        org = factories.our_organization()
+        other_org = factories.other_organization()
+        patient = factories.our_patient(org)
+        cast = {"org": org, "other_org": other_org, "patient": patient}
+        for name in ("alice", "bob", "ada", "petra"):
+            cast[name] = factories.cast_member(name, org)
+        cast["olga"] = factories.cast_member("olga", other_org)
         cast["world"] = {"org": org, "patient": patient, **route_world(org, patient)}
         # One signed-in session per person (a session row, as force_login makes it); each test
         # hands its cookie to fresh clients.
