@@ -29,7 +29,6 @@ The cases, in the order the journey meets them:
 """
 
 import datetime as dt
-import zoneinfo
 
 import pytest
 from django.contrib.auth.models import Group
@@ -46,6 +45,8 @@ from readings.care.models import TimeEntry
 from readings.care.selectors import roster
 from readings.models import Alert, AlertEvent, AlertReading, Reading, ThresholdRule
 from tests import factories
+from tests.care.test_device_days import at
+from tests.care.test_roster_state import columns
 from tests.factories import OrganizationFactory, PatientFactory, reading
 from tests.factories.care import patient_device
 
@@ -53,23 +54,11 @@ from tests.factories.care import patient_device
 # (it sets up only the databases that marked tests ask for).
 pytestmark = [pytest.mark.heavy, pytest.mark.django_db]
 
-NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 ROSTER = "roster"
 MOVE = "move"
 DAYS = "days"
 WEIGHT = "weight"
 TIME = "time"
-# The roster's columns (as tests/care/test_roster_state.py compares them).
-ROSTER_COLUMNS = (
-    "last_at",
-    "last_reading_id",
-    "crit_alerts",
-    "warn_alerts",
-    "month_minutes",
-    "episode_start",
-    "period_start",
-    "period_days",
-)
 
 
 def _migrate(targets):
@@ -125,10 +114,6 @@ class Roster:
 
     def outcome(self):
         now = timezone.now()
-
-        def columns(queryset):
-            return {p.pk: {c: getattr(p, c) for c in ROSTER_COLUMNS} for p in queryset}
-
         return {
             "maintained": columns(roster._roster_from_state(self.org, now)),
             "computed": columns(selectors.roster_patients_computed(self.org, now=now)),
@@ -245,11 +230,11 @@ class Days:
         self.patient = PatientFactory(organization=self.org, time_zone="America/New_York")
         other = PatientFactory(organization=self.org)
         self.cuff = patient_device(self.patient)
-        handover = _new_york(dt.date(2026, 11, 5), 12)
+        handover = at(dt.date(2026, 11, 5), 12)
         DeviceAssignment.objects.create(
             device=self.cuff,
             patient=other,
-            assigned_at=_new_york(dt.date(2026, 9, 1)),
+            assigned_at=at(dt.date(2026, 9, 1)),
             ended_at=handover,
         )
         DeviceAssignment.objects.create(
@@ -261,9 +246,9 @@ class Days:
         rows = [  # (instant, offset sent, device, manual): stored before readings 0006
             (dt.datetime(2026, 11, 21, 4, 30, tzinfo=dt.UTC), None, cuff, False),  # 23:30 EST
             (dt.datetime(2026, 11, 21, 4, 31, tzinfo=dt.UTC), 3600, cuff, False),
-            (_new_york(dt.date(2026, 11, 4)), None, cuff, False),  # the other patient's cuff then
-            (_new_york(dt.date(2026, 11, 8)), None, None, False),
-            (_new_york(dt.date(2026, 11, 9)), None, cuff, True),
+            (at(dt.date(2026, 11, 4)), None, cuff, False),  # the other patient's cuff then
+            (at(dt.date(2026, 11, 8)), None, None, False),
+            (at(dt.date(2026, 11, 9)), None, cuff, True),
         ]
         for n, (instant, offset, device, manual) in enumerate(rows):
             old.get_model("readings", "Reading").objects.create(
@@ -288,10 +273,6 @@ class Days:
                 .values_list("local_day", "local_offset", "transmitted")
             )
         }
-
-
-def _new_york(day: dt.date, hour=9) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), tzinfo=NEW_YORK).astimezone(dt.UTC)
 
 
 # --- weight: the weight-gain window goes into the rule key (readings 0007) ----------------

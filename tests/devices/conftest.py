@@ -1,6 +1,9 @@
 """Device fixtures: clients on the sandbox over real HTTP, and the demo inventory in the DB."""
 
+import os
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from devices.clients import ImpiloClient, ValidicClient
@@ -26,6 +29,12 @@ def no_vendor_call_in_transaction(monkeypatch):
         return send(self, method, path, **kwargs)
 
     monkeypatch.setattr(VendorClient, "request", request)
+
+
+def load_demo_data(sandbox_url):
+    """The demo organization loaded through the vendor pulls from the sandbox at `sandbox_url`."""
+    base_url = sandbox_url.removesuffix("/sandbox")
+    call_command("load_demo_data", base_url=base_url, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
 @pytest.fixture

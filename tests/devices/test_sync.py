@@ -1,7 +1,6 @@
 """The inventory sync: Impilo devices and Validic connections mirrored, idempotently."""
 
 import pytest
-from django.core.management import call_command
 
 from devices.models import Device, DeviceAssignment, DeviceStatus, SmartMeterConnection
 from devices.sync import SYNC_KIND, devices_sync
@@ -11,16 +10,11 @@ from portal.sandbox import world as demo
 from portal.sandbox.state import FAULTS, STORE, FaultMode
 from portal.sync import sync_run_start
 from tests.conftest import IN_PROCESS_BASE
+from tests.devices.conftest import load_demo_data
 from tests.module_data import module_transaction
 
-pytestmark = (
-    pytest.mark.django_db
-)  # the sandbox answers in process (tests/devices/test_sync_worker.py: on a worker)
-
-
-def load_demo_data(sandbox_url):
-    base_url = sandbox_url.removesuffix("/sandbox")
-    call_command("load_demo_data", base_url=base_url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+# The sandbox answers in process (on a real worker: tests/devices/test_sync_worker.py).
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 tests/devices/test_sync.py's other tests share one demo load in a transaction)."""
 
 import pytest
-from django.core.management import call_command
 
 from devices.sync import SYNC_KIND
 from devices.tasks import devices_sync_run
@@ -10,12 +9,12 @@ from portal.models import Organization, SyncRun
 from portal.sandbox import world as demo
 from portal.sync import sync_run_start
 from tests.conftest import wait_for
+from tests.devices.conftest import load_demo_data
 
 
 @pytest.mark.django_db(transaction=True)
 def test_sync_runs_on_a_real_worker(sandbox_url, celery_worker_process):
-    base_url = sandbox_url.removesuffix("/sandbox")
-    call_command("load_demo_data", base_url=base_url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    load_demo_data(sandbox_url)
     demo_org = Organization.objects.get(slug=demo.ORG_SLUG)
     run = sync_run_start(organization=demo_org, kind=SYNC_KIND, join_running=True)
     devices_sync_run.delay(run.pk)
