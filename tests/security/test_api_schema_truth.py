@@ -61,8 +61,6 @@ def test_schemathesis_finds_nothing_with_every_check_and_phase(live_server, fuzz
         "--workers=1",
         "--request-timeout=20",
         "--no-color",
-        "--report=ndjson",
-        f"--report-dir={tmp_path}",
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.security.schemathesis_hooks"}
     result = subprocess.run(
