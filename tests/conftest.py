@@ -34,6 +34,7 @@ def pytest_configure(config):
     _flush_by_delete_on_postgresql()
     _celery_join_flag_per_thread()
     _travel_to_fake_now(config)
+    _browser_assertions_wait_for_a_loaded_machine()
 
 
 def pytest_unconfigure(config):
@@ -165,6 +166,17 @@ def _flush_by_delete_on_postgresql():
 
     DatabaseOperations.sql_flush = sql_flush
     flush.emit_post_migrate_signal = emit_post_migrate_signal
+
+
+def _browser_assertions_wait_for_a_loaded_machine():
+    """Playwright's `expect` retries for 5 s by default. A step that calls a vendor sandbox
+    through the live server (assigning a device: claim, vendor call, record) took longer once
+    with three workers each driving Chromium on two cores (tests/browser alone, a missing
+    device link after the Assign click). 15 s: a passing assertion returns as soon as it holds,
+    so only a failing one waits longer."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
 
 
 # --- --fake-now: the suite at a chosen instant (tests/fake_now.py) ------------------------
