@@ -535,20 +535,44 @@ def smtp_server(settings):
     server.stop()
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Each browser context's window preloads the omnibox's drop-down, a WebUI page in a renderer of
+# its own (chrome://omnibox-popup.top-chrome/): ~1 CPU-s a context, ~35 CPU-s a make-test run,
+# for a box headless Chromium never shows.
+UNUSED_FEATURES = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup"]
+
+
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
+def browser_type_launch_args(browser_type_launch_args, playwright):
+    args = {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+    # Chromium keeps only the last --disable-features of its command line, and Playwright passes
+    # its own list (features that would call Google's servers or change behaviour under test):
+    # ours repeats that list, read from the features a browser launched by Playwright disabled.
+    disabled = [*_features_disabled_by(playwright.chromium, args), *UNUSED_FEATURES]
+    return {**args, "args": [*CHROMIUM_ARGS, "--disable-features=" + ",".join(disabled)]}
+
+
+def _features_disabled_by(browser_type, launch_args) -> list[str]:
+    browser = browser_type.launch(**launch_args)
+    try:
+        page = browser.new_page()
+        page.goto("chrome://version/?show-variations-cmd")
+        text = page.inner_text("body")
+    finally:
+        browser.close()
+    # The "Command-line Variations" row: the features in effect, quoted (the raw command line
+    # above it repeats each switch as given).
+    for part in text.split():
+        if part.startswith('--disable-features="'):
+            return [f for f in part.split("=", 1)[1].strip('"').split(",") if f]
+    return []
 
 
 @pytest.fixture(scope="session")
